@@ -1,0 +1,1 @@
+"""The Paracite application: configuration, the command line, and (later) answering and serving."""

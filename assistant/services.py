@@ -1,0 +1,47 @@
+"""Builds the components from the settings, once per process.
+
+The embedding model takes seconds to load, so it is loaded on first use and kept; every
+command and request that needs it shares the one instance.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from vectorstore.embedder import SentenceTransformerEmbedder
+from vectorstore.errors import ModelError
+from vectorstore.models import EMBEDDING_GEMMA, is_pulled
+from vectorstore.store import ParagraphStore, open_client
+
+from .settings import Settings
+
+
+def embedding_model_path(settings: Settings) -> Path:
+    if settings.embedding_model:
+        return Path(settings.embedding_model).expanduser()
+    if not is_pulled(EMBEDDING_GEMMA, settings.cache_dir):
+        raise ModelError(
+            f"the embedding model is not in {settings.cache_dir}; run `paracite models pull` first"
+        )
+    return EMBEDDING_GEMMA.location(settings.cache_dir)
+
+
+def embedding_model_name(settings: Settings) -> str:
+    return embedding_model_path(settings).name
+
+
+@lru_cache(maxsize=4)
+def _embedder(path: Path, dtype: str) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(path, dtype=dtype)
+
+
+def embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return _embedder(embedding_model_path(settings), settings.embedding_dtype)
+
+
+def store(settings: Settings) -> ParagraphStore:
+    client = open_client(path=settings.chroma_path, url=settings.chroma_url)
+    return ParagraphStore(
+        client, embedding_model=embedding_model_name(settings), prefix=settings.collection_prefix
+    )

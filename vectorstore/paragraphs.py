@@ -1,0 +1,211 @@
+"""Turn the lines of a document into its own numbered paragraphs.
+
+Every reader (text, PDF, DOCX, HTML) reduces its file to a list of lines; this module finds the
+printed paragraph numbers in them and undoes what PDF extraction leaves behind, so that the text a
+citation points to reads as the printed paragraph and nothing more:
+
+- wrapped lines are joined (no space between CJK characters, one space between Latin words or
+  numbers, and one between a number and a CJK character, as these documents print it);
+- footnote blocks (a separator line of underscores, the footnote's number and its text) and bare
+  URL lines (hyperlink targets) are dropped, and the paragraph they interrupt reads on;
+- inline footnote markers are dropped: U+F02A followed by digits always, and a bare number only
+  when the document has a footnote with that number and the number stands where a marker stands
+  (after CJK punctuation, or followed by two spaces), since "第 1 款" is a number, not a marker;
+- the lines before paragraph 1 (title, session, date) become metadata.
+
+Deliberate simplifications: a footnote's text ends at its first line that ends a sentence, and a
+paragraph start is only believed when its number is the next one expected, or when it stands at
+the start of an unindented line right after a finished sentence (then the jump or repeat is
+reported as a warning, with the line where it happened).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Numbering = Literal["printed", "inferred"]
+
+# A paragraph number at the start of a line: "12. ", "143.  ", and "37." glued to its text.
+PARAGRAPH_START = re.compile(r"^(?P<indent>\s*)(?P<number>\d{1,4})\.(?!\d)\s*(?P<rest>\S.*)$")
+FOOTNOTE_SEPARATOR = re.compile(r"^\s*_{5,}\s*$")
+FOOTNOTE_NUMBER_ALONE = re.compile(r"^\s*(\d{1,3})\s*$")
+FOOTNOTE_START = re.compile(r"^\s*(\d{1,3})\s+(\S.*)$")
+URL_LINE = re.compile(r"^\s*(https?://|www\.)\S+\s*$")
+PRIVATE_USE_MARKER = re.compile(r"\s*\uf02a\d{1,3}\s*")
+SENTENCE_END = re.compile(r"[。．.!?！？:：;；)）”\"']\s*$")
+
+_CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019\u2014\u2026"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
+_RUNS_OF_SPACE = re.compile(r"[ \t\u00a0\u3000]{2,}")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int
+    text: str
+
+
+@dataclass
+class ParsedText:
+    """What a document's lines hold: its paragraphs, and the lines that stood before them."""
+
+    paragraphs: list[Paragraph]
+    numbering: Numbering
+    header: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def join_lines(left: str, right: str) -> str:
+    """Join a wrapped line to the next, the way the printed page would read."""
+    left, right = left.rstrip(), right.lstrip()
+    if not left or not right:
+        return left + right
+    a, b = left[-1], right[0]
+    if _WORD_CHAR.match(a) and _WORD_CHAR.match(b):
+        return f"{left} {right}"
+    # These documents print "2007 年", "ALPS 处理水": a space between a Latin word or number and
+    # an ideograph. A line break there has eaten that space.
+    if (_WORD_CHAR.match(a) and _IDEOGRAPH.match(b)) or (_IDEOGRAPH.match(a) and _WORD_CHAR.match(b)):
+        return f"{left} {right}"
+    if _CJK_CHAR.match(a) or _CJK_CHAR.match(b):
+        return left + right
+    return f"{left} {right}"
+
+
+def tidy(text: str, footnote_numbers: set[int] = frozenset()) -> str:
+    """Drop inline footnote markers and spacing artifacts from a joined paragraph."""
+    had_private_markers = bool(PRIVATE_USE_MARKER.search(text))
+    text = PRIVATE_USE_MARKER.sub(" ", text)
+    if not had_private_markers:
+        for number in sorted(footnote_numbers):
+            marker = re.compile(
+                rf"(?:(?<=[，。；、：”）)])\s*{number}\s+|(?<=\S) {number} {{2,}}(?=\S))"
+            )
+            text = marker.sub(" ", text, count=1)
+    text = _RUNS_OF_SPACE.sub(" ", text)
+    text = _SPACE_BETWEEN_CJK.sub("", text)
+    return text.strip()
+
+
+def _strip_footnotes(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Remove footnote blocks and URL lines; return the body lines and the footnote numbers seen."""
+    body: list[str] = []
+    numbers: set[int] = set()
+    in_footnotes = False
+    footnote_open = False  # inside a footnote's text, which runs to the end of a sentence
+    expecting_text = False  # saw a footnote number on a line of its own
+    for line in lines:
+        if URL_LINE.match(line):
+            continue
+        if FOOTNOTE_SEPARATOR.match(line):
+            in_footnotes, footnote_open, expecting_text = True, False, False
+            continue
+        if not in_footnotes:
+            body.append(line)
+            continue
+        if not line.strip():
+            continue
+        if expecting_text:
+            expecting_text = False
+            footnote_open = not SENTENCE_END.search(line)
+            continue
+        if footnote_open:
+            footnote_open = not SENTENCE_END.search(line)
+            continue
+        if m := FOOTNOTE_NUMBER_ALONE.match(line):
+            numbers.add(int(m.group(1)))
+            expecting_text = True
+            continue
+        if (m := FOOTNOTE_START.match(line)) and not PARAGRAPH_START.match(line):
+            numbers.add(int(m.group(1)))
+            footnote_open = not SENTENCE_END.search(line)
+            continue
+        in_footnotes = False
+        body.append(line)
+    return body, numbers
+
+
+def _numbered_starts(lines: list[str]) -> int:
+    return sum(1 for line in lines if PARAGRAPH_START.match(line))
+
+
+def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> ParsedText:
+    """Find the paragraphs in a document's lines.
+
+    `blank_line_separates` says whether a blank line ends a paragraph when the document has no
+    printed numbers (true for text; readers whose lines are already paragraphs pass either).
+    """
+    body, footnote_numbers = _strip_footnotes([line.rstrip("\r\n") for line in lines])
+    has_printed = any(
+        (m := PARAGRAPH_START.match(line)) and m.group("number") == "1" for line in body
+    ) and _numbered_starts(body) >= 2
+    if has_printed:
+        return _parse_printed(body, footnote_numbers)
+    return _parse_inferred(body, footnote_numbers, blank_line_separates)
+
+
+def _parse_printed(body: list[str], footnote_numbers: set[int]) -> ParsedText:
+    header: list[str] = []
+    numbers: list[int] = []
+    texts: list[str] = []
+    warnings: list[str] = []
+    for line_no, line in enumerate(body, start=1):
+        if not line.strip():
+            continue
+        m = PARAGRAPH_START.match(line)
+        if m and _is_paragraph_start(m, numbers, texts):
+            number = int(m.group("number"))
+            if numbers and number != numbers[-1] + 1:
+                kind = "repeats" if number <= numbers[-1] else "jumps"
+                warnings.append(
+                    f"paragraph numbering {kind} from {numbers[-1]} to {number} (line {line_no})"
+                )
+            numbers.append(number)
+            texts.append(m.group("rest"))
+        elif not numbers:
+            header.append(line.strip())
+        else:
+            texts[-1] = join_lines(texts[-1], line)
+    paragraphs = [Paragraph(n, tidy(t, footnote_numbers)) for n, t in zip(numbers, texts)]
+    return ParsedText([p for p in paragraphs if p.text], "printed", header, warnings)
+
+
+def _is_paragraph_start(m: re.Match[str], numbers: list[int], texts: list[str]) -> bool:
+    number = int(m.group("number"))
+    if not numbers:
+        return number == 1
+    if number == numbers[-1] + 1:
+        return True
+    # A number out of sequence is a new paragraph only where nothing else could be: an unindented
+    # line after a finished sentence. Mid-sentence it is text that wrapped onto a new line.
+    return not m.group("indent") and bool(SENTENCE_END.search(texts[-1]))
+
+
+def _parse_inferred(body: list[str], footnote_numbers: set[int], blank_line_separates: bool) -> ParsedText:
+    blocks: list[str] = []
+    current: str | None = None
+    for line in body:
+        if not line.strip():
+            if blank_line_separates and current is not None:
+                blocks.append(current)
+                current = None
+            continue
+        if not blank_line_separates:
+            blocks.append(line.strip())
+            continue
+        current = line.strip() if current is None else join_lines(current, line)
+    if current is not None:
+        blocks.append(current)
+    texts = [tidy(block, footnote_numbers) for block in blocks]
+    texts = [t for t in texts if t]
+    header: list[str] = []
+    # A short first block without a sentence end is the document's title, not a paragraph.
+    if len(texts) > 1 and len(texts[0]) <= 120 and not SENTENCE_END.search(texts[0]):
+        header.append(texts.pop(0))
+    paragraphs = [Paragraph(i, t) for i, t in enumerate(texts, start=1)]
+    return ParsedText(paragraphs, "inferred", header)

@@ -1,0 +1,287 @@
+"""Read a file (text, Markdown, PDF, DOCX, HTML) into a Document of numbered paragraphs.
+
+Each reader only turns its format into lines; `paragraphs.parse_lines` does the rest, so every
+format gives the same paragraphs for the same document. DOCX and HTML lists carry their numbers in
+markup rather than text (Word's automatic numbering, `<ol>`), so those readers write the number
+back in front of the item, where a printed document has it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .paragraphs import SENTENCE_END, Numbering, Paragraph, ParsedText, parse_lines
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+_SESSION = re.compile(r"会议|届|[Ss]ession|[Cc]onference|[Cc]ommittee")
+_DATE = re.compile(r"\d{4}\s*年|\b(19|20)\d{2}\b")
+
+
+@dataclass
+class Document:
+    doc_id: str
+    title: str
+    numbering: Numbering
+    paragraphs: list[Paragraph]
+    source_hash: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_document(path: Path | str) -> Document:
+    """Read and split one file; raise InputError with a one-line reason when it cannot be used."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path}: the file is empty")
+    reader = {".pdf": _pdf_lines, ".docx": _docx_lines, ".html": _html_lines, ".htm": _html_lines}
+    lines, blank_line_separates = reader.get(suffix, _text_lines)(path, data)
+    parsed = parse_lines(lines, blank_line_separates=blank_line_separates)
+    if not parsed.paragraphs:
+        raise InputError(f"{path}: no paragraphs found (the document has no text)")
+    return _document(path.stem, data, parsed, suffix.lstrip("."))
+
+
+def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str) -> Document:
+    session = next((h for h in parsed.header if _SESSION.search(h)), "")
+    date = next((h for h in parsed.header if _DATE.search(h) and h != session), "")
+    title_lines = [h for h in parsed.header if h not in (session, date)]
+    title = " ".join(title_lines) or session or doc_id
+    metadata = {"format": fmt, "session": session, "date": date, "header": "\n".join(parsed.header)}
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        numbering=parsed.numbering,
+        paragraphs=parsed.paragraphs,
+        source_hash=hashlib.sha256(data).hexdigest(),
+        metadata=metadata,
+        warnings=parsed.warnings,
+    )
+
+
+def decode_text(data: bytes, name: str = "input") -> str:
+    """UTF-8 first, then GB18030 (the Chinese national superset of GBK); binary is refused."""
+    head = data[:8192]
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100 + 1:
+        raise InputError(f"{name}: this looks like a binary file, not text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{name}: cannot decode the text (tried UTF-8 and GB18030)")
+
+
+def _text_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
+    text = decode_text(data, str(path))
+    lines = text.splitlines()
+    if path.suffix.lower() == ".md":
+        lines = [re.sub(r"^\s{0,3}#{1,6}\s+", "", line) for line in lines]
+    return lines, True
+
+
+def _pdf_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise InputError(f"{path}: cannot read this PDF ({exc.__class__.__name__}: {exc})") from None
+    running = _running_lines(pages)
+    lines = [line for page in pages for line in page if _shape(line) not in running]
+    if not any(line.strip() for line in lines):
+        raise InputError(f"{path}: the PDF has no extractable text (a scan needs OCR first)")
+    return _mark_paragraph_ends(lines), True
+
+
+def _mark_paragraph_ends(lines: list[str]) -> list[str]:
+    """PDF text has no blank lines: a short line that ends a sentence is taken to end a paragraph.
+
+    This matters only for documents without printed numbers, where blank lines separate them.
+    """
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    typical = lengths[len(lengths) * 3 // 4] if lengths else 0
+    marked: list[str] = []
+    for line in lines:
+        marked.append(line)
+        if SENTENCE_END.search(line) and len(line.strip()) < 0.8 * typical:
+            marked.append("")
+    return marked
+
+
+def _shape(line: str) -> str:
+    return re.sub(r"\d+", "#", line.strip())
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Page headers and footers: the same line, numbers aside, at the edge of most pages."""
+    if len(pages) < 3:
+        return set()
+    counts: dict[str, int] = {}
+    for page in pages:
+        edges = [line for line in page if line.strip()]
+        for shape in {_shape(line) for line in edges[:2] + edges[-2:]}:
+            counts[shape] = counts.get(shape, 0) + 1
+    return {shape for shape, n in counts.items() if shape and n > len(pages) / 2}
+
+
+def _docx_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read this DOCX ({exc.__class__.__name__})") from None
+    numbering = _WordNumbering(document)
+    lines = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        label = numbering.label(paragraph)
+        lines.append(f"{label} {text}" if label else text)
+    return lines, False
+
+
+class _WordNumbering:
+    """Word's automatic numbering, which lives in numbering.xml and not in the text runs.
+
+    Counts list items per numbering instance and level, honouring start values and overrides,
+    and renders the level's text pattern ("%1.", "(%2)") for the common number formats.
+    """
+
+    def __init__(self, document) -> None:
+        from docx.oxml.ns import qn
+
+        self._qn = qn
+        self._counters: dict[tuple[str, int], int] = {}
+        self._levels: dict[tuple[str, int], tuple[int, str, str]] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):
+            return
+        abstract = {}
+        for node in root.findall(qn("w:abstractNum")):
+            levels = {}
+            for lvl in node.findall(qn("w:lvl")):
+                levels[int(lvl.get(qn("w:ilvl")))] = (
+                    int(self._val(lvl, "w:start") or 1),
+                    self._val(lvl, "w:numFmt") or "decimal",
+                    self._val(lvl, "w:lvlText") or "",
+                )
+            abstract[node.get(qn("w:abstractNumId"))] = levels
+        for num in root.findall(qn("w:num")):
+            num_id = num.get(qn("w:numId"))
+            levels = dict(abstract.get(self._val(num, "w:abstractNumId"), {}))
+            for override in num.findall(qn("w:lvlOverride")):
+                ilvl = int(override.get(qn("w:ilvl")))
+                start = override.find(qn("w:startOverride"))
+                if start is not None and ilvl in levels:
+                    _, fmt, text = levels[ilvl]
+                    levels[ilvl] = (int(start.get(qn("w:val"))), fmt, text)
+            for ilvl, level in levels.items():
+                self._levels[(num_id, ilvl)] = level
+
+    def _val(self, node, tag: str) -> str | None:
+        child = node.find(self._qn(tag))
+        return None if child is None else child.get(self._qn("w:val"))
+
+    def _num_pr(self, paragraph):
+        qn = self._qn
+        ppr = paragraph._p.pPr
+        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
+        style = paragraph.style
+        while num_pr is None and style is not None:
+            spp = style.element.pPr
+            num_pr = spp.find(qn("w:numPr")) if spp is not None else None
+            style = style.base_style
+        return num_pr
+
+    def label(self, paragraph) -> str:
+        num_pr = self._num_pr(paragraph)
+        if num_pr is None:
+            return ""
+        num_id = self._val(num_pr, "w:numId")
+        ilvl = int(self._val(num_pr, "w:ilvl") or 0)
+        if num_id in (None, "0") or (num_id, ilvl) not in self._levels:
+            return ""
+        start, _, _ = self._levels[(num_id, ilvl)]
+        key = (num_id, ilvl)
+        self._counters[key] = self._counters.get(key, start - 1) + 1
+        for deeper in [k for k in self._counters if k[0] == num_id and k[1] > ilvl]:
+            del self._counters[deeper]
+        _, fmt, pattern = self._levels[key]
+        if fmt == "bullet":
+            return ""
+
+        def render(match: re.Match[str]) -> str:
+            level = int(match.group(1)) - 1
+            level_key = (num_id, level)
+            value = self._counters.get(level_key, self._levels.get(level_key, (1, "", ""))[0])
+            return _format_number(value, self._levels.get(level_key, (1, "decimal", ""))[1])
+
+        return re.sub(r"%(\d)", render, pattern).strip()
+
+
+def _format_number(value: int, fmt: str) -> str:
+    if fmt in ("lowerLetter", "upperLetter"):
+        letters = ""
+        while value > 0:
+            value, rest = divmod(value - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters if fmt == "lowerLetter" else letters.upper()
+    if fmt in ("lowerRoman", "upperRoman"):
+        numerals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+                    (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+        roman = ""
+        for amount, numeral in numerals:
+            count, value = divmod(value, amount)
+            roman += numeral * count
+        return roman if fmt == "lowerRoman" else roman.upper()
+    return str(value)
+
+
+def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(data, str(path)), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer"]):
+        tag.decompose()
+    lines: list[str] = []
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    blocks = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre"])
+    if title and not any(b.name == "h1" for b in blocks):
+        lines.append(title)
+    for block in blocks:
+        if block.find_parent(["p", "li"]) is not None:
+            continue  # its text is already part of the enclosing block
+        text = " ".join(block.get_text(" ", strip=True).split())
+        if not text:
+            continue
+        if block.name == "li" and block.parent is not None and block.parent.name == "ol":
+            items = block.parent.find_all("li", recursive=False)
+            number = int(block.parent.get("start", 1)) + items.index(block)
+            text = f"{number}. {text}"
+        lines.append(text)
+    return lines, False

@@ -1,0 +1,282 @@
+"""The store seam: paragraphs and their vectors in Chroma, embedded or on a server.
+
+Two collections: one record per paragraph (vector, text, metadata), and a registry with one record
+per document. The registry names the *generation* (the source hash) of each document that is live,
+and every read is filtered to live generations. That makes ingest atomic without transactions:
+
+1. the new generation's paragraphs are written (invisible: no registry record points at them);
+2. the registry record is upserted (one write: the new generation becomes visible at once);
+3. the old generation's paragraphs are deleted.
+
+A crash or kill -9 at any point leaves either the old document or the new one visible, never a mix;
+records left over from an interrupted run are swept at the next write. Record ids are stable:
+document id, paragraph number and generation.
+
+Chroma's default embedding function downloads a model at run time, so it is never used: every
+vector comes from our embedder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import NotFoundError, StoreError
+from .readers import Document
+
+_BATCH = 1000  # well under Chroma's maximum batch size, which varies by backend
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    paragraphs: int
+    numbering: str
+    source_hash: str
+    ingested_at: str
+    metadata: dict[str, Any]
+
+    @property
+    def generation(self) -> str:
+        return self.source_hash[:16]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc_id,
+            "title": self.title,
+            "paragraphs": self.paragraphs,
+            "numbering": self.numbering,
+            "source_hash": self.source_hash,
+            "ingested_at": self.ingested_at,
+            **{k: v for k, v in self.metadata.items() if k not in ("header",)},
+        }
+
+
+@dataclass(frozen=True)
+class StoredParagraph:
+    doc_id: str
+    number: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    paragraph: StoredParagraph
+    similarity: float  # cosine similarity, -1..1
+
+
+def open_client(*, path: Path | None = None, url: str | None = None):
+    """A Chroma client: a server when `url` is given, else an embedded store at `path`."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    try:
+        if url:
+            from urllib.parse import urlparse
+
+            parsed = urlparse(url)
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "localhost",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+            client.heartbeat()
+            return client
+        assert path is not None
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except StoreError:
+        raise
+    except Exception as exc:  # chromadb raises bare Exceptions for connection problems
+        where = url or str(path)
+        raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from None
+
+
+class ParagraphStore:
+    def __init__(self, client, *, embedding_model: str, prefix: str = "paracite") -> None:
+        self._client = client
+        self.embedding_model = embedding_model
+        self._paragraphs = client.get_or_create_collection(
+            f"{prefix}_paragraphs",
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model},
+            embedding_function=None,
+        )
+        stored_model = (self._paragraphs.metadata or {}).get("embedding_model")
+        if stored_model and stored_model != embedding_model:
+            raise StoreError(
+                f"this store was built with the embedding model {stored_model!r}, not {embedding_model!r}; "
+                "use that model, or point PARACITE_DATA_DIR (or the collection prefix) at a new store"
+            )
+        self._registry = client.get_or_create_collection(
+            f"{prefix}_documents", embedding_function=None
+        )
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        got = self._registry.get(include=["metadatas"])
+        infos = [_info(doc_id, meta) for doc_id, meta in zip(got["ids"], got["metadatas"])]
+        return sorted(infos, key=lambda info: info.doc_id)
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        got = self._registry.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"]:
+            known = ", ".join(info.doc_id for info in self.documents()) or "none"
+            raise NotFoundError(f"no document {doc_id!r} in the store (documents: {known})")
+        return _info(doc_id, got["metadatas"][0])
+
+    def paragraphs(self, doc_id: str) -> list[StoredParagraph]:
+        info = self.document(doc_id)
+        got = self._paragraphs.get(
+            where={"$and": [{"doc": doc_id}, {"generation": info.generation}]},
+            include=["metadatas", "documents"],
+        )
+        rows = sorted(zip(got["metadatas"], got["documents"]), key=lambda row: row[0]["position"])
+        return [StoredParagraph(doc_id, m["paragraph"], m["title"], text) for m, text in rows]
+
+    def paragraph(self, doc_id: str, number: int) -> StoredParagraph:
+        for paragraph in self.paragraphs(doc_id):
+            if paragraph.number == number:
+                return paragraph
+        raise NotFoundError(f"{doc_id} has no paragraph {number}")
+
+    def live_filter(self, doc_ids: list[str] | None = None) -> dict[str, Any]:
+        infos = self.documents()
+        if doc_ids:
+            known = {info.doc_id for info in infos}
+            missing = [d for d in doc_ids if d not in known]
+            if missing:
+                raise NotFoundError(f"no document {missing[0]!r} in the store")
+            infos = [info for info in infos if info.doc_id in doc_ids]
+        return {"generation": {"$in": [info.generation for info in infos] or ["(none)"]}}
+
+    def dense_search(self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[DenseHit]:
+        where = self.live_filter(doc_ids)
+        result = self._paragraphs.query(
+            query_embeddings=[np.asarray(query_vector, dtype=np.float32)],
+            n_results=k,
+            where=where,
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            DenseHit(StoredParagraph(m["doc"], m["paragraph"], m["title"], text), 1.0 - float(d))
+            for m, text, d in zip(result["metadatas"][0], result["documents"][0], result["distances"][0])
+        ]
+
+    def count(self) -> int:
+        return sum(info.paragraphs for info in self.documents())
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def is_current(self, document: Document) -> bool:
+        try:
+            return self.document(document.doc_id).source_hash == document.source_hash
+        except NotFoundError:
+            return False
+
+    def write(self, document: Document, vectors: np.ndarray) -> DocumentInfo:
+        """Make `document` (with one unit vector per paragraph) the live version of its id."""
+        if len(vectors) != len(document.paragraphs):
+            raise StoreError("internal: one vector per paragraph is required")
+        generation = document.source_hash[:16]
+        self._sweep()
+        self.write_generation(document, vectors)
+        info = DocumentInfo(
+            doc_id=document.doc_id,
+            title=document.title,
+            paragraphs=len(document.paragraphs),
+            numbering=document.numbering,
+            source_hash=document.source_hash,
+            ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            metadata=dict(document.metadata),
+        )
+        self._registry.upsert(
+            ids=[document.doc_id],
+            embeddings=[[1.0]],
+            metadatas=[_registry_metadata(info)],
+        )
+        self._paragraphs.delete(
+            where={"$and": [{"doc": document.doc_id}, {"generation": {"$ne": generation}}]}
+        )
+        return info
+
+    def write_generation(self, document: Document, vectors: np.ndarray) -> None:
+        """Step 1 of a write alone: the paragraphs, not yet visible. Public for crash tests."""
+        generation = document.source_hash[:16]
+        records = [
+            (
+                f"{document.doc_id}#{p.number}@{generation}",
+                p.text,
+                {
+                    "doc": document.doc_id,
+                    "paragraph": p.number,
+                    "position": position,
+                    "title": document.title,
+                    "numbering": document.numbering,
+                    "source_hash": document.source_hash,
+                    "generation": generation,
+                },
+            )
+            for position, p in enumerate(document.paragraphs)
+        ]
+        # Paragraph numbers can repeat in a document that numbers badly; ids must not.
+        seen: dict[str, int] = {}
+        for i, (record_id, text, meta) in enumerate(records):
+            seen[record_id] = seen.get(record_id, 0) + 1
+            if seen[record_id] > 1:
+                records[i] = (f"{record_id}.{seen[record_id]}", text, meta)
+        for start in range(0, len(records), _BATCH):
+            batch = records[start : start + _BATCH]
+            self._paragraphs.upsert(
+                ids=[r[0] for r in batch],
+                documents=[r[1] for r in batch],
+                metadatas=[r[2] for r in batch],
+                embeddings=np.asarray(vectors[start : start + _BATCH], dtype=np.float32),
+            )
+
+    def delete(self, doc_id: str) -> None:
+        self.document(doc_id)  # raises NotFoundError
+        self._registry.delete(ids=[doc_id])  # invisible from here on
+        self._paragraphs.delete(where={"doc": doc_id})
+
+    def _sweep(self) -> None:
+        """Remove paragraphs of generations no registry record points at (an interrupted write)."""
+        live = [info.generation for info in self.documents()]
+        self._paragraphs.delete(where={"generation": {"$nin": live or ["(none)"]}})
+
+    def fingerprint(self) -> str:
+        """Changes whenever the live set of documents changes; keys caches built from the store."""
+        return "|".join(f"{i.doc_id}@{i.generation}" for i in self.documents())
+
+
+def _registry_metadata(info: DocumentInfo) -> dict[str, Any]:
+    meta = {
+        "title": info.title,
+        "paragraphs": info.paragraphs,
+        "numbering": info.numbering,
+        "source_hash": info.source_hash,
+        "ingested_at": info.ingested_at,
+    }
+    meta.update({f"meta_{k}": v for k, v in info.metadata.items() if v not in (None, "")})
+    return meta
+
+
+def _info(doc_id: str, meta: dict[str, Any]) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=doc_id,
+        title=meta["title"],
+        paragraphs=int(meta["paragraphs"]),
+        numbering=meta["numbering"],
+        source_hash=meta["source_hash"],
+        ingested_at=meta["ingested_at"],
+        metadata={k[5:]: v for k, v in meta.items() if k.startswith("meta_")},
+    )
