@@ -31,7 +31,7 @@ app = typer.Typer(
 models_app = typer.Typer(help="The local models (embedding model, optional LLM).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 

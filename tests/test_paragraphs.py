@@ -111,12 +111,12 @@ def test_tidy_removes_private_use_markers_only_where_they_are():
 
 
 def test_jumps_and_repeats_are_reported_with_their_line():
-    lines = ["1. First.", "2. Second.", "4. Fourth.", "4. Again."]
+    lines = ["1. First.", "2. Second.", "", "4. Fourth.", "4. Again."]
     parsed = parse_lines(lines)
     assert [p.number for p in parsed.paragraphs] == [1, 2, 4, 4]
     assert parsed.warnings == [
-        "paragraph numbering jumps from 2 to 4 (line 3)",
-        "paragraph numbering repeats from 4 to 4 (line 4)",
+        "paragraph numbering jumps from 2 to 4 (line 4)",
+        "paragraph numbering repeats from 4 to 4 (line 5)",
     ]
 
 

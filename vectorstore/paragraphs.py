@@ -92,21 +92,24 @@ def tidy(text: str, footnote_numbers: set[int] = frozenset()) -> str:
     return text.strip()
 
 
-def _strip_footnotes(lines: list[str]) -> tuple[list[str], set[int]]:
-    """Remove footnote blocks and URL lines; return the body lines and the footnote numbers seen."""
-    body: list[str] = []
+def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]:
+    """Remove footnote blocks and URL lines.
+
+    Returns the body lines with their line numbers in the file, and the footnote numbers seen.
+    """
+    body: list[tuple[int, str]] = []
     numbers: set[int] = set()
     in_footnotes = False
     footnote_open = False  # inside a footnote's text, which runs to the end of a sentence
     expecting_text = False  # saw a footnote number on a line of its own
-    for line in lines:
+    for line_no, line in enumerate(lines, start=1):
         if URL_LINE.match(line):
             continue
         if FOOTNOTE_SEPARATOR.match(line):
             in_footnotes, footnote_open, expecting_text = True, False, False
             continue
         if not in_footnotes:
-            body.append(line)
+            body.append((line_no, line))
             continue
         if not line.strip():
             continue
@@ -126,7 +129,7 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[str], set[int]]:
             footnote_open = not SENTENCE_END.search(line)
             continue
         in_footnotes = False
-        body.append(line)
+        body.append((line_no, line))
     return body, numbers
 
 
@@ -142,19 +145,19 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
     """
     body, footnote_numbers = _strip_footnotes([line.rstrip("\r\n") for line in lines])
     has_printed = any(
-        (m := PARAGRAPH_START.match(line)) and m.group("number") == "1" for line in body
-    ) and _numbered_starts(body) >= 2
+        (m := PARAGRAPH_START.match(line)) and m.group("number") == "1" for _, line in body
+    ) and _numbered_starts([line for _, line in body]) >= 2
     if has_printed:
         return _parse_printed(body, footnote_numbers)
-    return _parse_inferred(body, footnote_numbers, blank_line_separates)
+    return _parse_inferred([line for _, line in body], footnote_numbers, blank_line_separates)
 
 
-def _parse_printed(body: list[str], footnote_numbers: set[int]) -> ParsedText:
+def _parse_printed(body: list[tuple[int, str]], footnote_numbers: set[int]) -> ParsedText:
     header: list[str] = []
     numbers: list[int] = []
     texts: list[str] = []
     warnings: list[str] = []
-    for line_no, line in enumerate(body, start=1):
+    for line_no, line in body:
         if not line.strip():
             continue
         m = PARAGRAPH_START.match(line)

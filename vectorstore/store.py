@@ -71,7 +71,7 @@ class DenseHit:
     similarity: float  # cosine similarity, -1..1
 
 
-def open_client(*, path: Path | None = None, url: str | None = None):
+def open_client(*, path: Path | str | None = None, url: str | None = None):
     """A Chroma client: a server when `url` is given, else an embedded store at `path`."""
     import chromadb
     from chromadb.config import Settings
@@ -90,7 +90,7 @@ def open_client(*, path: Path | None = None, url: str | None = None):
             )
             client.heartbeat()
             return client
-        assert path is not None
+        path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=settings)
     except StoreError:

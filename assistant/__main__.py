@@ -1,0 +1,5 @@
+"""`python -m assistant` is the `paracite` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""The `paracite` command as a user runs it: real process, real model, real embedded Chroma."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024
+
+pytestmark = pytest.mark.slow
+
+
+def paracite(env, *args):
+    return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def ingested_env(tmp_path_factory, settings):
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path_factory.mktemp("cli")),
+               PARACITE_CACHE_DIR=str(settings.cache_dir))
+    result = paracite(env, "ingest", *map(str, DEMO_FILES))
+    assert result.returncode == 0, result.stderr
+    assert f"{DOC_2007}  主席的工作文件  51 paragraphs (printed)  ingested" in result.stdout
+    assert f"{DOC_2024}  主席的总结  152 paragraphs (printed)  ingested" in result.stdout
+    return env
+
+
+def test_reingest_of_unchanged_files_does_nothing(ingested_env):
+    result = paracite(ingested_env, "ingest", "--json", *map(str, DEMO_FILES))
+    assert result.returncode == 0, result.stderr
+    assert [r["status"] for r in json.loads(result.stdout)] == ["unchanged", "unchanged"]
+
+
+def test_docs_json(ingested_env):
+    docs = json.loads(paracite(ingested_env, "docs", "--json").stdout)
+    assert [(d["doc"], d["paragraphs"], d["numbering"]) for d in docs] == [
+        (DOC_2007, 51, "printed"), (DOC_2024, 152, "printed"),
+    ]
+    assert all(len(d["source_hash"]) == 64 and d["ingested_at"] for d in docs)
+    assert docs[1]["title"] == "主席的总结"
+
+
+def test_show_prints_the_clean_paragraph(ingested_env):
+    result = paracite(ingested_env, "show", DOC_2024, "144")
+    assert result.returncode == 0
+    assert result.stdout.startswith("144. 缔约国欢迎通过《条约》强化审议进程")
+    assert "及其相关承诺方面。" in result.stdout and "http" not in result.stdout
+
+
+def test_show_json_contract(ingested_env):
+    shown = json.loads(paracite(ingested_env, "show", DOC_2024, "--json").stdout)
+    assert set(shown) == {"doc", "title", "numbering", "paragraphs"}
+    assert shown["doc"] == DOC_2024 and shown["numbering"] == "printed"
+    assert [p["paragraph"] for p in shown["paragraphs"]] == list(range(1, 153))
+    assert set(shown["paragraphs"][0]) == {"paragraph", "text"}
+
+
+def test_unknown_document_and_paragraph(ingested_env):
+    result = paracite(ingested_env, "show", "nope")
+    assert result.returncode == 3 and "no document 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = paracite(ingested_env, "show", DOC_2007, "52")
+    assert result.returncode == 3 and "has no paragraph 52" in result.stderr
+
+
+def test_a_bad_file_in_a_batch_writes_nothing(ingested_env, tmp_path):
+    good = tmp_path / "fresh-policy.txt"
+    good.write_text("Policy\n\n1. Keep records.\n\n2. Delete them after a year.\n", encoding="utf-8")
+    bad = tmp_path / "notes.rtf"
+    bad.write_text("{\\rtf1}")
+    result = paracite(ingested_env, "ingest", str(good), str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {bad}: unsupported file type .rtf; use one of .txt, .md, .pdf, .docx, .html, .htm"]
+    docs = json.loads(paracite(ingested_env, "docs", "--json").stdout)
+    assert [d["doc"] for d in docs] == [DOC_2007, DOC_2024]
+    missing = paracite(ingested_env, "ingest", str(tmp_path / "missing.pdf"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_numbering_that_jumps_is_ingested_with_a_warning_and_deleted(ingested_env, tmp_path):
+    path = tmp_path / "jumpy.md"
+    path.write_text("# Jumpy\n\n1. One.\n\n2. Two.\n\n5. Five.\n", encoding="utf-8")
+    result = paracite(ingested_env, "ingest", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "warning: jumpy: paragraph numbering jumps from 2 to 5 (line 7)" in result.stderr
+    shown = json.loads(paracite(ingested_env, "show", "jumpy", "--json").stdout)
+    assert [p["paragraph"] for p in shown["paragraphs"]] == [1, 2, 5]
+    assert paracite(ingested_env, "delete", "jumpy").returncode == 0
+    assert paracite(ingested_env, "show", "jumpy").returncode == 3
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "d"), PARACITE_CACHE_DIR=str(tmp_path / "empty"))
+    result = paracite(env, "ingest", str(CORPUS / f"{DOC_2007}.txt"))
+    assert result.returncode == 4
+    assert "run `paracite models pull` first" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,140 @@
+"""The store on the real embedding model and a real embedded Chroma: ingest, replace, delete, crash."""
+
+import dataclasses
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from vectorstore.errors import NotFoundError
+from vectorstore.ingest import ingest, read_all
+from vectorstore.paragraphs import Paragraph
+from vectorstore.readers import load_document
+from vectorstore.store import ParagraphStore, open_client
+
+from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_corpus_is_stored_paragraph_by_paragraph(demo_store):
+    infos = {info.doc_id: info for info in demo_store.documents()}
+    assert {d: i.paragraphs for d, i in infos.items()} == {DOC_2007: 51, DOC_2024: 152}
+    assert infos[DOC_2024].numbering == "printed"
+    assert infos[DOC_2024].metadata["session"] == "第二届会议"
+    paragraphs = demo_store.paragraphs(DOC_2024)
+    assert [p.number for p in paragraphs] == list(range(1, 153))
+    golden = load_document(CORPUS / f"{DOC_2024}.txt")
+    assert demo_store.paragraph(DOC_2024, 144).text == golden.paragraphs[143].text
+
+
+def test_stored_vectors_are_unit_length_float32(demo_store, embedder):
+    vector = embedder.embed_queries(["扎波罗热核电厂"])[0]
+    assert vector.dtype == np.float32
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+    hits = demo_store.dense_search(vector, 5)
+    similarities = [hit.similarity for hit in hits]
+    assert similarities == sorted(similarities, reverse=True)
+    assert hits[0].paragraph.doc_id == DOC_2024
+
+
+def test_dense_search_filters_by_document(demo_store, embedder):
+    vector = embedder.embed_queries(["伊朗核计划"])[0]
+    hits = demo_store.dense_search(vector, 10, doc_ids=[DOC_2007])
+    assert len(hits) == 10 and {h.paragraph.doc_id for h in hits} == {DOC_2007}
+    with pytest.raises(NotFoundError):
+        demo_store.dense_search(vector, 3, doc_ids=["no-such-doc"])
+
+
+def small_document(doc_id, texts, source_hash):
+    return dataclasses.replace(
+        load_document(CORPUS / f"{DOC_2007}.txt"),
+        doc_id=doc_id,
+        paragraphs=[Paragraph(i, t) for i, t in enumerate(texts, start=1)],
+        source_hash=source_hash,
+    )
+
+
+def test_unchanged_file_is_skipped_and_changed_file_replaced_completely(store, embedder):
+    v1 = small_document("policy", ["Alpha one.", "Beta two.", "Gamma three."], "a" * 64)
+    assert [r.status for r in ingest([v1], store, embedder)] == ["ingested"]
+    assert [r.status for r in ingest([v1], store, embedder)] == ["unchanged"]
+    v2 = small_document("policy", ["Alpha revised."], "b" * 64)
+    assert [r.status for r in ingest([v2], store, embedder)] == ["replaced"]
+    assert [(p.number, p.text) for p in store.paragraphs("policy")] == [(1, "Alpha revised.")]
+    # No stale paragraph left anywhere, not only hidden by the filter.
+    raw = store._paragraphs.get(where={"doc": "policy"})
+    assert len(raw["ids"]) == 1
+    hits = store.dense_search(embedder.embed_queries(["Gamma three"])[0], 5)
+    assert [h.paragraph.text for h in hits] == ["Alpha revised."]
+
+
+def test_delete_removes_document_and_paragraphs(store, embedder):
+    ingest([small_document("gone", ["Some text."], "c" * 64)], store, embedder)
+    store.delete("gone")
+    assert store.documents() == []
+    assert store._paragraphs.count() == 0
+    with pytest.raises(NotFoundError):
+        store.delete("gone")
+
+
+def test_an_interrupted_write_is_invisible_and_swept(store, embedder):
+    v1 = small_document("doc", ["Old paragraph."], "d" * 64)
+    ingest([v1], store, embedder)
+    # What a crash between writing the new paragraphs and switching the registry leaves behind:
+    v2 = small_document("doc", ["New paragraph one.", "New paragraph two."], "e" * 64)
+    store.write_generation(v2, embedder.embed_documents([p.text for p in v2.paragraphs]))
+    orphan = small_document("never-registered", ["Orphan text."], "f" * 64)
+    store.write_generation(orphan, embedder.embed_documents(["Orphan text."]))
+    assert [p.text for p in store.paragraphs("doc")] == ["Old paragraph."]
+    hits = store.dense_search(embedder.embed_queries(["New paragraph"])[0], 10)
+    assert [h.paragraph.text for h in hits] == ["Old paragraph."]
+    assert [info.doc_id for info in store.documents()] == ["doc"]
+    # The next write sweeps the leftovers.
+    ingest([small_document("other", ["Other."], "1" * 64)], store, embedder)
+    assert store._paragraphs.count() == 2
+
+
+VICTIM = """
+import sys, dataclasses, hashlib, numpy as np
+from vectorstore.paragraphs import Paragraph
+from vectorstore.readers import load_document
+from vectorstore.store import ParagraphStore, open_client
+store = ParagraphStore(open_client(path=sys.argv[1]), embedding_model="random")
+base = load_document(sys.argv[2])
+rng = np.random.default_rng(0)
+version = 0
+while True:
+    version += 1
+    doc = dataclasses.replace(base, doc_id="big", source_hash=hashlib.sha256(str(version).encode()).hexdigest(),
+        paragraphs=[Paragraph(n, f"version {version} paragraph {n}") for n in range(1, 1501)])
+    vectors = rng.normal(size=(1500, 64)).astype("float32")
+    store.write(doc, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    print(version, flush=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [1.5, 2.7, 4.1])
+def test_kill_9_during_writes_leaves_one_whole_version_visible(tmp_path, delay):
+    """Kill a process that rewrites a 1,500-paragraph document in a loop, at an arbitrary moment."""
+    victim = subprocess.Popen(
+        [sys.executable, "-c", VICTIM, str(tmp_path / "chroma"), str(DEMO_FILES[0])],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert victim.stdout.readline().strip() == "1"  # one version is committed
+    time.sleep(delay)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    store = ParagraphStore(open_client(path=tmp_path / "chroma"), embedding_model="random")
+    [info] = store.documents()
+    paragraphs = store.paragraphs("big")
+    versions = {p.text.split()[1] for p in paragraphs}
+    assert len(paragraphs) == 1500 and len(versions) == 1
+    assert {hashlib.sha256(v.encode()).hexdigest() for v in versions} == {info.source_hash}
+    hits = store.dense_search(np.ones(64, dtype=np.float32) / 8.0, 50)
+    assert {h.paragraph.text.split()[1] for h in hits} == versions
