@@ -1,0 +1,99 @@
+"""Ingestion benchmark: prints numbers, asserts nothing.
+
+1. The demo corpus, end to end: a fresh `paracite ingest corpus/*.txt` process (model already
+   pulled), its wall time, paragraphs per second and peak memory.
+2. A synthetic corpus (default 20,000 paragraphs, sentences of the demo corpus recombined with a
+   fixed seed): ingest throughput and store size on disk. `--keep DIR` keeps that store, which the
+   retrieval benchmark reuses.
+
+    .venv/bin/python benchmarks/ingest.py [--synthetic 20000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vectorstore.readers import load_document  # noqa: E402
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def demo_corpus() -> None:
+    files = sorted((ROOT / "corpus").glob("*.txt"))
+    paragraphs = sum(len(load_document(f).paragraphs) for f in files)
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(os.environ, PARACITE_DATA_DIR=data)
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "assistant", "ingest", *map(str, files)],
+                                env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            sys.exit(result.stderr)
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"demo corpus ingest, end to end (new process, model pulled): {elapsed:.1f} s for "
+              f"{paragraphs} paragraphs, {paragraphs / elapsed:.1f} paragraphs/s, peak RSS {peak_mib:.0f} MiB, "
+              f"store {du(Path(data)) / 2**20:.1f} MiB")
+
+
+def synthetic_documents(total: int, per_document: int, directory: Path) -> list[Path]:
+    sentences = [s for f in sorted((ROOT / "corpus").glob("*.txt"))
+                 for p in load_document(f).paragraphs for s in re.findall(r"[^。]+。", p.text)]
+    rng = random.Random(7)
+    paths = []
+    for d in range(0, total, per_document):
+        count = min(per_document, total - d)
+        lines = [f"Synthetic document {d // per_document + 1}", ""]
+        for n in range(1, count + 1):
+            lines += [f"{n}. " + "".join(rng.sample(sentences, rng.randint(1, 4))), ""]
+        path = directory / f"synthetic-{d // per_document + 1:04d}.txt"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def synthetic_corpus(total: int, keep: Path | None) -> None:
+    from assistant import services
+    from assistant.settings import Settings
+    from vectorstore.ingest import ingest, read_all
+
+    work = Path(tempfile.mkdtemp())
+    data = keep or work / "data"
+    files = synthetic_documents(total, 500, work)
+    settings = Settings(data_dir=data)
+    embedder = services.embedder(settings)
+    store = services.store(settings)
+    documents = read_all(files)
+    start = time.perf_counter()
+    ingest(documents, store, embedder)
+    elapsed = time.perf_counter() - start
+    print(f"synthetic corpus: {total} paragraphs in {len(files)} documents ingested in {elapsed:.0f} s, "
+          f"{total / elapsed:.1f} paragraphs/s, store {du(data) / 2**20:.0f} MiB on disk"
+          + (f" (kept in {data})" if keep else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--synthetic", type=int, default=20000, help="paragraphs; 0 skips this part")
+    parser.add_argument("--keep", type=Path, help="data directory to keep the synthetic store in")
+    args = parser.parse_args()
+    demo_corpus()
+    if args.synthetic:
+        synthetic_corpus(args.synthetic, args.keep)
+
+
+if __name__ == "__main__":
+    main()
