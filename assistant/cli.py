@@ -62,6 +62,7 @@ def ingest(
     ) as progress:
         task = progress.add_task("embed", total=total)
         results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
+    services.refresh_lexical(settings)
     if as_json:
         _print_json([
             {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
@@ -75,6 +76,55 @@ def ingest(
             f"({r.document.numbering})  {r.status}",
             highlight=False,
         )
+
+
+@app.command()
+def retrieve(
+    query: Annotated[Optional[str], typer.Argument(help="The question.")] = None,
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=100, help="How many paragraphs.")] = 5,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
+    jsonl: Annotated[Optional[Path], typer.Option("--jsonl", help='Questions file: one {"id", "question"} per line.')] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Find the paragraphs that answer a question (Chinese or English)."""
+    from vectorstore.errors import InputError
+
+    if (query is None) == (jsonl is None):
+        raise InputError("give either a question or --jsonl FILE")
+    questions = [{"question": query}] if query is not None else _read_questions(jsonl)
+    retriever = services.retriever(Settings())
+    for item in questions:
+        results = retriever.search(item["question"], k=k, doc_ids=doc or None)
+        record = ({"id": item["id"]} if "id" in item else {}) | {
+            "query": item["question"], "results": [r.as_json() for r in results],
+        }
+        if as_json or jsonl is not None:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        if not results:
+            out.print("no paragraphs found")
+        for r in results:
+            out.print(f"[bold]{r.doc} ¶{r.paragraph}[/]  score {r.score:.4f}  similarity {r.similarity:.3f}")
+            out.print(f"  {r.text}", highlight=False)
+
+
+def _read_questions(path: Path) -> list[dict]:
+    from vectorstore.errors import InputError
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    questions = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
+            raise InputError(f'{path}:{line_no}: each line needs a non-empty "question" string')
+        questions.append(item)
+    return questions
 
 
 @app.command()
@@ -114,7 +164,9 @@ def show(
 @app.command()
 def delete(doc: Annotated[str, typer.Argument(help="Document id.")]) -> None:
     """Remove a document and all its paragraphs from the store."""
-    services.store(Settings()).delete(doc)
+    settings = Settings()
+    services.store(settings).delete(doc)
+    services.refresh_lexical(settings)
     out.print(f"deleted {doc}", highlight=False)
 
 

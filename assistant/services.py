@@ -12,6 +12,7 @@ from pathlib import Path
 from vectorstore.embedder import SentenceTransformerEmbedder
 from vectorstore.errors import ModelError
 from vectorstore.models import EMBEDDING_GEMMA, is_pulled
+from vectorstore.search import Retriever
 from vectorstore.store import ParagraphStore, open_client
 
 from .settings import Settings
@@ -45,3 +46,23 @@ def store(settings: Settings) -> ParagraphStore:
     return ParagraphStore(
         client, embedding_model=embedding_model_name(settings), prefix=settings.collection_prefix
     )
+
+
+def lexical_dir(settings: Settings) -> Path:
+    """The lexical index lives beside the store it was built from; one per store and prefix."""
+    where = "embedded"
+    if settings.chroma_url:
+        where = "server-" + "".join(c if c.isalnum() else "_" for c in settings.chroma_url)
+    return settings.data_dir / "lexical" / where / settings.collection_prefix
+
+
+def retriever(settings: Settings) -> Retriever:
+    """The retriever; the embedding model loads on its first search."""
+    return Retriever(store(settings), embedder(settings), lexical_dir(settings))
+
+
+def refresh_lexical(settings: Settings) -> None:
+    """Rebuild the lexical index for the store as it is now (needs no embedding model)."""
+    from vectorstore.lexical import current_index
+
+    current_index(store(settings), lexical_dir(settings))

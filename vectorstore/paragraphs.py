@@ -212,3 +212,11 @@ def _parse_inferred(body: list[str], footnote_numbers: set[int], blank_line_sepa
         header.append(texts.pop(0))
     paragraphs = [Paragraph(i, t) for i, t in enumerate(texts, start=1)]
     return ParsedText(paragraphs, "inferred", header)
+
+
+_SENTENCE = re.compile(r".+?(?:[。！？!?；;]+[”’」』)]*|\.(?=\s|$)[”’\"')]*|$)", re.S)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences: after 。！？； (Chinese) and after . ! ? before a space."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]

@@ -67,6 +67,7 @@ class StoredParagraph:
 
 @dataclass(frozen=True)
 class DenseHit:
+    record_id: str
     paragraph: StoredParagraph
     similarity: float  # cosine similarity, -1..1
 
@@ -168,9 +169,32 @@ class ParagraphStore:
             include=["metadatas", "documents", "distances"],
         )
         return [
-            DenseHit(StoredParagraph(m["doc"], m["paragraph"], m["title"], text), 1.0 - float(d))
-            for m, text, d in zip(result["metadatas"][0], result["documents"][0], result["distances"][0])
+            DenseHit(record_id, StoredParagraph(m["doc"], m["paragraph"], m["title"], text), 1.0 - float(d))
+            for record_id, m, text, d in zip(
+                result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
+            )
         ]
+
+    def all_paragraphs(self) -> tuple[list[StoredParagraph], list[str], str]:
+        """Every live paragraph in document order, their record ids, and the store's fingerprint."""
+        infos = self.documents()
+        fingerprint = _fingerprint(infos)
+        if not infos:
+            return [], [], fingerprint
+        got = self._paragraphs.get(
+            where={"generation": {"$in": [info.generation for info in infos]}},
+            include=["metadatas", "documents"],
+        )
+        rows = sorted(zip(got["ids"], got["metadatas"], got["documents"]),
+                      key=lambda row: (row[1]["doc"], row[1]["position"]))
+        paragraphs = [StoredParagraph(m["doc"], m["paragraph"], m["title"], text) for _, m, text in rows]
+        return paragraphs, [record_id for record_id, _, _ in rows], fingerprint
+
+    def embeddings(self, record_ids: list[str]) -> dict[str, np.ndarray]:
+        if not record_ids:
+            return {}
+        got = self._paragraphs.get(ids=record_ids, include=["embeddings"])
+        return {record_id: np.asarray(e, dtype=np.float32) for record_id, e in zip(got["ids"], got["embeddings"])}
 
     def count(self) -> int:
         return sum(info.paragraphs for info in self.documents())
@@ -255,7 +279,11 @@ class ParagraphStore:
 
     def fingerprint(self) -> str:
         """Changes whenever the live set of documents changes; keys caches built from the store."""
-        return "|".join(f"{i.doc_id}@{i.generation}" for i in self.documents())
+        return _fingerprint(self.documents())
+
+
+def _fingerprint(infos: list[DocumentInfo]) -> str:
+    return "|".join(f"{i.doc_id}@{i.generation}" for i in infos)
 
 
 def _registry_metadata(info: DocumentInfo) -> dict[str, Any]:

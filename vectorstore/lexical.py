@@ -1,0 +1,149 @@
+"""Lexical evidence: BM25 over Chinese-aware tokens, for whole paragraphs and for their sentences.
+
+Tokens come from jieba's search mode (overlapping words, so "扎波罗热核电厂" matches both
+"扎波罗热" and "核电厂"), lower-cased, without punctuation and stop words. Two BM25 indexes
+(bm25s) are kept: one row per paragraph, and one row per sentence, because an answer often sits
+in one clause of a long paragraph.
+
+The index is derived data: it is rebuilt from the store whenever the store's fingerprint (its
+live documents and their generations) differs from the one the index was built for, and written
+beside the store in one rename. So it cannot drift from the store, whoever changed the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .paragraphs import split_sentences
+from .store import ParagraphStore, StoredParagraph
+
+_PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+_STOP = frozenset(
+    "的 了 和 与 及 或 在 对 是 为 将 把 被 其 这 那 之 于 以 而 也 都 就 并 等 中 上 下 有 个 什么 哪些 哪个 如何 怎样 "
+    "吗 呢 吧 啊 说 提出 表示 方面 关于 第 段 号 年 月 日 "
+    "a an the of to in on for and or is are was were be been by with as at from that this these those "
+    "what which who whom how did do does say said about any there their its it they them has have had "
+    "not no than into over under".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return [
+        token
+        for token in (t.strip().lower() for t in jieba.lcut_for_search(text))
+        if token and not _PUNCT_OR_SPACE.match(token) and token not in _STOP
+    ]
+
+
+@dataclass
+class LexicalScores:
+    paragraph: np.ndarray  # one BM25 score per row
+    sentence_best: np.ndarray  # per row: the best BM25 score among its sentences
+    coverage: float  # share of the query's idf mass that the corpus vocabulary knows (0..1)
+
+
+class LexicalIndex:
+    def __init__(self, rows: list[StoredParagraph], record_ids: list[str], fingerprint: str) -> None:
+        import bm25s
+
+        self.rows = rows
+        self.record_ids = record_ids
+        self.fingerprint = fingerprint
+        paragraph_tokens = [tokenize(row.text) for row in rows]
+        self.document_frequency = Counter(t for tokens in paragraph_tokens for t in set(tokens))
+        sentence_rows: list[int] = []
+        sentence_tokens: list[list[str]] = []
+        for i, row in enumerate(rows):
+            for sentence in split_sentences(row.text):
+                sentence_rows.append(i)
+                sentence_tokens.append(tokenize(sentence))
+        self.sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
+        self._paragraphs = bm25s.BM25()
+        self._sentences = bm25s.BM25()
+        if rows:
+            self._paragraphs.index([t or ["\u2205"] for t in paragraph_tokens], show_progress=False)
+            self._sentences.index([t or ["\u2205"] for t in sentence_tokens], show_progress=False)
+
+    def idf(self, token: str) -> float:
+        n = max(len(self.rows), 1)
+        df = self.document_frequency.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query: str) -> LexicalScores:
+        tokens = tokenize(query)
+        empty = np.zeros(len(self.rows), dtype=np.float32)
+        if not tokens or not self.rows:
+            return LexicalScores(empty, empty, 0.0)
+        total = sum(self.idf(t) for t in tokens)
+        known = sum(self.idf(t) for t in tokens if t in self.document_frequency)
+        paragraph = self._paragraphs.get_scores(tokens).astype(np.float32)
+        per_sentence = self._sentences.get_scores(tokens).astype(np.float32)
+        best = np.zeros(len(self.rows), dtype=np.float32)
+        np.maximum.at(best, self.sentence_rows, per_sentence)
+        return LexicalScores(paragraph, best, known / total if total else 0.0)
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".lexical-", dir=directory.parent))
+        meta = {
+            "fingerprint": self.fingerprint,
+            "rows": [[r.doc_id, r.number, r.title, r.text] for r in self.rows],
+            "record_ids": self.record_ids,
+            "sentence_rows": self.sentence_rows.tolist(),
+            "document_frequency": self.document_frequency,
+        }
+        (staging / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if self.rows:
+            self._paragraphs.save(staging / "paragraphs", show_progress=False)
+            self._sentences.save(staging / "sentences", show_progress=False)
+        old = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            directory.rename(old)
+        staging.rename(directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex | None:
+        import bm25s
+
+        try:
+            meta = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+            index = cls.__new__(cls)
+            index.fingerprint = meta["fingerprint"]
+            index.rows = [StoredParagraph(*row) for row in meta["rows"]]
+            index.record_ids = meta["record_ids"]
+            index.sentence_rows = np.asarray(meta["sentence_rows"], dtype=np.int64)
+            index.document_frequency = Counter(meta["document_frequency"])
+            index._paragraphs = index._sentences = bm25s.BM25()
+            if index.rows:
+                index._paragraphs = bm25s.BM25.load(directory / "paragraphs", show_progress=False)
+                index._sentences = bm25s.BM25.load(directory / "sentences", show_progress=False)
+            return index
+        except (OSError, ValueError, KeyError):
+            return None
+
+
+def current_index(store: ParagraphStore, directory: Path) -> LexicalIndex:
+    """The lexical index for the store as it is now: loaded if still current, else rebuilt."""
+    index = LexicalIndex.load(directory)
+    if index is not None and index.fingerprint == store.fingerprint():
+        return index
+    rows, record_ids, fingerprint = store.all_paragraphs()
+    index = LexicalIndex(rows, record_ids, fingerprint)
+    index.save(directory)
+    return index
