@@ -1,0 +1,127 @@
+"""Retrieval on the real model and a real Chroma: dense, lexical, fused, by number, filters."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from vectorstore.ingest import ingest
+from vectorstore.lexical import LexicalIndex, current_index, tokenize
+from vectorstore.langchain import ParagraphRetriever
+from vectorstore.search import Retriever
+
+from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024
+from .test_store import small_document
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def retriever(demo_store, embedder, tmp_path_factory):
+    return Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
+
+
+def keys(results):
+    return [(r.doc, r.paragraph) for r in results]
+
+
+def test_tokenize_is_chinese_aware_and_drops_noise():
+    tokens = tokenize("缔约国对扎波罗热核电厂的安全表示关切。Security Council resolution 1737!")
+    assert {"扎波罗热", "核电厂", "security", "1737"} <= set(tokens)
+    assert "的" not in tokens and "。" not in tokens and " " not in tokens
+
+
+def test_chinese_question_finds_its_paragraph(retriever):
+    results = retriever.search("哪些缔约国呼吁撤出扎波罗热核电站的军事人员？", k=5)
+    assert keys(results)[0] == (DOC_2024, 142)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+def test_english_question_over_chinese_text_uses_dense_search(retriever):
+    lexical = retriever.lexical().scores("Which states were urged to stop developing nuclear weapons?")
+    assert lexical.coverage == 0.0  # no English word is in the Chinese corpus
+    results = retriever.search("What did the states say about the IAEA low enriched uranium bank in Kazakhstan?", k=5)
+    assert (DOC_2024, 136) in keys(results)[:2]
+
+
+def test_lexical_evidence_counts_for_shared_numbers(retriever):
+    scores = retriever.lexical().scores("Security Council resolution 1737")
+    assert 0 < scores.coverage < 1
+    row = int(np.argmax(scores.paragraph))
+    assert (retriever.lexical().rows[row].doc_id, retriever.lexical().rows[row].number) == (DOC_2007, 37)
+
+
+def test_sentence_level_lexical_evidence(retriever):
+    scores = retriever.lexical().scores("布鲁塞尔 核能峰会")
+    row = int(np.argmax(scores.sentence_best))
+    assert retriever.lexical().rows[row].number == 123
+
+
+def test_paragraph_named_by_number(retriever):
+    assert keys(retriever.search("2024年总结第144段说了什么？", k=3))[0] == (DOC_2024, 144)
+    assert keys(retriever.search("What does paragraph 37 of the 2007 working paper say?", k=3))[0] == (DOC_2007, 37)
+    # Both documents have a paragraph 14: without a document named, both come first.
+    assert set(keys(retriever.search("第14段", k=2))) == {(DOC_2007, 14), (DOC_2024, 14)}
+
+
+def test_a_named_document_is_preferred(retriever):
+    results = retriever.search("2007年的工作文件对伊朗核计划怎么说？", k=3)
+    assert results[0].doc == DOC_2007
+    results = retriever.search("What does the 2024 summary say about Iran's nuclear programme?", k=3)
+    assert results[0].doc == DOC_2024
+
+
+def test_filter_by_document(retriever):
+    results = retriever.search("伊朗核计划", k=10, doc_ids=[DOC_2024])
+    assert len(results) == 10 and {r.doc for r in results} == {DOC_2024}
+
+
+def test_relevance_separates_an_unrelated_question(retriever):
+    assert retriever.is_relevant(retriever.search("扎波罗热核电厂", k=5))
+    assert not retriever.is_relevant(retriever.search("What is the best recipe for chocolate cake?", k=5))
+
+
+def test_langchain_retriever(retriever):
+    docs = ParagraphRetriever(retriever=retriever, k=3).invoke("扎波罗热核电厂")
+    assert len(docs) == 3
+    assert (docs[0].metadata["doc"], docs[0].metadata["paragraph"]) == (DOC_2024, 142)
+    assert docs[0].page_content.startswith("许多缔约国对持续武装冲突背景下乌克兰的核安全")
+
+
+def test_lexical_index_follows_ingest_and_delete(store, embedder, tmp_path):
+    directory = tmp_path / "lexical"
+    ingest([small_document("alpha", ["鲸鱼保护条约。"], "a" * 64)], store, embedder)
+    index = current_index(store, directory)
+    assert [r.doc_id for r in index.rows] == ["alpha"]
+    assert LexicalIndex.load(directory).fingerprint == store.fingerprint()
+    ingest([small_document("alpha", ["企鹅保护条约。"], "b" * 64)], store, embedder)
+    retriever = Retriever(store, embedder, directory)
+    assert [r.text for r in retriever.search("企鹅", k=1)] == ["企鹅保护条约。"]
+    assert retriever.lexical().scores("鲸鱼").paragraph.max() == 0
+    store.delete("alpha")
+    assert retriever.search("企鹅", k=1) == []
+
+
+def test_cli_retrieve_jsonl_contract(tmp_path, cli_env):
+    ingest_run = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(DEMO_FILES[0])],
+                                env=cli_env, capture_output=True, text=True)
+    assert ingest_run.returncode == 0, ingest_run.stderr
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": 7, "question": "伊朗核计划", "extra": 1}\n{"question": "缔约国重申三大支柱"}\n',
+                         encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "assistant", "retrieve", "--jsonl", str(questions), "-k", "2"],
+                         env=cli_env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert lines[0]["id"] == 7 and "id" not in lines[1]
+    assert lines[0]["query"] == "伊朗核计划" and len(lines[0]["results"]) == 2
+    first = lines[0]["results"][0]
+    assert set(first) >= {"doc", "paragraph", "title", "text", "score"}
+    assert (first["doc"], first["paragraph"]) == (DOC_2007, 37)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "assistant", "retrieve", "--jsonl", str(bad)],
+                         env=cli_env, capture_output=True, text=True)
+    assert run.returncode == 2 and 'needs a non-empty "question"' in run.stderr
