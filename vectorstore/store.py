@@ -101,6 +101,31 @@ def open_client(*, path: Path | str | None = None, url: str | None = None):
         raise StoreError(f"cannot open the Chroma store at {where}: {exc}") from None
 
 
+class _Guarded:
+    """A Chroma collection whose errors arrive as StoreError, with what Chroma said."""
+
+    def __init__(self, collection, where: str) -> None:
+        self._collection = collection
+        self._where = where
+
+    @property
+    def metadata(self):
+        return self._collection.metadata
+
+    def __getattr__(self, name: str):
+        method = getattr(self._collection, name)
+
+        def call(*args, **kwargs):
+            from chromadb.errors import ChromaError
+
+            try:
+                return method(*args, **kwargs)
+            except ChromaError as exc:
+                raise StoreError(f"the Chroma store at {self._where} failed: {exc}") from None
+
+        return call
+
+
 class ParagraphStore:
     def __init__(self, client, *, embedding_model: str, prefix: str = "paracite") -> None:
         self._client = client
@@ -120,6 +145,9 @@ class ParagraphStore:
         self._registry = client.get_or_create_collection(
             f"{prefix}_documents", embedding_function=None
         )
+        where = getattr(client, "_identifier", "") or "the configured location"
+        self._paragraphs = _Guarded(self._paragraphs, where)
+        self._registry = _Guarded(self._registry, where)
 
     # --- reading -----------------------------------------------------------------------------
 
