@@ -28,7 +28,8 @@ test: models
 	$(BIN)/python -m pytest -ra
 
 bench: models
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest.py --keep .bench/synthetic
+	$(BIN)/python benchmarks/retrieval.py --misses --synthetic-data .bench/synthetic
 
 clean:
 	rm -rf $(VENV)

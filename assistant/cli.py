@@ -46,7 +46,7 @@ def ingest(
 ) -> None:
     """Split documents into their numbered paragraphs, embed them, and store them."""
     from vectorstore.ingest import ingest as run_ingest
-    from vectorstore.ingest import read_all
+    from vectorstore.ingest import read_all, work_units
 
     settings = Settings()
     documents = read_all(files)  # every file is checked before anything is written
@@ -55,7 +55,7 @@ def ingest(
             err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
     store = services.store(settings)
     embedder = services.embedder(settings)
-    total = sum(len(d.paragraphs) for d in documents)
+    total = work_units(documents)
     with Progress(
         TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=True, disable=as_json or not err.is_terminal,

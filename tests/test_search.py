@@ -39,6 +39,20 @@ def test_chinese_question_finds_its_paragraph(retriever):
     assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
 
 
+def test_a_paragraph_counts_by_its_best_sentence(retriever, embedder, demo_store):
+    # The answer is one clause of 2024 ¶111; on whole-paragraph vectors 2007 ¶37 (Iran) wins.
+    question = "Which country's long-outstanding safeguards issues is the IAEA Director General trying to resolve?"
+    vector = embedder.embed_queries([question])[0]
+    paragraph_hits = demo_store.dense_search(vector, 203)
+    assert (paragraph_hits[0].paragraph.doc_id, paragraph_hits[0].paragraph.number) != (DOC_2024, 111)
+    best = demo_store.dense_sentence_search(vector, 20)
+    record = next(r for r in best if r.startswith(f"{DOC_2024}#111@"))
+    assert best[record] > next(h.similarity for h in paragraph_hits if h.record_id == record)
+    top = retriever.search(question, k=1)[0]
+    assert (top.doc, top.paragraph) == (DOC_2024, 111)
+    assert top.similarity == pytest.approx(best[record], abs=1e-5)
+
+
 def test_english_question_over_chinese_text_uses_dense_search(retriever):
     lexical = retriever.lexical().scores("Which states were urged to stop developing nuclear weapons?")
     assert lexical.coverage == 0.0  # no English word is in the Chinese corpus
@@ -49,7 +63,7 @@ def test_english_question_over_chinese_text_uses_dense_search(retriever):
 def test_lexical_evidence_counts_for_shared_numbers(retriever):
     scores = retriever.lexical().scores("Security Council resolution 1737")
     assert 0 < scores.coverage < 1
-    row = int(np.argmax(scores.paragraph))
+    row = int(np.argmax(scores.sentence_best))
     assert (retriever.lexical().rows[row].doc_id, retriever.lexical().rows[row].number) == (DOC_2007, 37)
 
 
@@ -99,7 +113,7 @@ def test_lexical_index_follows_ingest_and_delete(store, embedder, tmp_path):
     ingest([small_document("alpha", ["企鹅保护条约。"], "b" * 64)], store, embedder)
     retriever = Retriever(store, embedder, directory)
     assert [r.text for r in retriever.search("企鹅", k=1)] == ["企鹅保护条约。"]
-    assert retriever.lexical().scores("鲸鱼").paragraph.max() == 0
+    assert retriever.lexical().scores("鲸鱼").sentence_best.max() == 0
     store.delete("alpha")
     assert retriever.search("企鹅", k=1) == []
 

@@ -67,18 +67,29 @@ def test_unchanged_file_is_skipped_and_changed_file_replaced_completely(store, e
     v2 = small_document("policy", ["Alpha revised."], "b" * 64)
     assert [r.status for r in ingest([v2], store, embedder)] == ["replaced"]
     assert [(p.number, p.text) for p in store.paragraphs("policy")] == [(1, "Alpha revised.")]
-    # No stale paragraph left anywhere, not only hidden by the filter.
+    # No stale paragraph or sentence left anywhere, not only hidden by the filter.
     raw = store._paragraphs.get(where={"doc": "policy"})
     assert len(raw["ids"]) == 1
+    assert store._sentences.count() == 0
     hits = store.dense_search(embedder.embed_queries(["Gamma three"])[0], 5)
     assert [h.paragraph.text for h in hits] == ["Alpha revised."]
 
 
+def test_sentences_of_long_paragraphs_are_stored_and_replaced(store, embedder):
+    ingest([small_document("two", ["First sentence. Second sentence.", "Alone."], "2" * 64)], store, embedder)
+    got = store._sentences.get(include=["documents", "metadatas"])
+    assert sorted(got["documents"]) == ["First sentence.", "Second sentence."]
+    assert {m["paragraph_record"] for m in got["metadatas"]} == {f"two#1@{'2' * 16}"}
+    ingest([small_document("two", ["Only. Two now."], "3" * 64)], store, embedder)
+    assert sorted(store._sentences.get()["documents"]) == ["Only.", "Two now."]
+
+
 def test_delete_removes_document_and_paragraphs(store, embedder):
-    ingest([small_document("gone", ["Some text."], "c" * 64)], store, embedder)
+    ingest([small_document("gone", ["Some text. More text."], "c" * 64)], store, embedder)
     store.delete("gone")
     assert store.documents() == []
     assert store._paragraphs.count() == 0
+    assert store._sentences.count() == 0
     with pytest.raises(NotFoundError):
         store.delete("gone")
 

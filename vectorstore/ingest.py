@@ -15,7 +15,8 @@ import numpy as np
 from .embedder import Embedder
 from .errors import InputError
 from .readers import Document, load_document
-from .store import ParagraphStore
+from .paragraphs import split_sentences
+from .store import ParagraphStore, SentenceRecord
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,38 @@ def ingest(
     embedder: Embedder,
     on_embedded: Callable[[int], None] | None = None,
 ) -> list[IngestResult]:
-    """Write each document; `on_embedded(n)` is called as batches of n paragraphs are embedded."""
+    """Write each document; `on_embedded(n)` is called as n more texts (paragraphs and their
+    sentences) are embedded."""
     results = []
     for document in documents:
         if store.is_current(document):
             results.append(IngestResult(document, "unchanged"))
             if on_embedded:
-                on_embedded(len(document.paragraphs))
+                on_embedded(len(document.paragraphs) + len(sentence_records(document)))
             continue
         existed = document.doc_id in {info.doc_id for info in store.documents()}
-        vectors = _embed_in_steps(embedder, [p.text for p in document.paragraphs], on_embedded)
-        store.write(document, vectors)
+        sentences = sentence_records(document)
+        texts = [p.text for p in document.paragraphs] + [s.text for s in sentences]
+        vectors = _embed_in_steps(embedder, texts, on_embedded)
+        count = len(document.paragraphs)
+        store.write(document, vectors[:count], sentences, vectors[count:])
         results.append(IngestResult(document, "replaced" if existed else "ingested"))
     return results
+
+
+def sentence_records(document: Document) -> list[SentenceRecord]:
+    """The sentences of every paragraph that has more than one (a lone sentence is its paragraph)."""
+    records = []
+    for position, paragraph in enumerate(document.paragraphs):
+        sentences = split_sentences(paragraph.text)
+        if len(sentences) > 1:
+            records.extend(SentenceRecord(position, sentence) for sentence in sentences)
+    return records
+
+
+def work_units(documents: list[Document]) -> int:
+    """How many texts `ingest` embeds for these documents: the size of its progress bar."""
+    return sum(len(d.paragraphs) + len(sentence_records(d)) for d in documents)
 
 
 def _embed_in_steps(embedder: Embedder, texts: list[str], on_step: Callable[[int], None] | None) -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Lexical evidence: BM25 over Chinese-aware tokens, for whole paragraphs and for their sentences.
+"""Lexical evidence: BM25 over Chinese-aware tokens, sentence by sentence.
 
 Tokens come from jieba's search mode (overlapping words, so "扎波罗热核电厂" matches both
-"扎波罗热" and "核电厂"), lower-cased, without punctuation and stop words. Two BM25 indexes
-(bm25s) are kept: one row per paragraph, and one row per sentence, because an answer often sits
-in one clause of a long paragraph.
+"扎波罗热" and "核电厂"), lower-cased, without punctuation and stop words. The BM25 index (bm25s)
+has one row per sentence, and a paragraph's lexical score is that of its best sentence: an answer
+often sits in one clause of a long paragraph, and on the dev set whole-paragraph BM25 added
+nothing once sentence BM25 and dense search were fused.
 
 The index is derived data: it is rebuilt from the store whenever the store's fingerprint (its
 live documents and their generations) differs from the one the index was built for, and written
@@ -50,8 +51,7 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass
 class LexicalScores:
-    paragraph: np.ndarray  # one BM25 score per row
-    sentence_best: np.ndarray  # per row: the best BM25 score among its sentences
+    sentence_best: np.ndarray  # per paragraph row: the best BM25 score among its sentences
     coverage: float  # share of the query's idf mass that the corpus vocabulary knows (0..1)
 
 
@@ -62,19 +62,19 @@ class LexicalIndex:
         self.rows = rows
         self.record_ids = record_ids
         self.fingerprint = fingerprint
-        paragraph_tokens = [tokenize(row.text) for row in rows]
-        self.document_frequency = Counter(t for tokens in paragraph_tokens for t in set(tokens))
         sentence_rows: list[int] = []
         sentence_tokens: list[list[str]] = []
+        self.document_frequency: Counter[str] = Counter()
         for i, row in enumerate(rows):
+            vocabulary: set[str] = set()
             for sentence in split_sentences(row.text):
                 sentence_rows.append(i)
                 sentence_tokens.append(tokenize(sentence))
+                vocabulary.update(sentence_tokens[-1])
+            self.document_frequency.update(vocabulary)
         self.sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
-        self._paragraphs = bm25s.BM25()
         self._sentences = bm25s.BM25()
         if rows:
-            self._paragraphs.index([t or ["\u2205"] for t in paragraph_tokens], show_progress=False)
             self._sentences.index([t or ["\u2205"] for t in sentence_tokens], show_progress=False)
 
     def idf(self, token: str) -> float:
@@ -86,14 +86,13 @@ class LexicalIndex:
         tokens = tokenize(query)
         empty = np.zeros(len(self.rows), dtype=np.float32)
         if not tokens or not self.rows:
-            return LexicalScores(empty, empty, 0.0)
+            return LexicalScores(empty, 0.0)
         total = sum(self.idf(t) for t in tokens)
         known = sum(self.idf(t) for t in tokens if t in self.document_frequency)
-        paragraph = self._paragraphs.get_scores(tokens).astype(np.float32)
         per_sentence = self._sentences.get_scores(tokens).astype(np.float32)
         best = np.zeros(len(self.rows), dtype=np.float32)
         np.maximum.at(best, self.sentence_rows, per_sentence)
-        return LexicalScores(paragraph, best, known / total if total else 0.0)
+        return LexicalScores(best, known / total if total else 0.0)
 
     # --- persistence -------------------------------------------------------------------------
 
@@ -109,7 +108,6 @@ class LexicalIndex:
         }
         (staging / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         if self.rows:
-            self._paragraphs.save(staging / "paragraphs", show_progress=False)
             self._sentences.save(staging / "sentences", show_progress=False)
         old = directory.with_name(directory.name + ".old")
         if directory.exists():
@@ -129,9 +127,8 @@ class LexicalIndex:
             index.record_ids = meta["record_ids"]
             index.sentence_rows = np.asarray(meta["sentence_rows"], dtype=np.int64)
             index.document_frequency = Counter(meta["document_frequency"])
-            index._paragraphs = index._sentences = bm25s.BM25()
+            index._sentences = bm25s.BM25()
             if index.rows:
-                index._paragraphs = bm25s.BM25.load(directory / "paragraphs", show_progress=False)
                 index._sentences = bm25s.BM25.load(directory / "sentences", show_progress=False)
             return index
         except (OSError, ValueError, KeyError):

@@ -1,12 +1,14 @@
 """The store seam: paragraphs and their vectors in Chroma, embedded or on a server.
 
-Two collections: one record per paragraph (vector, text, metadata), and a registry with one record
-per document. The registry names the *generation* (the source hash) of each document that is live,
+Three collections: one record per paragraph (vector, text, metadata), one per sentence of a
+paragraph that has several (vector and the paragraph it belongs to: an answer often sits in one
+clause of a long paragraph), and a registry with one record per document. The registry names the *generation* (the source hash) of each document that is live,
 and every read is filtered to live generations. That makes ingest atomic without transactions:
 
-1. the new generation's paragraphs are written (invisible: no registry record points at them);
+1. the new generation's paragraphs and sentences are written (invisible: no registry record
+   points at them);
 2. the registry record is upserted (one write: the new generation becomes visible at once);
-3. the old generation's paragraphs are deleted.
+3. the old generation's paragraphs and sentences are deleted.
 
 A crash or kill -9 at any point leaves either the old document or the new one visible, never a mix;
 records left over from an interrupted run are swept at the next write. Record ids are stable:
@@ -62,6 +64,14 @@ class StoredParagraph:
     doc_id: str
     number: int
     title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    """A sentence of a paragraph, by the paragraph's position in its document."""
+
+    position: int
     text: str
 
 
@@ -142,11 +152,18 @@ class ParagraphStore:
                 f"this store was built with the embedding model {stored_model!r}, not {embedding_model!r}; "
                 "use that model, or point PARACITE_DATA_DIR (or the collection prefix) at a new store"
             )
+        self._sentences = client.get_or_create_collection(
+            f"{prefix}_sentences",
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model},
+            embedding_function=None,
+        )
         self._registry = client.get_or_create_collection(
             f"{prefix}_documents", embedding_function=None
         )
         where = getattr(client, "_identifier", "") or "the configured location"
         self._paragraphs = _Guarded(self._paragraphs, where)
+        self._sentences = _Guarded(self._sentences, where)
         self._registry = _Guarded(self._registry, where)
 
     # --- reading -----------------------------------------------------------------------------
@@ -203,6 +220,24 @@ class ParagraphStore:
             )
         ]
 
+    def dense_sentence_search(
+        self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None
+    ) -> dict[str, float]:
+        """The best sentence similarity per paragraph record id, over the k nearest sentences."""
+        if self._sentences.count() == 0:
+            return {}
+        result = self._sentences.query(
+            query_embeddings=[np.asarray(query_vector, dtype=np.float32)],
+            n_results=k,
+            where=self.live_filter(doc_ids),
+            include=["metadatas", "distances"],
+        )
+        best: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
+            record_id = meta["paragraph_record"]
+            best[record_id] = max(best.get(record_id, -1.0), 1.0 - float(distance))
+        return best
+
     def all_paragraphs(self) -> tuple[list[StoredParagraph], list[str], str]:
         """Every live paragraph in document order, their record ids, and the store's fingerprint."""
         infos = self.documents()
@@ -235,13 +270,22 @@ class ParagraphStore:
         except NotFoundError:
             return False
 
-    def write(self, document: Document, vectors: np.ndarray) -> DocumentInfo:
-        """Make `document` (with one unit vector per paragraph) the live version of its id."""
+    def write(
+        self,
+        document: Document,
+        vectors: np.ndarray,
+        sentences: list[SentenceRecord] = (),
+        sentence_vectors: np.ndarray | None = None,
+    ) -> DocumentInfo:
+        """Make `document` the live version of its id.
+
+        `vectors` holds one unit vector per paragraph; `sentence_vectors` one per sentence record.
+        """
         if len(vectors) != len(document.paragraphs):
             raise StoreError("internal: one vector per paragraph is required")
         generation = document.source_hash[:16]
         self._sweep()
-        self.write_generation(document, vectors)
+        self.write_generation(document, vectors, sentences, sentence_vectors)
         info = DocumentInfo(
             doc_id=document.doc_id,
             title=document.title,
@@ -256,13 +300,19 @@ class ParagraphStore:
             embeddings=[[1.0]],
             metadatas=[_registry_metadata(info)],
         )
-        self._paragraphs.delete(
-            where={"$and": [{"doc": document.doc_id}, {"generation": {"$ne": generation}}]}
-        )
+        stale = {"$and": [{"doc": document.doc_id}, {"generation": {"$ne": generation}}]}
+        self._paragraphs.delete(where=stale)
+        self._sentences.delete(where=stale)
         return info
 
-    def write_generation(self, document: Document, vectors: np.ndarray) -> None:
-        """Step 1 of a write alone: the paragraphs, not yet visible. Public for crash tests."""
+    def write_generation(
+        self,
+        document: Document,
+        vectors: np.ndarray,
+        sentences: list[SentenceRecord] = (),
+        sentence_vectors: np.ndarray | None = None,
+    ) -> None:
+        """Step 1 of a write alone: paragraphs and sentences, not yet visible. Public for crash tests."""
         generation = document.source_hash[:16]
         records = [
             (
@@ -286,9 +336,23 @@ class ParagraphStore:
             seen[record_id] = seen.get(record_id, 0) + 1
             if seen[record_id] > 1:
                 records[i] = (f"{record_id}.{seen[record_id]}", text, meta)
+        self._upsert(self._paragraphs, records, vectors)
+        sentence_records = [
+            (
+                f"{records[s.position][0]}/s{j}",
+                s.text,
+                {"doc": document.doc_id, "generation": generation, "paragraph_record": records[s.position][0]},
+            )
+            for j, s in enumerate(sentences)
+        ]
+        if sentence_records:
+            self._upsert(self._sentences, sentence_records, sentence_vectors)
+
+    @staticmethod
+    def _upsert(collection, records, vectors) -> None:
         for start in range(0, len(records), _BATCH):
             batch = records[start : start + _BATCH]
-            self._paragraphs.upsert(
+            collection.upsert(
                 ids=[r[0] for r in batch],
                 documents=[r[1] for r in batch],
                 metadatas=[r[2] for r in batch],
@@ -299,11 +363,13 @@ class ParagraphStore:
         self.document(doc_id)  # raises NotFoundError
         self._registry.delete(ids=[doc_id])  # invisible from here on
         self._paragraphs.delete(where={"doc": doc_id})
+        self._sentences.delete(where={"doc": doc_id})
 
     def _sweep(self) -> None:
         """Remove paragraphs of generations no registry record points at (an interrupted write)."""
         live = [info.generation for info in self.documents()]
         self._paragraphs.delete(where={"generation": {"$nin": live or ["(none)"]}})
+        self._sentences.delete(where={"generation": {"$nin": live or ["(none)"]}})
 
     def fingerprint(self) -> str:
         """Changes whenever the live set of documents changes; keys caches built from the store."""
