@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from vectorstore.embedder import SentenceTransformerEmbedder
+from vectorstore.embedder import CachedEmbedder, SentenceTransformerEmbedder
 from vectorstore.errors import ModelError
 from vectorstore.models import EMBEDDING_GEMMA, is_pulled
 from vectorstore.search import Retriever
@@ -33,12 +33,13 @@ def embedding_model_name(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _embedder(path: Path, dtype: str) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(path, dtype=dtype)
+def _embedder(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
+    model = SentenceTransformerEmbedder(path, dtype=dtype)
+    return CachedEmbedder(model, cache_dir / "embeddings" / f"{path.name}-{model.dtype}.sqlite")
 
 
-def embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return _embedder(embedding_model_path(settings), settings.embedding_dtype)
+def embedder(settings: Settings) -> CachedEmbedder:
+    return _embedder(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
 
 
 def store(settings: Settings) -> ParagraphStore:

@@ -157,3 +157,31 @@ def test_kill_9_during_writes_leaves_one_whole_version_visible(tmp_path, delay):
     assert {hashlib.sha256(v.encode()).hexdigest() for v in versions} == {info.source_hash}
     hits = store.dense_search(np.ones(64, dtype=np.float32) / 8.0, 50)
     assert {h.paragraph.text.split()[1] for h in hits} == versions
+
+
+def test_reingesting_an_edited_document_embeds_only_the_changed_paragraph(store, embedder, tmp_path):
+    from vectorstore.embedder import CachedEmbedder
+
+    class Counting:
+        name = embedder.name
+
+        def __init__(self):
+            self.embedded = []
+
+        def embed_documents(self, texts):
+            self.embedded.extend(texts)
+            return embedder.embed_documents(texts)
+
+        def embed_queries(self, texts):
+            return embedder.embed_queries(texts)
+
+    counting = Counting()
+    cached = CachedEmbedder(counting, tmp_path / "cache.sqlite")
+    texts = [f"第{n}段的内容。" for n in range(1, 6)]
+    ingest([small_document("report", texts, "4" * 64)], store, cached)
+    assert len(counting.embedded) == 5
+    edited = texts[:2] + ["第3段改过了。"] + texts[3:]
+    ingest([small_document("report", edited, "5" * 64)], store, cached)
+    assert counting.embedded[5:] == ["第3段改过了。"]
+    vector = cached.embed_documents(["第1段的内容。"])[0]
+    assert np.allclose(vector, embedder.embed_documents(["第1段的内容。"])[0], atol=1e-6)

@@ -82,3 +82,51 @@ class SentenceTransformerEmbedder:
         else:
             vectors = self._model.encode(texts, batch_size=self.batch_size)
         return unit_rows(vectors)
+
+
+class CachedEmbedder:
+    """Remembers document vectors by text, so re-ingesting an edited document embeds only what changed.
+
+    A SQLite file per model under the cache directory; queries are never cached (each is new).
+    The cache holds vectors exactly as the wrapped embedder returned them.
+    """
+
+    def __init__(self, embedder: Embedder, path: Path) -> None:
+        import sqlite3
+
+        self._embedder = embedder
+        self.name = embedder.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self.hits = 0
+
+    @staticmethod
+    def _key(text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        self.hits += len(texts) - sum(1 for k in keys if k not in found)
+        if todo:
+            fresh = self._embedder.embed_documents([t for _, t in todo])
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                    [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(todo, fresh)],
+                )
+            found.update((k, v) for (k, _), v in zip(todo, fresh))
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embedder.embed_queries(texts)
