@@ -23,6 +23,7 @@ demo: models
 	$(BIN)/paracite ingest corpus/*.txt
 	$(BIN)/paracite docs
 	$(BIN)/paracite show npt-2024-chair-summary 144
+	$(BIN)/paracite retrieve "2024年缔约国对扎波罗热核电厂提出了什么要求？" -k 3
 
 test: models
 	$(BIN)/python -m pytest -ra

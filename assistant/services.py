@@ -33,13 +33,24 @@ def embedding_model_name(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _embedder(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
-    model = SentenceTransformerEmbedder(path, dtype=dtype)
+def _model(path: Path, dtype: str) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(path, dtype=dtype)
+
+
+def embedding_model(settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedding model itself, loaded once per process."""
+    return _model(embedding_model_path(settings), settings.embedding_dtype)
+
+
+@lru_cache(maxsize=4)
+def _cached(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
+    model = _model(path, dtype)
     return CachedEmbedder(model, cache_dir / "embeddings" / f"{path.name}-{model.dtype}.sqlite")
 
 
 def embedder(settings: Settings) -> CachedEmbedder:
-    return _embedder(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
+    """The embedding model behind the document-vector cache: what ingestion and search use."""
+    return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
 
 
 def store(settings: Settings) -> ParagraphStore:
