@@ -71,7 +71,7 @@ def ours(questions: list[dict], settings: Settings, show_misses: bool) -> None:
         latencies.append(time.perf_counter() - start)
         rankings[q["id"]] = [(r.doc, r.paragraph) for r in results]
         best_similarity[q["id"]] = max((r.similarity for r in results[:5]), default=0.0)
-    print("Paracite (dense + BM25 paragraphs/sentences, fused):")
+    print("Paracite (dense over paragraphs and sentences, BM25 over sentences, fused):")
     quality(rankings, questions, "paracite", show_misses)
     print(f"  warm query latency, demo corpus: {percentiles(latencies)}")
     answerable = [best_similarity[q["id"]] for q in questions if q["gold"]]

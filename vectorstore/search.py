@@ -93,10 +93,6 @@ class Retriever:
             self._lexical = current_index(self.store, self.lexical_dir)
         return self._lexical
 
-    def refresh(self) -> None:
-        """Bring the lexical index up to date now (after an ingest or delete) rather than later."""
-        self.lexical()
-
     def search(self, query: str, k: int = 5, doc_ids: list[str] | None = None) -> list[SearchResult]:
         query = query.strip()
         if not query:
@@ -109,9 +105,7 @@ class Retriever:
 
         similarity = {hit.record_id: hit.similarity for hit in self.store.dense_search(vector, max(CANDIDATES, k), doc_ids)}
         best_sentence = self.store.dense_sentence_search(vector, SENTENCE_CANDIDATES, doc_ids)
-        missing = [record_id for record_id in best_sentence if record_id not in similarity]
-        for record_id, embedding in self.store.embeddings(missing).items():
-            similarity[record_id] = float(embedding @ vector)
+        self._add_paragraph_similarity(similarity, best_sentence, vector)
         for record_id, sentence_similarity in best_sentence.items():
             similarity[record_id] = max(similarity.get(record_id, -1.0), sentence_similarity)
         similarity = {r: s for r, s in similarity.items() if r in row_of}  # live rows only
@@ -133,9 +127,7 @@ class Retriever:
             if lexical.rows[row_of[record_id]].doc_id in preferred:
                 fused[record_id] += DOCUMENT_HINT_BONUS
 
-        missing = [record_id for record_id in fused if record_id not in similarity]
-        for record_id, embedding in self.store.embeddings(missing).items():
-            similarity[record_id] = float(embedding @ vector)
+        self._add_paragraph_similarity(similarity, fused, vector)
 
         ranked = sorted(fused, key=lambda record_id: -fused[record_id])
         results = [
@@ -145,11 +137,18 @@ class Retriever:
         ]
         referenced = self._referenced_paragraphs(query, allowed, preferred)
         if referenced:
+            # Named by number: first, and fully relevant, whatever its vector says.
             top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
             named = [SearchResult(p.doc_id, p.number, p.title, p.text, top, 1.0) for p in referenced]
             keys = {(p.doc, p.paragraph) for p in named}
             results = named + [r for r in results if (r.doc, r.paragraph) not in keys]
         return results[:k]
+
+    def _add_paragraph_similarity(self, similarity: dict[str, float], record_ids, vector: np.ndarray) -> None:
+        """Fill in the paragraph-vector similarity of candidates that did not come from dense search."""
+        missing = [record_id for record_id in record_ids if record_id not in similarity]
+        for record_id, embedding in self.store.embeddings(missing).items():
+            similarity[record_id] = float(embedding @ vector)
 
     def _without_document_names(self, query: str) -> str:
         """The question less the years and titles that name documents, for lexical matching."""
