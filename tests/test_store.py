@@ -185,3 +185,17 @@ def test_reingesting_an_edited_document_embeds_only_the_changed_paragraph(store,
     assert counting.embedded[5:] == ["第3段改过了。"]
     vector = cached.embed_documents(["第1段的内容。"])[0]
     assert np.allclose(vector, embedder.embed_documents(["第1段的内容。"])[0], atol=1e-6)
+
+
+def test_uncommitted_records_nearest_to_the_query_never_crowd_out_live_ones(tmp_path):
+    """Search runs unfiltered for speed; when the nearest records are not live it must filter."""
+    store = ParagraphStore(open_client(path=tmp_path / "chroma"), embedding_model="random")
+    rng = np.random.default_rng(1)
+    query = np.ones(16, dtype=np.float32) / 4.0
+    live = small_document("live", ["One.", "Two.", "Three."], "6" * 64)
+    vectors = rng.normal(size=(3, 16)).astype(np.float32)
+    store.write(live, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    pending = small_document("pending", [f"Pending {n}." for n in range(1, 41)], "7" * 64)
+    store.write_generation(pending, np.tile(query, (40, 1)))  # a write that has not committed yet
+    hits = store.dense_search(query, 3)
+    assert sorted(h.paragraph.text for h in hits) == ["One.", "Three.", "Two."]

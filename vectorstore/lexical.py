@@ -13,6 +13,7 @@ beside the store in one rename. So it cannot drift from the store, whoever chang
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -76,6 +77,15 @@ class LexicalIndex:
         self._sentences = bm25s.BM25()
         if rows:
             self._sentences.index([t or ["\u2205"] for t in sentence_tokens], show_progress=False)
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        """Row number by paragraph record id."""
+        return {record_id: row for row, record_id in enumerate(self.record_ids)}
+
+    @functools.cached_property
+    def row_documents(self) -> np.ndarray:
+        return np.array([row.doc_id for row in self.rows], dtype=object)
 
     def idf(self, token: str) -> float:
         n = max(len(self.rows), 1)

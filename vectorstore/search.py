@@ -98,7 +98,7 @@ class Retriever:
         if not query:
             return []
         lexical = self.lexical()
-        row_of = {record_id: row for row, record_id in enumerate(lexical.record_ids)}
+        row_of = lexical.row_of
         allowed = set(doc_ids) if doc_ids else {row.doc_id for row in lexical.rows}
         preferred = self._named_documents(query, allowed)
         vector = self.embedder.embed_queries([query])[0]
@@ -116,7 +116,7 @@ class Retriever:
 
         scores = lexical.scores(self._without_document_names(query))
         if scores.coverage > 0 and len(scores.sentence_best):
-            values = np.where([row.doc_id in allowed for row in lexical.rows], scores.sentence_best, 0.0)
+            values = np.where(np.isin(lexical.row_documents, list(allowed)), scores.sentence_best, 0.0)
             for rank, row in enumerate(np.argsort(-values, kind="stable")[:CANDIDATES]):
                 if values[row] <= 0:
                     break
