@@ -133,3 +133,24 @@ def test_documents_without_printed_numbers_are_numbered_in_order():
     assert [(p.number, p.text) for p in parsed.paragraphs] == [
         (1, "First point here."), (2, "Second point, wrapped."),
     ]
+
+
+def test_an_unfinished_footnote_does_not_swallow_the_next_paragraph():
+    lines = ["1. One.", "2. Two runs on", "__________", "1 A/HRC/40/3", "continued", "3. Third starts.", "4. Fourth."]
+    parsed = parse_lines(lines)
+    assert [p.number for p in parsed.paragraphs] == [1, 2, 3, 4]
+    assert parsed.warnings == []
+
+
+def test_a_numbered_list_after_prose_is_not_printed_numbering():
+    lines = ["Privacy policy", "", "We collect data.", "", "To delete your data:", "", "1. Log in.", "", "2. Click delete."]
+    parsed = parse_lines(lines)
+    assert parsed.numbering == "inferred"
+    assert [p.text for p in parsed.paragraphs][:2] == ["We collect data.", "To delete your data:"]
+
+
+def test_the_next_number_in_lower_case_mid_sentence_is_not_a_paragraph():
+    parsed = parse_lines(["1. The vote was 12 to", "2. abstentions were noted.", "2. Next."])
+    assert [(p.number, p.text) for p in parsed.paragraphs] == [
+        (1, "The vote was 12 to 2. abstentions were noted."), (2, "Next."),
+    ]

@@ -34,6 +34,10 @@ FOOTNOTE_NUMBER_ALONE = re.compile(r"^\s*(\d{1,3})\s*$")
 FOOTNOTE_START = re.compile(r"^\s*(\d{1,3})\s+(\S.*)$")
 URL_LINE = re.compile(r"^\s*(https?://|www\.)\S+\s*$")
 PRIVATE_USE_MARKER = re.compile(r"\s*\uf02a\d{1,3}\s*")
+# A footnote's text runs to the end of its sentence, but never past a paragraph start or this
+# many lines: an unfinished footnote must not swallow the body text after it.
+_MAX_FOOTNOTE_LINES = 3
+_MAX_HEADER_LINES = 8
 SENTENCE_END = re.compile(r"[。．.!?！？:：;；)）”\"']\s*$")
 
 _CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019\u2014\u2026"
@@ -101,6 +105,7 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]
     numbers: set[int] = set()
     in_footnotes = False
     footnote_open = False  # inside a footnote's text, which runs to the end of a sentence
+    footnote_lines = 0
     expecting_text = False  # saw a footnote number on a line of its own
     for line_no, line in enumerate(lines, start=1):
         if URL_LINE.match(line):
@@ -113,11 +118,13 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]
             continue
         if not line.strip():
             continue
-        if expecting_text:
+        if expecting_text and not PARAGRAPH_START.match(line):
             expecting_text = False
-            footnote_open = not SENTENCE_END.search(line)
+            footnote_open, footnote_lines = not SENTENCE_END.search(line), 1
             continue
-        if footnote_open:
+        expecting_text = False
+        if footnote_open and not PARAGRAPH_START.match(line) and footnote_lines < _MAX_FOOTNOTE_LINES:
+            footnote_lines += 1
             footnote_open = not SENTENCE_END.search(line)
             continue
         if m := FOOTNOTE_NUMBER_ALONE.match(line):
@@ -126,7 +133,7 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]
             continue
         if (m := FOOTNOTE_START.match(line)) and not PARAGRAPH_START.match(line):
             numbers.add(int(m.group(1)))
-            footnote_open = not SENTENCE_END.search(line)
+            footnote_open, footnote_lines = not SENTENCE_END.search(line), 1
             continue
         in_footnotes = False
         body.append((line_no, line))
@@ -144,9 +151,20 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
     printed numbers (true for text; readers whose lines are already paragraphs pass either).
     """
     body, footnote_numbers = _strip_footnotes([line.rstrip("\r\n") for line in lines])
-    has_printed = any(
-        (m := PARAGRAPH_START.match(line)) and m.group("number") == "1" for _, line in body
-    ) and _numbered_starts([line for _, line in body]) >= 2
+    text_lines = [line for _, line in body if line.strip()]
+    first = next(
+        (i for i, line in enumerate(text_lines)
+         if (m := PARAGRAPH_START.match(line)) and m.group("number") == "1"),
+        None,
+    )
+    # Printed numbering: paragraph 1 comes after a few title lines at most, none of them a
+    # sentence. A "1." after prose is a list inside a document whose paragraphs are not numbered.
+    has_printed = (
+        first is not None
+        and first <= _MAX_HEADER_LINES
+        and not any(SENTENCE_END.search(line) for line in text_lines[:first])
+        and _numbered_starts(text_lines) >= 2
+    )
     if has_printed:
         return _parse_printed(body, footnote_numbers)
     return _parse_inferred([line for _, line in body], footnote_numbers, blank_line_separates)
@@ -183,7 +201,9 @@ def _is_paragraph_start(m: re.Match[str], numbers: list[int], texts: list[str]) 
     if not numbers:
         return number == 1
     if number == numbers[-1] + 1:
-        return True
+        # The next number is a paragraph unless it continues a sentence in lower case
+        # ("by a vote of 12 to / 5. abstentions").
+        return bool(SENTENCE_END.search(texts[-1])) or not m.group("rest")[0].islower()
     # A number out of sequence is a new paragraph only where nothing else could be: an unindented
     # line after a finished sentence. Mid-sentence it is text that wrapped onto a new line.
     return not m.group("indent") and bool(SENTENCE_END.search(texts[-1]))
