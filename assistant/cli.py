@@ -113,8 +113,10 @@ def _read_questions(path: Path) -> list[dict]:
 
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    from vectorstore.readers import decode_text
+
     questions = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(decode_text(path.read_bytes(), str(path)).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -197,8 +199,14 @@ def models_pull(
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     try:
         app()
+    except ValidationError as exc:
+        problems = "; ".join(f"PARACITE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]error[/]: bad setting: {problems}", highlight=False)
+        raise SystemExit(2) from None
     except ParaciteError as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False)
         raise SystemExit(exc.exit_code) from None

@@ -29,7 +29,10 @@ def embedding_model_path(settings: Settings) -> Path:
 
 
 def embedding_model_name(settings: Settings) -> str:
-    return embedding_model_path(settings).name
+    """The name a store records for its vectors; reading a store needs no model on disk."""
+    if settings.embedding_model:
+        return Path(settings.embedding_model).expanduser().name
+    return EMBEDDING_GEMMA.name
 
 
 @lru_cache(maxsize=4)

@@ -92,8 +92,24 @@ def test_numbering_that_jumps_is_ingested_with_a_warning_and_deleted(ingested_en
     assert paracite(ingested_env, "show", "jumpy").returncode == 3
 
 
-def test_missing_model_is_a_clear_error(tmp_path):
+def test_missing_model_is_a_clear_error_when_embedding(tmp_path):
     env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "d"), PARACITE_CACHE_DIR=str(tmp_path / "empty"))
     result = paracite(env, "ingest", str(CORPUS / f"{DOC_2007}.txt"))
     assert result.returncode == 4
     assert "run `paracite models pull` first" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_setting_and_undecodable_questions_file_are_one_line_errors(ingested_env, tmp_path):
+    result = paracite(dict(ingested_env, PARACITE_EMBEDDING_DTYPE="fp16"), "docs")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "bad setting: PARACITE_EMBEDDING_DTYPE" in result.stderr
+    questions = tmp_path / "q.jsonl"
+    questions.write_bytes(b'{"question": "\xff\xfe\x00\x00"}\n' * 50)
+    result = paracite(ingested_env, "retrieve", "--jsonl", str(questions))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_reading_the_store_needs_no_model_on_disk(ingested_env, tmp_path):
+    result = paracite(dict(ingested_env, PARACITE_CACHE_DIR=str(tmp_path / "no-models")), "show", DOC_2007, "37")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("37. 缔约国对伊朗伊斯兰共和国核计划表示严重关切")

@@ -99,3 +99,4 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(index, tmp_path):
         pull(model, tmp_path / "cache")
     assert not model.location(tmp_path / "cache").exists()
     assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == []
+    assert not (tmp_path / "cache" / "downloads" / "tiny").exists()  # the next pull starts afresh

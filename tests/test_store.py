@@ -106,9 +106,11 @@ def test_an_interrupted_write_is_invisible_and_swept(store, embedder):
     hits = store.dense_search(embedder.embed_queries(["New paragraph"])[0], 10)
     assert [h.paragraph.text for h in hits] == ["Old paragraph."]
     assert [info.doc_id for info in store.documents()] == ["doc"]
-    # The next write sweeps the leftovers.
-    ingest([small_document("other", ["Other."], "1" * 64)], store, embedder)
-    assert store._paragraphs.count() == 2
+    # The next write of a document sweeps that document's leftovers, and only those: another
+    # writer's records, not yet registered, are not this writer's to remove.
+    ingest([small_document("doc", ["Old paragraph.", "Second."], "9" * 64)], store, embedder)
+    assert sorted(store._paragraphs.get(where={"doc": "doc"})["documents"]) == ["Old paragraph.", "Second."]
+    assert len(store._paragraphs.get(where={"doc": "never-registered"})["ids"]) == 1
 
 
 VICTIM = """

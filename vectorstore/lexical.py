@@ -119,11 +119,18 @@ class LexicalIndex:
         (staging / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         if self.rows:
             self._sentences.save(staging / "sentences", show_progress=False)
-        old = directory.with_name(directory.name + ".old")
-        if directory.exists():
-            directory.rename(old)
-        staging.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
+        # Swap in the new index. Another process may be doing the same: whoever loses the race
+        # leaves its copy behind, and the index on disk is still a whole one.
+        old = Path(tempfile.mkdtemp(prefix=".lexical-old-", dir=directory.parent))
+        try:
+            if directory.exists():
+                directory.rename(old / "index")
+            staging.rename(directory)
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex | None:

