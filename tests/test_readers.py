@@ -98,3 +98,11 @@ def test_undecodable_text_is_refused():
     # Valid in neither UTF-8 nor GB18030: 0x80 alone, and 0xFF lead bytes.
     with pytest.raises(InputError, match="cannot decode"):
         decode_text(b"abc \x80\xff\xff\xff def " * 50, "x.txt")
+
+
+def test_html_list_items_with_the_same_text_keep_their_own_numbers(tmp_path):
+    path = tmp_path / "minutes.html"
+    path.write_text('<ol start="x"><li>Opened.</li><li>[Deleted]</li><li>[Deleted]</li><li>Closed.</li></ol>')
+    assert [(p.number, p.text) for p in load_document(path).paragraphs] == [
+        (1, "Opened."), (2, "[Deleted]"), (3, "[Deleted]"), (4, "Closed."),
+    ]

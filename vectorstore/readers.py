@@ -284,7 +284,8 @@ def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
             continue
         if block.name == "li" and block.parent is not None and block.parent.name == "ol":
             items = block.parent.find_all("li", recursive=False)
-            number = int(block.parent.get("start", 1)) + items.index(block)
-            text = f"{number}. {text}"
+            position = next(i for i, item in enumerate(items) if item is block)  # not ==: equal items repeat
+            start = str(block.parent.get("start", "1")).strip()
+            text = f"{(int(start) if start.isdigit() else 1) + position}. {text}"
         lines.append(text)
     return lines, False
