@@ -33,7 +33,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .lexical import LexicalIndex, current_index
-from .store import DocumentInfo, ParagraphStore, StoredParagraph
+from .store import DocumentInfo, ParagraphStore, StoredParagraph, documents_fingerprint
 
 RRF_K = 10
 CANDIDATES = 50
@@ -88,8 +88,10 @@ class Retriever:
         self.lexical_dir = lexical_dir
         self._lexical: LexicalIndex | None = None
 
-    def lexical(self) -> LexicalIndex:
-        if self._lexical is None or self._lexical.fingerprint != self.store.fingerprint():
+    def lexical(self, infos: list[DocumentInfo] | None = None) -> LexicalIndex:
+        """The lexical index for the store as it is; `infos`: its documents, if just read."""
+        infos = self.store.documents() if infos is None else infos
+        if self._lexical is None or self._lexical.fingerprint != documents_fingerprint(infos):
             self._lexical = current_index(self.store, self.lexical_dir)
         return self._lexical
 
@@ -97,14 +99,16 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        lexical = self.lexical()
+        infos = self.store.documents()  # read once: every step below needs it
+        lexical = self.lexical(infos)
         row_of = lexical.row_of
         allowed = set(doc_ids) if doc_ids else {row.doc_id for row in lexical.rows}
-        preferred = self._named_documents(query, allowed)
+        preferred = self._named_documents(query, allowed, infos)
         vector = self.embedder.embed_queries([query])[0]
 
-        similarity = {hit.record_id: hit.similarity for hit in self.store.dense_search(vector, max(CANDIDATES, k), doc_ids)}
-        best_sentence = self.store.dense_sentence_search(vector, SENTENCE_CANDIDATES, doc_ids)
+        dense = self.store.dense_search(vector, max(CANDIDATES, k), doc_ids, infos)
+        similarity = {hit.record_id: hit.similarity for hit in dense}
+        best_sentence = self.store.dense_sentence_search(vector, SENTENCE_CANDIDATES, doc_ids, infos)
         self._add_paragraph_similarity(similarity, best_sentence, vector)
         for record_id, sentence_similarity in best_sentence.items():
             similarity[record_id] = max(similarity.get(record_id, -1.0), sentence_similarity)
@@ -114,7 +118,7 @@ class Retriever:
         for rank, record_id in enumerate(sorted(similarity, key=lambda r: -similarity[r])):
             fused[record_id] = 1.0 / (RRF_K + rank)
 
-        scores = lexical.scores(self._without_document_names(query))
+        scores = lexical.scores(self._without_document_names(query, infos))
         if scores.coverage > 0 and len(scores.sentence_best):
             values = np.where(np.isin(lexical.row_documents, list(allowed)), scores.sentence_best, 0.0)
             for rank, row in enumerate(np.argsort(-values, kind="stable")[:CANDIDATES]):
@@ -135,7 +139,7 @@ class Retriever:
             for r in ranked
             for p in [lexical.rows[row_of[r]]]
         ]
-        referenced = self._referenced_paragraphs(query, allowed, preferred)
+        referenced = self._referenced_paragraphs(query, allowed, preferred, lexical)
         if referenced:
             # Named by number: first, and fully relevant, whatever its vector says.
             top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
@@ -150,15 +154,15 @@ class Retriever:
         for record_id, embedding in self.store.embeddings(missing).items():
             similarity[record_id] = float(embedding @ vector)
 
-    def _without_document_names(self, query: str) -> str:
+    def _without_document_names(self, query: str, infos: list[DocumentInfo]) -> str:
         """The question less the years and titles that name documents, for lexical matching."""
-        for hint in sorted(set().union(*(document_hints(i) for i in self.store.documents())), key=len, reverse=True):
+        for hint in sorted(set().union(*(document_hints(i) for i in infos)), key=len, reverse=True):
             query = re.sub(re.escape(hint), " ", query, flags=re.IGNORECASE)
         return query
 
-    def _named_documents(self, query: str, allowed: set[str]) -> set[str]:
+    def _named_documents(self, query: str, allowed: set[str], infos: list[DocumentInfo]) -> set[str]:
         lowered = query.lower()
-        infos = [info for info in self.store.documents() if info.doc_id in allowed]
+        infos = [info for info in infos if info.doc_id in allowed]
         if len(infos) < 2:
             return set()
         hints = {info.doc_id: document_hints(info) for info in infos}
@@ -173,13 +177,15 @@ class Retriever:
         best = max(matched.values())
         return {doc_id for doc_id, n in matched.items() if n == best}
 
-    def _referenced_paragraphs(self, query: str, allowed: set[str], preferred: set[str]) -> list[StoredParagraph]:
+    def _referenced_paragraphs(
+        self, query: str, allowed: set[str], preferred: set[str], lexical: LexicalIndex
+    ) -> list[StoredParagraph]:
         numbers = [int(a or b) for a, b in _PARAGRAPH_REF.findall(query)]
         if not numbers:
             return []
         candidates = preferred or allowed
         found = []
-        for row in self.lexical().rows:
+        for row in lexical.rows:
             if row.doc_id in candidates and row.number in numbers:
                 found.append(row)
         # Without a document named, a number that several documents have is ambiguous: keep all.

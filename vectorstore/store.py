@@ -195,9 +195,9 @@ class ParagraphStore:
                 return paragraph
         raise NotFoundError(f"{doc_id} has no paragraph {number}")
 
-    def _live(self, doc_ids: list[str] | None) -> set[tuple[str, str]]:
+    def _live(self, doc_ids: list[str] | None, infos: list[DocumentInfo] | None) -> set[tuple[str, str]]:
         """The live (document, generation) pairs; a pair, since identical files share a generation."""
-        infos = self.documents()
+        infos = self.documents() if infos is None else infos
         if doc_ids:
             known = {info.doc_id for info in infos}
             missing = [d for d in doc_ids if d not in known]
@@ -206,7 +206,8 @@ class ParagraphStore:
             infos = [info for info in infos if info.doc_id in doc_ids]
         return {(info.doc_id, info.generation) for info in infos}
 
-    def _nearest(self, collection, query_vector: np.ndarray, k: int, doc_ids: list[str] | None, include: list[str]):
+    def _nearest(self, collection, query_vector: np.ndarray, k: int, doc_ids: list[str] | None,
+                 include: list[str], infos: list[DocumentInfo] | None = None):
         """The k nearest live records as (id, metadata, document, similarity) rows.
 
         Filtering on generation inside Chroma makes a query some 25x slower (130 ms against 5 ms
@@ -214,7 +215,7 @@ class ParagraphStore:
         a crash. So the query runs unfiltered (or on documents only), live records are kept here,
         and only when that leaves too few does the filtered query run.
         """
-        live = self._live(doc_ids)
+        live = self._live(doc_ids, infos)
         if not live:
             return []
         vector = [np.asarray(query_vector, dtype=np.float32)]
@@ -241,20 +242,25 @@ class ParagraphStore:
             if (meta["doc"], meta["generation"]) in live
         ]
 
-    def dense_search(self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[DenseHit]:
+    def dense_search(
+        self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None,
+        infos: list[DocumentInfo] | None = None,
+    ) -> list[DenseHit]:
+        """The k nearest live paragraphs. `infos`: the documents, when the caller has just read them."""
         return [
             DenseHit(record_id, StoredParagraph(m["doc"], m["paragraph"], m["title"], text), similarity)
             for record_id, m, text, similarity in self._nearest(
-                self._paragraphs, query_vector, k, doc_ids, ["documents"]
+                self._paragraphs, query_vector, k, doc_ids, ["documents"], infos
             )
         ]
 
     def dense_sentence_search(
-        self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None
+        self, query_vector: np.ndarray, k: int, doc_ids: list[str] | None = None,
+        infos: list[DocumentInfo] | None = None,
     ) -> dict[str, float]:
         """The best sentence similarity per paragraph record id, over the k nearest sentences."""
         best: dict[str, float] = {}
-        for _, meta, _, similarity in self._nearest(self._sentences, query_vector, k, doc_ids, []):
+        for _, meta, _, similarity in self._nearest(self._sentences, query_vector, k, doc_ids, [], infos):
             record_id = meta["paragraph_record"]
             best[record_id] = max(best.get(record_id, -1.0), similarity)
         return best
@@ -262,7 +268,7 @@ class ParagraphStore:
     def all_paragraphs(self) -> tuple[list[StoredParagraph], list[str], str]:
         """Every live paragraph in document order, their record ids, and the store's fingerprint."""
         infos = self.documents()
-        fingerprint = _fingerprint(infos)
+        fingerprint = documents_fingerprint(infos)
         if not infos:
             return [], [], fingerprint
         got = self._paragraphs.get(
@@ -404,10 +410,10 @@ class ParagraphStore:
 
     def fingerprint(self) -> str:
         """Changes whenever the live set of documents changes; keys caches built from the store."""
-        return _fingerprint(self.documents())
+        return documents_fingerprint(self.documents())
 
 
-def _fingerprint(infos: list[DocumentInfo]) -> str:
+def documents_fingerprint(infos: list[DocumentInfo]) -> str:
     return "|".join(f"{i.doc_id}@{i.generation}" for i in infos)
 
 
