@@ -6,8 +6,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LLM_INSTALLED := $(VENV)/.installed-llm
+# llama.cpp's AMX kernels crash (SIGSEGV) on CPUs that report AMX inside VMs that do not enable
+# it, as here; the native build otherwise keeps every other instruction set of the machine.
+AMX_OFF := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(AMX_OFF)' -DCMAKE_CXX_FLAGS='$(AMX_OFF)'
 
-.PHONY: demo test models bench clean
+.PHONY: demo test models llm bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +24,25 @@ $(INSTALLED): pyproject.toml
 models: $(INSTALLED)
 	$(BIN)/paracite models pull
 
+# The local LLM (llamacpp generator, llm judge): llama-cpp-python builds from source (about
+# 5 minutes; --no-cache-dir so that a wheel built with other flags is never reused) and the
+# GGUF model (about 1.1 GB) is pulled once.
+$(LLM_INSTALLED): $(INSTALLED)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python[server]==0.3.36'
+	$(BIN)/paracite models pull --llm
+	touch $@
+
+llm: $(LLM_INSTALLED)
+
 demo: models
 	$(BIN)/paracite ingest corpus/*.txt
 	$(BIN)/paracite docs
 	$(BIN)/paracite show npt-2024-chair-summary 144
 	$(BIN)/paracite retrieve "2024年缔约国对扎波罗热核电厂提出了什么要求？" -k 3
+	$(BIN)/paracite ask "2024年缔约国对扎波罗热核电厂提出了什么要求？"
+	$(BIN)/paracite ask "What did the 2007 working paper say about Iran?"
 
-test: models
+test: models llm
 	$(BIN)/python -m pytest -ra
 
 bench: models

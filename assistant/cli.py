@@ -13,12 +13,14 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vectorstore.errors import ParaciteError
 
 from . import services
+from .answers import marker
 from .settings import Settings
 
 app = typer.Typer(
@@ -105,7 +107,7 @@ def retrieve(
             out.print("no paragraphs found")
         for r in results:
             out.print(f"[bold]{r.doc} ¶{r.paragraph}[/]  score {r.score:.4f}  similarity {r.similarity:.3f}")
-            out.print(f"  {r.text}", highlight=False)
+            out.print(f"  {r.text}", highlight=False, markup=False)
 
 
 def _read_questions(path: Path) -> list[dict]:
@@ -127,6 +129,108 @@ def _read_questions(path: Path) -> list[dict]:
             raise InputError(f'{path}:{line_no}: each line needs a non-empty "question" string')
         questions.append(item)
     return questions
+
+
+Generator = Annotated[
+    Optional[str],
+    typer.Option("--generator", "-g", help="extractive (offline default), openai, or llamacpp."),
+]
+
+
+def _answering(generator: Optional[str], k: Optional[int]):
+    from vectorstore.errors import InputError
+
+    if generator not in (None, "extractive", "openai", "llamacpp"):
+        raise InputError(f"unknown generator {generator!r}: use extractive, openai or llamacpp")
+    settings = Settings()
+    if k is not None:
+        settings = settings.model_copy(update={"top_k": k})
+    return services.assistant(settings, generator)
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question.")] = None,
+    generator: Generator = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", min=1, max=50, help="Paragraphs to retrieve.")] = None,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
+    jsonl: Annotated[Optional[Path], typer.Option("--jsonl", help='Questions: {"id", "question", "history"?} per line.')] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question, citing the paragraph of every sentence (verified before it is shown)."""
+    from vectorstore.errors import InputError
+
+    from .answering import check_question
+
+    if (question is None) == (jsonl is None):
+        raise InputError("give either a question or --jsonl FILE")
+    items = [{"question": question}] if question is not None else _read_questions(jsonl)
+    for line_no, item in enumerate(items, start=1):
+        try:
+            check_question(item["question"], item.get("history"))
+        except InputError as exc:
+            raise InputError(f"{jsonl}:{line_no}: {exc}" if jsonl else str(exc)) from None
+    assistant = _answering(generator, k)
+    for item in items:
+        answer = assistant.ask(item["question"], item.get("history"), doc or None)
+        if as_json or jsonl is not None:
+            sys.stdout.write(json.dumps(answer.as_json(item.get("id")), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    if answer.standalone_question != answer.question:
+        out.print(f"[dim](searched for: {escape(answer.standalone_question)})[/]", highlight=False)
+    out.print(answer.text, highlight=False, markup=False)
+    for d, p in answer.citations:
+        quotes = [c.quote for s in answer.sentences for c in s.citations if (c.doc, c.paragraph) == (d, p)]
+        out.print(f"  [bold]{escape(marker(d, p))}[/] {escape(' … '.join(dict.fromkeys(quotes)))}", highlight=False)
+    for removal in answer.removed:
+        out.print(f"  [yellow]removed {removal.what}[/]: {escape(removal.text)}  ({escape(removal.reason)})", highlight=False)
+    if answer.fallback:
+        out.print(f"  [yellow]note[/]: {answer.fallback}; showing the extractive answer", highlight=False)
+
+
+@app.command()
+def chat(
+    generator: Generator = None,
+    k: Annotated[Optional[int], typer.Option("-k", "--top-k", min=1, max=50)] = None,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
+) -> None:
+    """Talk with the documents in the terminal; follow-up questions use the conversation."""
+    from .answering import Done, Removed, SentenceReady, Standalone
+
+    assistant = _answering(generator, k)
+    history: list[dict] = []
+    out.print("Ask about the documents; an empty line or Ctrl-D ends the chat.", highlight=False)
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            for event in assistant.stream(question, history, doc or None):
+                if isinstance(event, Standalone) and event.question != question:
+                    out.print(f"[dim](searched for: {escape(event.question)})[/]", highlight=False)
+                elif isinstance(event, SentenceReady):
+                    cites = "".join(marker(c.doc, c.paragraph) for c in event.sentence.citations)
+                    out.print(f"{event.sentence.text}{cites}", highlight=False, markup=False)
+                elif isinstance(event, Removed):
+                    out.print(f"[yellow]removed {event.removal.what}[/]: {escape(event.removal.reason)}", highlight=False)
+                elif isinstance(event, Done):
+                    answer = event.answer
+                    if answer.refused:
+                        out.print(answer.text, highlight=False, markup=False)
+                    elif answer.fallback:
+                        out.print(f"[yellow]note[/]: {answer.fallback}; the answer above is extractive", highlight=False)
+        except ParaciteError as exc:  # a bad question ends the turn, not the chat
+            err.print(f"[red]error[/]: {exc}", highlight=False)
+            continue
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
 @app.command()
@@ -160,7 +264,7 @@ def show(
         })
         return
     for p in paragraphs:
-        out.print(f"{p.number}. {p.text}", highlight=False)
+        out.print(f"{p.number}. {p.text}", highlight=False, markup=False)
 
 
 @app.command()

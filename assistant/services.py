@@ -81,3 +81,72 @@ def refresh_lexical(settings: Settings) -> None:
     from vectorstore.lexical import current_index
 
     current_index(store(settings), lexical_dir(settings))
+
+
+# --- answering -----------------------------------------------------------------------------------
+
+
+def llm_model_path(settings: Settings) -> Path:
+    from vectorstore.models import QWEN_GGUF
+
+    if settings.llm_model_path:
+        return Path(settings.llm_model_path).expanduser()
+    if not is_pulled(QWEN_GGUF, settings.cache_dir):
+        raise ModelError(f"the local LLM is not in {settings.cache_dir}; run `paracite models pull --llm` first")
+    return QWEN_GGUF.location(settings.cache_dir) / QWEN_GGUF.verify_path
+
+
+@lru_cache(maxsize=2)
+def _llamacpp(path: Path, threads: int | None):
+    from .llm import LlamaCppLLM
+
+    return LlamaCppLLM(path, n_threads=threads)
+
+
+def llm(settings: Settings, generator: str | None = None):
+    """The chat model behind an LLM generator (and the llm judge), or None for extractive."""
+    from .llm import OpenAICompatibleLLM
+
+    kind = generator or settings.generator
+    if kind == "llamacpp":
+        return _llamacpp(llm_model_path(settings), settings.llm_threads)
+    if kind == "openai":
+        api_key = settings.llm_api_key.get_secret_value()
+        if not settings.llm_url and not api_key:
+            raise ModelError("the openai generator needs PARACITE_LLM_URL (an OpenAI-compatible server) or PARACITE_LLM_API_KEY")
+        return OpenAICompatibleLLM(settings.llm_url, settings.llm_model, api_key)
+    return None
+
+
+def judge(settings: Settings, name: str, chat_llm=None):
+    from .judges import EmbeddingJudge, LLMJudge, QuoteJudge
+
+    threshold = {} if settings.judge_threshold is None else {"threshold": settings.judge_threshold}
+    if name == "quote":
+        return QuoteJudge(**threshold)
+    if name == "embedding":
+        return EmbeddingJudge(embedder(settings), **threshold)
+    if chat_llm is None:
+        chat_llm = llm(settings, "llamacpp")
+    return LLMJudge(chat_llm, **threshold)
+
+
+def assistant(settings: Settings, generator: str | None = None):
+    """The answering pipeline for the configured (or the given) generator."""
+    from .answering import Assistant
+    from .followup import LLMRewriter, RuleRewriter
+    from .generators import ExtractiveGenerator, LLMGenerator
+    from .verifier import Verifier
+
+    kind = generator or settings.generator
+    the_embedder = embedder(settings)
+    extractive = ExtractiveGenerator(the_embedder)
+    chat_llm = llm(settings, kind)
+    if chat_llm is None:
+        the_generator, rewriter = extractive, RuleRewriter()
+        judge_name = "quote" if settings.judge == "auto" else settings.judge
+    else:
+        the_generator, rewriter = LLMGenerator(chat_llm, kind), LLMRewriter(chat_llm)
+        judge_name = "llm" if settings.judge == "auto" else settings.judge
+    verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
+    return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k)

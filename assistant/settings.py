@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,23 @@ class Settings(BaseSettings):
         description="A sentence-transformers model directory; the pulled EmbeddingGemma when unset.",
     )
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
+
+    generator: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    top_k: int = Field(default=5, ge=1, le=50, description="Paragraphs retrieved for an answer.")
+    llm_url: str | None = Field(
+        default=None, description="OpenAI-compatible server for the openai generator, e.g. http://127.0.0.1:8080/v1."
+    )
+    llm_model: str = Field(default="paracite-llm", description="Model name sent to the openai server.")
+    llm_api_key: SecretStr = SecretStr("")
+    llm_model_path: str | None = Field(
+        default=None, description="GGUF file for the llamacpp generator; the pulled Qwen when unset."
+    )
+    llm_threads: int | None = Field(default=None, ge=1, description="CPU threads for llamacpp.")
+    judge: Literal["auto", "quote", "embedding", "llm"] = Field(
+        default="auto", description="Support check for LLM answers; auto: llm for LLM generators."
+    )
+    judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    verifier_mode: Literal["remove", "flag"] = "remove"
 
     @property
     def chroma_path(self) -> Path:

@@ -55,7 +55,12 @@ def load_document(path: Path | str) -> Document:
     parsed = parse_lines(lines, blank_line_separates=blank_line_separates)
     if not parsed.paragraphs:
         raise InputError(f"{path}: no paragraphs found (the document has no text)")
-    return _document(path.stem, data, parsed, suffix.lstrip("."))
+    return _document(document_id(path), data, parsed, suffix.lstrip("."))
+
+
+def document_id(path: Path) -> str:
+    """The file stem, with whitespace, brackets and ¶ replaced: a citation marker must parse."""
+    return re.sub(r"[\s\[\]¶]+", "-", path.stem).strip("-") or "document"
 
 
 def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str) -> Document:

@@ -1,0 +1,166 @@
+"""Answering a question: rewrite, retrieve, refuse or generate, verify, fall back.
+
+`Assistant.stream` yields events as the answer takes shape (the standalone question, the
+retrieved paragraphs, each verified sentence, each removal, then the whole answer); `ask`
+returns the final `Answer`. Nothing a generator drafts is yielded before the verifier passed it.
+
+The promises kept here, whatever the question or the documents say:
+- nothing relevant retrieved: a refusal in the question's language, with no citations;
+- a generator that declines: a refusal;
+- a draft of which nothing survives verification: the extractive answer (itself verified), or a
+  refusal when that is empty too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vectorstore.errors import InputError, NotFoundError
+from vectorstore.search import Retriever, SearchResult
+
+from .answers import Answer, AnswerSentence, Removal, language_of
+from .followup import MAX_QUESTION_CHARS, Rewriter
+from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
+from .judges import QuoteJudge
+from .verifier import Verifier
+
+MAX_HISTORY_TURNS = 20
+
+
+@dataclass(frozen=True)
+class Standalone:
+    question: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    results: list[SearchResult]
+
+
+@dataclass(frozen=True)
+class SentenceReady:
+    sentence: AnswerSentence
+
+
+@dataclass(frozen=True)
+class Removed:
+    removal: Removal
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Standalone | Retrieved | SentenceReady | Removed | Done
+
+
+def check_question(question: str, history: list[dict] | None = None) -> None:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    for turn in history or []:
+        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(turn.get("content"), str):
+            raise InputError('history must be a list of {"role": "user"|"assistant", "content": str}')
+    if history and len(history) > 2 * MAX_HISTORY_TURNS:
+        raise InputError(f"the history has {len(history)} messages; the limit is {2 * MAX_HISTORY_TURNS}")
+
+
+class Assistant:
+    def __init__(
+        self,
+        retriever: Retriever,
+        generator: Generator,
+        verifier: Verifier,
+        rewriter: Rewriter,
+        extractive: ExtractiveGenerator,
+        k: int = 5,
+    ) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.verifier = verifier
+        self.rewriter = rewriter
+        self.extractive = extractive
+        self.k = k
+        self._extractive_verifier = Verifier(QuoteJudge())
+
+    def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None) -> Answer:
+        for event in self.stream(question, history, doc_ids):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("stream ended without an answer")
+
+    def stream(
+        self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None
+    ) -> Iterator[Event]:
+        check_question(question, history)
+        question = question.strip()
+        standalone = self.rewriter.rewrite(question, history or [])
+        yield Standalone(standalone)
+        retrieved = self.retriever.search(standalone, k=self.k, doc_ids=doc_ids)
+        if not retrieved and not self.retriever.store.documents():
+            raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
+        yield Retrieved(retrieved)
+        answer = Answer(question, standalone, [], refused=False, retrieved=retrieved, generator=self.generator.name)
+        language = language_of(question)
+        relevant = [r for r in retrieved if r.similarity >= self._threshold()]
+        if not relevant:
+            yield Done(self._refusal(answer, language))
+            return
+
+        declined = False
+        for draft in self.generator.sentences(standalone, relevant):
+            if _is_decline(draft):
+                declined = True
+                continue
+            checked = self.verifier.check(draft, relevant)
+            for removal in checked.removed:
+                answer.removed.append(removal)
+                yield Removed(removal)
+            if checked.sentence:
+                answer.sentences.append(checked.sentence)
+                yield SentenceReady(checked.sentence)
+
+        if answer.sentences:
+            answer.lead = self.generator.lead(question)
+        elif declined:
+            answer = self._refusal(answer, language)
+        elif self.generator is not self.extractive:
+            answer.fallback = "nothing the generator wrote passed verification"
+            yield from self._extractive_into(answer, question, standalone, relevant)
+            if not answer.sentences:
+                answer = self._refusal(answer, language)
+        else:
+            answer = self._refusal(answer, language)
+        yield Done(answer)
+
+    def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult]):
+        for draft in self.extractive.sentences(standalone, relevant):
+            checked = self._extractive_verifier.check(draft, relevant)
+            if checked.sentence:
+                answer.sentences.append(checked.sentence)
+                yield SentenceReady(checked.sentence)
+        if answer.sentences:
+            answer.lead = self.extractive.lead(question)
+
+    def _threshold(self) -> float:
+        from vectorstore.search import RELEVANCE_THRESHOLD
+
+        return RELEVANCE_THRESHOLD
+
+    @staticmethod
+    def _refusal(answer: Answer, language: str) -> Answer:
+        answer.sentences = []
+        answer.lead = DECLINE[language]
+        answer.refused = True
+        return answer
+
+
+def _is_decline(draft: DraftSentence) -> bool:
+    """The generator's own "the documents do not say" (an LLM told to reply with it)."""
+    text = draft.text.strip().rstrip("。.!！")
+    return not draft.references and any(
+        phrase.rstrip("。.") in text for phrase in (*DECLINE.values(), "文件未涉及", "do not address")
+    )

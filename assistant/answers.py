@@ -1,0 +1,131 @@
+"""What an answer is: sentences, each with its citations, and the markers that show them in text.
+
+A citation marker names the document and the paragraph, `[npt-2024-chair-summary ¶14]`: both
+demo documents have a paragraph 14, so a number alone would be ambiguous, and a document id is
+stable across sessions and reloads where a per-answer footnote number ([1], [2]) is not. One
+regex (`MARKER`) finds them; the chat UI and the widget render each as a chip.
+
+Document ids are file stems; whitespace and brackets in them are replaced at ingest so that a
+marker always parses (see `vectorstore.readers`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+MARKER = re.compile(r"\[([^\[\]\s¶]+) ¶(\d{1,6})\]")
+
+
+def marker(doc: str, paragraph: int) -> str:
+    return f"[{doc} ¶{paragraph}]"
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc: str
+    paragraph: int
+    quote: str  # verbatim from the paragraph: the part that supports the sentence
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.doc, self.paragraph)
+
+
+@dataclass
+class AnswerSentence:
+    text: str  # without its markers
+    citations: list[Citation]
+    flagged: str | None = None  # why the verifier doubts it, when set to flag instead of remove
+
+    def as_json(self) -> dict:
+        data = {"text": self.text, "citations": [asdict(c) for c in self.citations]}
+        if self.flagged:
+            data["flagged"] = self.flagged
+        return data
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Something the verifier took out of a draft before anyone saw it."""
+
+    what: str  # "sentence" or "citation"
+    text: str  # the sentence, or the marker of the citation
+    reason: str
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    standalone_question: str
+    sentences: list[AnswerSentence]
+    refused: bool
+    lead: str = ""  # a sentence that introduces the cited ones; it claims nothing about the documents
+    removed: list[Removal] = field(default_factory=list)
+    retrieved: list = field(default_factory=list)  # SearchResult, as the retriever returned them
+    generator: str = "extractive"
+    fallback: str | None = None  # why the answer is not the generator's own, when it is not
+
+    @property
+    def text(self) -> str:
+        """The answer as running text with a marker after each sentence."""
+        body = []
+        for sentence in self.sentences:
+            markers = "".join(marker(c.doc, c.paragraph) for c in _unique(sentence.citations))
+            body.append(f"{sentence.text}{markers}")
+        cjk = _mostly_cjk(" ".join(s.text for s in self.sentences))  # markers are Latin: leave them out
+        text = ("" if cjk else " ").join(body)
+        if not self.lead:
+            return text
+        if not text:
+            return self.lead
+        return self.lead + ("" if _mostly_cjk(self.lead) else " ") + text
+
+    @property
+    def citations(self) -> list[tuple[str, int]]:
+        """Each cited paragraph once, in order of first use."""
+        return [c.key for c in _unique(c for s in self.sentences for c in s.citations)]
+
+    def as_json(self, question_id=None) -> dict:
+        data = {"id": question_id} if question_id is not None else {}
+        data |= {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "sentences": [s.as_json() for s in self.sentences],
+            "citations": [{"doc": d, "paragraph": p} for d, p in self.citations],
+            "refused": self.refused,
+            "removed": [r.as_json() for r in self.removed],
+            "retrieved": [r.as_json() for r in self.retrieved],
+            "generator": self.generator,
+        }
+        if self.fallback:
+            data["fallback"] = self.fallback
+        return data
+
+
+def _unique(citations) -> list[Citation]:
+    seen: set[tuple[str, int]] = set()
+    kept = []
+    for citation in citations:
+        if citation.key not in seen:
+            seen.add(citation.key)
+            kept.append(citation)
+    return kept
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _mostly_cjk(text: str) -> bool:
+    return len(_CJK.findall(text)) >= len(_LATIN.findall(text))
+
+
+def language_of(text: str) -> str:
+    """"zh" or "en": the language to answer a question in. Any Han character makes it Chinese,
+    since Chinese questions often carry Latin names and numbers ("IAEA", "1737号决议")."""
+    return "zh" if _CJK.search(text) else "en"

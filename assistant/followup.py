@@ -1,0 +1,118 @@
+"""Follow-up questions ("那伊朗呢？", "and what about Iran?") rewritten into standalone ones.
+
+Two rewriters behind one signature, `rewrite(question, history) -> standalone question`:
+- `RuleRewriter`, for the offline default: deterministic patterns. An elliptical follow-up
+  ("那X呢", "what about X", "and X?") takes the previous question and puts X where its topic
+  was; a follow-up with a pronoun ("它", "该决议", "it", "they") gets the previous topic in the
+  pronoun's place; "2007年的工作文件怎么说？" asks about the previous topic. The topic is the phrase after 对/关于/就 or about/on/regarding. A deliberate
+  simplification: it handles the common shapes, not every one; anything else passes unchanged.
+- `LLMRewriter`: asks the configured LLM, and keeps the rule result when the model's output is
+  not a usable question.
+
+History is a list of {"role": "user"|"assistant", "content"}; only the user turns matter, each
+rewritten in turn so that a follow-up to a follow-up works.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+import prompts
+
+from .answers import language_of
+from .llm import ChatLLM, complete
+
+MAX_QUESTION_CHARS = 1000
+
+
+class Rewriter(Protocol):
+    def rewrite(self, question: str, history: list[dict]) -> str: ...
+
+
+_ZH_ELLIPSIS = re.compile(r"^(?:那么?|还有|而|那关于|关于)?\s*(?P<x>.{1,30}?)\s*(?:呢|的情况呢|怎么样|又如何|如何)\s*[？?。]?$")
+_EN_ELLIPSIS = re.compile(
+    r"^(?:and|but|so|ok|okay)?[\s,]*(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$|^(?:and|but)\s+(?P<y>[^?]{1,60}?)\s*\?$",
+    re.IGNORECASE,
+)
+_ZH_TOPIC = re.compile(r"(?:对于?|关于|就|针对)(?P<t>.+?)(?=提出|表示|采取|作出|发表|有何|有什么|有哪些|说了|说|的[^的]{0,6}[？?]|[，,。？?]|$)")
+_EN_TOPIC = re.compile(
+    r"\b(?:about|on|regarding|concerning|towards?)\s+(?P<t>(?:the\s+)?[^?,]+?)(?=\s+(?:in|according\s+to|from)\s+the\b|\s+say\b|[?,.]|$)",
+    re.IGNORECASE,
+)
+_ZH_SAY = re.compile(r"(?P<v>怎么说|如何说|说了什么|怎么讲|有何论述|如何描述)\s*[？?]?$")
+_EN_SAY = re.compile(r"\b(?P<v>say|said|mention)\s*\??$", re.IGNORECASE)
+_ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事")
+_EN_PRONOUN = re.compile(r"\b(?:it|they|them|this|that|its|their)\b", re.IGNORECASE)
+
+
+def previous_questions(history: list[dict]) -> list[str]:
+    return [str(turn.get("content", "")).strip() for turn in history if turn.get("role") == "user" and str(turn.get("content", "")).strip()]
+
+
+class RuleRewriter:
+    def rewrite(self, question: str, history: list[dict]) -> str:
+        question = question.strip()
+        standalone_before = ""
+        for earlier in previous_questions(history):
+            standalone_before = self._one(earlier, standalone_before)
+        return self._one(question, standalone_before)
+
+    def _one(self, question: str, previous: str) -> str:
+        if not previous:
+            return question
+        zh = language_of(question) == "zh"
+        ellipsis = (_ZH_ELLIPSIS if zh else _EN_ELLIPSIS).match(question)
+        if ellipsis:
+            new_topic = (ellipsis.group("x") or ellipsis.groupdict().get("y") or "").strip()
+            if new_topic and len(question) <= (20 if zh else 60):
+                return self._replace_topic(previous, new_topic)
+        topic = self._topic(previous)
+        say = (_ZH_SAY if zh else _EN_SAY).search(question)
+        if topic and say and not self._topic(question):
+            # "2007年的工作文件怎么说？": the same topic, another document.
+            if zh:
+                return f"{question[: say.start()]}关于{topic}{question[say.start():]}"
+            return f"{question[: say.start('v')]}{say.group('v')} about {topic}?"
+        if topic:
+            pronoun = (_ZH_PRONOUN if zh else _EN_PRONOUN).search(question)
+            if pronoun and len(question) <= (30 if zh else 100):
+                return question[: pronoun.start()] + topic + question[pronoun.end():]
+        return question
+
+    @staticmethod
+    def _topic(question: str) -> str:
+        pattern = _ZH_TOPIC if language_of(question) == "zh" else _EN_TOPIC
+        matches = list(pattern.finditer(question))
+        return matches[-1].group("t").strip() if matches else ""
+
+    def _replace_topic(self, previous: str, new_topic: str) -> str:
+        pattern = _ZH_TOPIC if language_of(previous) == "zh" else _EN_TOPIC
+        matches = list(pattern.finditer(previous))
+        if matches:
+            last = matches[-1]
+            return previous[: last.start("t")] + new_topic + previous[last.end("t"):]
+        if language_of(previous) == "zh":
+            return f"关于{new_topic}，{previous}"
+        return f"{previous} (about {new_topic})"
+
+
+class LLMRewriter:
+    def __init__(self, llm: ChatLLM) -> None:
+        self.llm = llm
+        self.rules = RuleRewriter()
+
+    def rewrite(self, question: str, history: list[dict]) -> str:
+        fallback = self.rules.rewrite(question, history)
+        if not previous_questions(history):
+            return question.strip()
+        lines = [f"{'用户' if language_of(question) == 'zh' else 'User'}: {q}" for q in previous_questions(history)[-3:]]
+        rewritten = complete(
+            self.llm,
+            prompts.messages("rewrite", language_of(question), history="\n".join(lines), question=question),
+            max_tokens=80,
+        ).splitlines()
+        candidate = rewritten[0].strip().strip('"“”') if rewritten else ""
+        if not candidate or len(candidate) > MAX_QUESTION_CHARS or language_of(candidate) != language_of(question):
+            return fallback
+        return candidate

@@ -1,0 +1,247 @@
+"""Generators: turn a question and its retrieved paragraphs into draft sentences with citations.
+
+One interface (`Generator`), three implementations:
+- `ExtractiveGenerator` (the offline default): picks the sentences of the retrieved paragraphs
+  that answer the question and quotes them, each citing its own paragraph. Faithful by
+  construction and instant; an English question over Chinese text gets an English lead-in and
+  the Chinese quotes (a deliberate simplification: no translation without a model).
+- `LLMGenerator`: a chat model (`assistant.llm`: an OpenAI-compatible server, or a local GGUF
+  through llama-cpp-python) writes the answer with citation markers; its text is cut into
+  sentences as it streams.
+
+Nothing a generator drafts reaches a user before `assistant.verifier` has checked it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+import prompts
+from vectorstore.embedder import Embedder
+from vectorstore.lexical import tokenize
+from vectorstore.paragraphs import split_sentences
+from vectorstore.search import SearchResult
+
+from .answers import language_of, marker
+from .llm import ChatLLM
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A citation as drafted: it may name a paragraph that does not exist or was not retrieved."""
+
+    doc: str | None  # None when the draft gave a number only
+    paragraph: int
+    quote: str | None = None
+    written: str = ""  # as it appeared in the draft
+
+
+@dataclass
+class DraftSentence:
+    text: str
+    references: list[Reference] = field(default_factory=list)
+
+
+class Generator(Protocol):
+    name: str
+
+    def lead(self, question: str) -> str:
+        """A sentence before the cited ones that claims nothing about the documents ("" for none)."""
+        ...
+
+    def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]: ...
+
+
+DECLINE = {
+    "zh": "文件没有涉及这个问题。",
+    "en": "The documents do not address this question.",
+}
+
+# --- extractive ---------------------------------------------------------------------------------
+
+MAX_SENTENCES = 4
+MAX_PER_PARAGRAPH = 2
+# A sentence joins the answer when its similarity to the question is within this margin of the
+# best sentence's; chosen on eval/npt so that multi-paragraph questions get both halves while
+# single-paragraph ones stay short.
+SENTENCE_MARGIN = 0.08
+NAMED_PARAGRAPH_SENTENCES = 6
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def lead(self, question: str) -> str:
+        if language_of(question) == "zh":
+            return "根据文件："
+        return "The documents say (quoted in their original language):"
+
+    def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
+        if not paragraphs:
+            return
+        named = [p for p in paragraphs if p.similarity >= 1.0]
+        if named:  # "第144段说了什么": the paragraph itself is the answer
+            for p in named:
+                for sentence in split_sentences(p.text)[:NAMED_PARAGRAPH_SENTENCES]:
+                    yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+            return
+        candidates = [(p, i, s) for p in paragraphs for i, s in enumerate(split_sentences(p.text))]
+        scores = self._relevance(question, [s for _, _, s in candidates])
+        best = float(scores.max())
+        chosen: list[int] = []
+        per_paragraph: dict[tuple[str, int], int] = {}
+        seen: set[str] = set()
+        # The top paragraph always answers (it is what the retriever ranks first); others join
+        # when one of their sentences is nearly as good as the best sentence anywhere.
+        top = (paragraphs[0].doc, paragraphs[0].paragraph)
+        order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+        top_best = next(i for i in order if (candidates[i][0].doc, candidates[i][0].paragraph) == top)
+        for i in [top_best] + [i for i in order if i != top_best]:
+            p, _, sentence = candidates[i]
+            key = (p.doc, p.paragraph)
+            if i != top_best and scores[i] < best - SENTENCE_MARGIN:
+                break
+            if per_paragraph.get(key, 0) >= MAX_PER_PARAGRAPH or _signature(sentence) in seen:
+                continue
+            chosen.append(i)
+            per_paragraph[key] = per_paragraph.get(key, 0) + 1
+            seen.add(_signature(sentence))
+            if len(chosen) == MAX_SENTENCES:
+                break
+        # Readable order: paragraphs as ranked, sentences within a paragraph as printed.
+        rank = {(p.doc, p.paragraph): r for r, p in enumerate(paragraphs)}
+        chosen.sort(key=lambda i: (rank[(candidates[i][0].doc, candidates[i][0].paragraph)], candidates[i][1]))
+        for i in chosen:
+            p, _, sentence = candidates[i]
+            yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+
+    def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Dense similarity to the question, plus a little for shared rare words (names, numbers)."""
+        query = self.embedder.embed_queries([question])[0]
+        dense = self.embedder.embed_documents(sentences) @ query
+        asked = set(tokenize(question))
+        overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1) for s in sentences])
+        return dense + 0.05 * overlap
+
+
+def _signature(sentence: str) -> str:
+    return re.sub(r"\W+", "", sentence)
+
+
+# --- LLM ----------------------------------------------------------------------------------------
+
+
+class LLMGenerator:
+    """An LLM writes the answer; its text streams in and is cut into sentences as they complete."""
+
+    def __init__(self, llm: ChatLLM, name: str, max_tokens: int = 400) -> None:
+        self.llm = llm
+        self.name = name
+        self.max_tokens = max_tokens
+
+    def lead(self, question: str) -> str:
+        return ""
+
+    def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
+        listing = "\n\n".join(f"{marker(p.doc, p.paragraph)} {p.text}" for p in paragraphs)
+        messages = prompts.messages("answer", language_of(question), paragraphs=listing, question=question)
+        assembler = SentenceAssembler()
+        for piece in self.llm.stream(messages, self.max_tokens):
+            yield from assembler.feed(piece)
+        yield from assembler.close()
+
+
+# Markers as models write them: "[doc ¶14]", "[doc ¶14, ¶15]", "[doc, paragraph 14]", "[¶14]",
+# "【doc ¶14】", "(doc ¶14)". Each becomes a Reference; the verifier decides what stands.
+_NUMBERS = r"(?:(?:¶|第|paragraphs?|paras?\.?)\s*\d{1,6}\s*段?\s*[,，、;；]?\s*(?:和|and)?\s*)+"
+_NUMBERS_BARE = r"(?:(?:¶|第|paragraphs?|paras?\.?)?\s*\d{1,6}\s*段?\s*[,，、;；]?\s*(?:和|and)?\s*)+"
+_DOC = r"(?P<doc>[^\d\[\]【】()（）\s,，¶][^\[\]【】()（）\s,，¶]*?)?\s*[,，:：]?\s*"
+# In brackets the paragraph sign is optional ("[doc 14]"); in parentheses it is required, since
+# "（2006）" in "第1737（2006）号决议" is a year, not a citation.
+_LOOSE_MARKER = re.compile(
+    rf"[\[【]\s*{_DOC}(?P<nums>{_NUMBERS_BARE})[\]】]|[(（]\s*{_DOC.replace('doc', 'doc2')}(?P<nums2>{_NUMBERS})[)）]",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d{1,6}")
+_TERMINATOR = re.compile(r"[。！？!?；;]|\.(?=\s|$)")
+
+
+def parse_references(text: str) -> tuple[str, list[Reference]]:
+    """The sentence without its markers, and the references the markers name."""
+    references = []
+    for match in _LOOSE_MARKER.finditer(text):
+        doc = match.group("doc") or match.group("doc2")
+        for number in _NUMBER.findall(match.group("nums") or match.group("nums2")):
+            references.append(Reference(doc, int(number), None, match.group(0)))
+    stripped = _LOOSE_MARKER.sub("", text)
+    stripped = re.sub(r"[ \t]{2,}", " ", stripped)
+    return re.sub(r"\s+([。！？!?；;.,，])", r"\1", stripped).strip(), references
+
+
+class SentenceAssembler:
+    """Cuts streamed text into sentences; markers written after a sentence's full stop
+    ("…要求。[doc ¶14]") belong to that sentence, not to the next."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, piece: str) -> Iterator[DraftSentence]:
+        self._buffer += piece
+        while True:
+            end = self._complete_sentence_end()
+            if end is None:
+                return
+            sentence, self._buffer = self._buffer[:end], self._buffer[end:]
+            draft = _draft(sentence)
+            if draft:
+                yield draft
+
+    def close(self) -> Iterator[DraftSentence]:
+        draft = _draft(self._buffer)
+        self._buffer = ""
+        if draft:
+            yield draft
+
+    def _complete_sentence_end(self) -> int | None:
+        """Where the first sentence ends, markers included, once text after it shows it is over."""
+        text = self._buffer
+        position = 0
+        while True:
+            match = _TERMINATOR.search(text, position)
+            if match is None:
+                return None
+            end = match.end()
+            # Take the markers (and the spaces) that follow the terminator.
+            while True:
+                rest = text[end:]
+                stripped = rest.lstrip()
+                follow = _LOOSE_MARKER.match(stripped)
+                if follow:
+                    end += len(rest) - len(stripped) + follow.end()
+                    continue
+                break
+            rest = text[end:]
+            if not rest.strip():
+                return None  # a marker may still be on its way
+            if rest.lstrip()[0] in "[【(（" and not _LOOSE_MARKER.match(rest.lstrip()):
+                # Could be the start of a marker not yet complete; wait unless it is clearly long.
+                if len(rest) < 80:
+                    return None
+            if text[:end].strip():
+                return end
+            position = end
+
+
+def _draft(text: str) -> DraftSentence | None:
+    sentence, references = parse_references(text)
+    if not re.search(r"\w", sentence):
+        return None
+    return DraftSentence(sentence, references)

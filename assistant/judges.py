@@ -1,0 +1,99 @@
+"""Judges: does this text (one or more cited paragraphs) support this sentence?
+
+One interface, `score(paragraphs, sentence, quotes) -> 0..1`, and a threshold at or above which
+a score counts as support. The verifier asks one of them about every sentence of an LLM answer;
+the eval suite uses them for ALCE citation recall and precision.
+
+- `quote`: exact. The quote is verbatim in a paragraph and the sentence is, or contains, it.
+  Right for the extractive generator, whose sentences are quotes.
+- `embedding`: cosine similarity of the sentence to the paragraphs and their sentences. Cheap,
+  and blind to a changed year or number.
+- `llm`: a yes/no question to a language model, scored by the probability of "yes".
+
+The default thresholds are placeholders until `paracite eval --calibrate-judge` measures them
+on the labelled set in eval/.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+import prompts
+from vectorstore.embedder import Embedder
+from vectorstore.paragraphs import split_sentences
+
+from .answers import language_of
+from .llm import ChatLLM
+
+
+class Judge(Protocol):
+    name: str
+    threshold: float
+
+    def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float: ...
+
+
+def supports(judge: Judge, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> bool:
+    return bool(paragraphs) and judge.score(paragraphs, sentence, quotes) >= judge.threshold
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """For verbatim comparison: whitespace runs are one space, and none next to a CJK character
+    (the printed "第 1737（2006）号" and a model's "第1737（2006）号" are the same words)."""
+    text = _SPACE.sub(" ", text).strip()
+    return re.sub(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ", "", text)
+
+
+def verbatim_in(quote: str, paragraph: str) -> bool:
+    quote = normalise(quote)
+    return bool(quote) and quote in normalise(paragraph)
+
+
+@dataclass
+class QuoteJudge:
+    name: str = "quote"
+    threshold: float = 1.0
+
+    def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
+        claimed = quotes or (sentence,)
+        sentence = normalise(sentence)
+        for quote in claimed:
+            if normalise(quote) in sentence and any(verbatim_in(quote, p) for p in paragraphs):
+                return 1.0
+        return 0.0
+
+
+class EmbeddingJudge:
+    name = "embedding"
+
+    def __init__(self, embedder: Embedder, threshold: float = 0.75) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
+        pieces = list(dict.fromkeys([*paragraphs, *(s for p in paragraphs for s in split_sentences(p))]))
+        if not pieces:
+            return 0.0
+        claim = self.embedder.embed_documents([sentence])[0]
+        return float(np.max(self.embedder.embed_documents(pieces) @ claim))
+
+
+class LLMJudge:
+    name = "llm"
+
+    def __init__(self, llm: ChatLLM, threshold: float = 0.6) -> None:
+        self.llm = llm
+        self.threshold = threshold
+
+    def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
+        joined = "\n\n".join(paragraphs)
+        return self.llm.yes_probability(
+            prompts.messages("judge", language_of(sentence), paragraphs=joined, sentence=sentence)
+        )
