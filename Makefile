@@ -48,6 +48,7 @@ test: models llm
 bench: models
 	$(BIN)/python benchmarks/ingest.py --keep .bench/synthetic
 	$(BIN)/python benchmarks/retrieval.py --misses --synthetic-data .bench/synthetic
+	$(BIN)/python benchmarks/answers.py --misses
 
 clean:
 	rm -rf $(VENV)

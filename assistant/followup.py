@@ -113,6 +113,11 @@ class LLMRewriter:
             max_tokens=80,
         ).splitlines()
         candidate = rewritten[0].strip().strip('"“”') if rewritten else ""
-        if not candidate or len(candidate) > MAX_QUESTION_CHARS or language_of(candidate) != language_of(question):
+        unusable = (
+            not candidate or len(candidate) > MAX_QUESTION_CHARS
+            or language_of(candidate) != language_of(question)
+            or (candidate == question.strip() and fallback != question.strip())  # it only copied
+        )
+        if unusable:
             return fallback
         return candidate

@@ -64,26 +64,31 @@ def main() -> None:
         timings.append(time.perf_counter() - start)
         outcomes[q["id"]] = answer
     print("extractive generator on", args.questions.relative_to(ROOT))
+
+    def ok(q) -> bool:
+        answer = outcomes[q["id"]]
+        gold = {(g["doc"], g["paragraph"]) for g in q["gold"]}
+        return answer.refused if not gold else any(c in gold for c in answer.citations)
+
     for lang in ("zh", "en"):
         answerable = [q for q in questions if q["lang"] == lang and q["gold"]]
         unanswerable = [q for q in questions if q["lang"] == lang and not q["gold"]]
-        hit = mean(
-            any(c in {(g["doc"], g["paragraph"]) for g in q["gold"]} for c in outcomes[q["id"]].citations)
-            for q in answerable
-        )
         false_refusal = mean(outcomes[q["id"]].refused for q in answerable)
-        refusal = mean(outcomes[q["id"]].refused for q in unanswerable) if unanswerable else float("nan")
-        print(f"  {lang}: gold hit {hit:.3f} (n={len(answerable)})  false refusals {false_refusal:.3f}  "
-              f"refusal accuracy {refusal:.3f} (n={len(unanswerable)})")
-        if args.misses:
-            for q in answerable + unanswerable:
+        print(f"  {lang}: gold hit {mean(ok(q) for q in answerable):.3f} (n={len(answerable)})  "
+              f"false refusals {false_refusal:.3f}  refusal accuracy "
+              f"{mean(ok(q) for q in unanswerable):.3f} (n={len(unanswerable)})")
+    kinds = sorted({q["kind"] for q in questions})
+    print("  by kind (gold hit; refusal for questions without gold): " + ", ".join(
+        f"{kind} {mean(ok(q) for q in questions if q['kind'] == kind):.3f} "
+        f"(n={sum(q['kind'] == kind for q in questions)})" for kind in kinds))
+    if args.misses:
+        for q in questions:
+            if not ok(q):
                 answer = outcomes[q["id"]]
-                gold = {(g["doc"], g["paragraph"]) for g in q["gold"]}
-                ok = answer.refused if not gold else any(c in gold for c in answer.citations)
-                if not ok:
-                    print(f"    miss {q['id']} {q['question']}\n      standalone: {answer.standalone_question}"
-                          f"\n      cited {answer.citations} refused={answer.refused} gold {sorted(gold)}"
-                          f"\n      top similarity {max((r.similarity for r in answer.retrieved), default=0):.3f}")
+                print(f"    miss {q['id']} {q['kind']} {q['question']}\n      standalone: {answer.standalone_question}"
+                      f"\n      cited {answer.citations} refused={answer.refused} gold "
+                      f"{sorted((g['doc'], g['paragraph']) for g in q['gold'])}"
+                      f"\n      top similarity {max((r.similarity for r in answer.retrieved), default=0):.3f}")
     print(f"  latency (warm, demo corpus): {percentiles(timings)}")
 
     if args.llm_url:

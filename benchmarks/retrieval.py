@@ -159,7 +159,9 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list the rank-1 misses")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
-    questions = [q for q in load_questions(args.questions) if q.get("kind") != "followup"]
+    # Retrieval is measured on questions that stand alone: follow-ups need the answering step's
+    # rewriting, and adversarial ones are about the answer, not the ranking.
+    questions = [q for q in load_questions(args.questions) if q.get("kind") in ("single", "multi", "unanswerable")]
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(data_dir=Path(data))
         ingest(read_all(CORPUS), services.store(settings), services.embedder(settings))
