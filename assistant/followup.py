@@ -20,6 +20,8 @@ from typing import Protocol
 
 import prompts
 
+from vectorstore.search import PARAGRAPH_REF
+
 from .answers import language_of
 from .llm import ChatLLM, complete
 
@@ -42,7 +44,8 @@ _EN_TOPIC = re.compile(
 )
 _ZH_SAY = re.compile(r"(?P<v>怎么说|如何说|说了什么|怎么讲|有何论述|如何描述)\s*[？?]?$")
 _EN_SAY = re.compile(r"\b(?P<v>say|said|mention)\s*\??$", re.IGNORECASE)
-_ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事")
+_EN_NAME = re.compile(r"(?:the\s+)?(?P<name>(?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*)*)")
+_ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事|(?<=[为对就])此")
 _EN_PRONOUN = re.compile(r"\b(?:it|they|them|this|that|its|their)\b", re.IGNORECASE)
 
 
@@ -59,7 +62,7 @@ class RuleRewriter:
         return self._one(question, standalone_before)
 
     def _one(self, question: str, previous: str) -> str:
-        if not previous:
+        if not previous or PARAGRAPH_REF.search(question):  # "第144段说了什么" stands alone
             return question
         zh = language_of(question) == "zh"
         ellipsis = (_ZH_ELLIPSIS if zh else _EN_ELLIPSIS).match(question)
@@ -74,10 +77,12 @@ class RuleRewriter:
             if zh:
                 return f"{question[: say.start()]}关于{topic}{question[say.start():]}"
             return f"{question[: say.start('v')]}{say.group('v')} about {topic}?"
-        if topic:
-            pronoun = (_ZH_PRONOUN if zh else _EN_PRONOUN).search(question)
-            if pronoun and len(question) <= (30 if zh else 100):
+        pronoun = (_ZH_PRONOUN if zh else _EN_PRONOUN).search(question)
+        if pronoun and len(question) <= (30 if zh else 100):
+            if topic:
                 return question[: pronoun.start()] + topic + question[pronoun.end():]
+            # No topic phrase to put in its place: the previous question gives the context.
+            return f"{previous} {question}"
         return question
 
     @staticmethod
@@ -91,6 +96,13 @@ class RuleRewriter:
         matches = list(pattern.finditer(previous))
         if matches:
             last = matches[-1]
+            old_topic = last.group("t")
+            names = list(_EN_NAME.finditer(old_topic))
+            if language_of(previous) == "en" and names and _EN_NAME.fullmatch(new_topic):
+                # "about the safeguards issues of Iran" + "Syria": only the name changes.
+                name = names[-1]
+                new_topic = (old_topic[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name")
+                             + old_topic[name.end("name"):])
             return previous[: last.start("t")] + new_topic + previous[last.end("t"):]
         if language_of(previous) == "zh":
             return f"关于{new_topic}，{previous}"

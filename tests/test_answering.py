@@ -103,7 +103,7 @@ def test_follow_up_is_rewritten_before_retrieval(assistant):
 def test_english_follow_up(assistant):
     history = [{"role": "user", "content": "What did the 2024 summary say about the Zaporizhzhia nuclear power plant?"}]
     answer = assistant.ask("And what about Fukushima?", history)
-    assert answer.standalone_question == "What did the 2024 summary say about Fukushima?"
+    assert answer.standalone_question == "What did the 2024 summary say about the Fukushima nuclear power plant?"
     assert_faithful(answer)
 
 

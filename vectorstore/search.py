@@ -46,7 +46,7 @@ DOCUMENT_HINT_BONUS = 1.5 / RRF_K  # lifts the named document's match over near-
 # clearly unrelated; the answering step must judge the rest sentence by sentence.
 RELEVANCE_THRESHOLD = 0.362
 
-_PARAGRAPH_REF = re.compile(
+PARAGRAPH_REF = re.compile(
     r"第\s*(\d{1,4})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE
 )
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
@@ -180,7 +180,7 @@ class Retriever:
     def _referenced_paragraphs(
         self, query: str, allowed: set[str], preferred: set[str], lexical: LexicalIndex
     ) -> list[StoredParagraph]:
-        numbers = [int(a or b) for a, b in _PARAGRAPH_REF.findall(query)]
+        numbers = [int(a or b) for a, b in PARAGRAPH_REF.findall(query)]
         if not numbers:
             return []
         candidates = preferred or allowed

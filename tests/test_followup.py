@@ -1,0 +1,49 @@
+"""The rule rewriter for follow-up questions: the shapes it handles, and what it leaves alone."""
+
+import pytest
+
+from assistant.followup import RuleRewriter
+
+
+def history(*questions):
+    turns = []
+    for question in questions:
+        turns += [{"role": "user", "content": question}, {"role": "assistant", "content": "……"}]
+    return turns
+
+
+@pytest.mark.parametrize("previous, follow_up, standalone", [
+    ("2024年缔约国对扎波罗热核电厂提出了什么要求？", "那伊朗呢？", "2024年缔约国对伊朗提出了什么要求？"),
+    ("2024年缔约国对扎波罗热核电厂提出了什么要求？", "伊朗呢", "2024年缔约国对伊朗提出了什么要求？"),
+    ("2024年缔约国对扎波罗热核电厂提出了什么要求？", "它位于哪个国家？", "扎波罗热核电厂位于哪个国家？"),
+    ("2024年缔约国对扎波罗热核电厂提出了什么要求？", "2007年的工作文件怎么说？", "2007年的工作文件关于扎波罗热核电厂怎么说？"),
+    ("2024年总结对扎波罗热核电厂说了什么？", "原子能机构为此确立了几项原则？", "原子能机构为扎波罗热核电厂确立了几项原则？"),
+    ("What did the 2024 summary say about the Zaporizhzhia nuclear power plant?", "And what about Fukushima?",
+     "What did the 2024 summary say about the Fukushima nuclear power plant?"),
+    ("What does the 2024 summary say about the safeguards issues of Iran?", "what about Syria?",
+     "What does the 2024 summary say about the safeguards issues of Syria?"),
+    ("What did the 2024 summary say about nuclear security?", "what about nuclear safety?",
+     "What did the 2024 summary say about nuclear safety?"),
+    ("What did the 2024 summary say about the Zaporizhzhia nuclear power plant?", "Who operates it?",
+     "Who operates the Zaporizhzhia nuclear power plant?"),
+    ("What did the 2024 summary say about the DPRK?", "What does the 2007 paper say?",
+     "What does the 2007 paper say about the DPRK?"),
+    ("Which Security Council resolution endorsed the JCPOA?", "When was it adopted?",
+     "Which Security Council resolution endorsed the JCPOA? When was it adopted?"),
+])
+def test_follow_up_becomes_standalone(previous, follow_up, standalone):
+    assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
+
+
+def test_a_follow_up_to_a_follow_up_builds_on_the_rewritten_one():
+    turns = history("2007年的工作文件关于伊朗核计划说了什么？", "那朝鲜呢？")
+    assert RuleRewriter().rewrite("那叙利亚呢？", turns) == "2007年的工作文件关于叙利亚说了什么？"
+
+
+@pytest.mark.parametrize("question", [
+    "2024年缔约国对福岛处理水排海有何看法？",
+    "What does paragraph 144 of the 2024 summary say?",
+])
+def test_a_question_that_stands_alone_is_left_alone(question):
+    assert RuleRewriter().rewrite(question, history("2007年的工作文件对伊朗核计划表示了什么？")) == question
+    assert RuleRewriter().rewrite(question, []) == question
