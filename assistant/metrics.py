@@ -58,3 +58,77 @@ def best_threshold(positives: Sequence[float], negatives: Sequence[float]) -> tu
 
     best = max(candidates, key=lambda t: (accuracy(t), -abs(t - 0.5)))
     return best, accuracy(best)
+
+
+# --- citations and answers ----------------------------------------------------------------------
+#
+# An answer's sentences are given as lists of cited paragraph keys; the judge's verdicts come in
+# as a function `supports(keys) -> bool` (do these paragraphs together support this sentence?),
+# so that the metrics stay pure and are tested with hand-made verdicts.
+
+
+def citation_validity(cited: Sequence[ParagraphKey], existing: set[ParagraphKey], retrieved: set[ParagraphKey]) -> float:
+    """Share of citations that point to a paragraph that exists and was retrieved (1.0 for none)."""
+    if not cited:
+        return 1.0
+    return sum(key in existing and key in retrieved for key in cited) / len(cited)
+
+
+def cited_sentence_share(sentence_citations: Sequence[Sequence[ParagraphKey]]) -> float:
+    """Share of sentences with at least one citation (1.0 for an answer with no sentences)."""
+    if not sentence_citations:
+        return 1.0
+    return sum(bool(c) for c in sentence_citations) / len(sentence_citations)
+
+
+def alce_sentence(citations: Sequence[ParagraphKey], supports) -> tuple[float, list[float]]:
+    """ALCE citation recall of one sentence, and the precision of each of its citations.
+
+    Recall is 1 iff the sentence has citations and all of them together support it. A citation's
+    precision is 0 if the sentence's recall is 0, or if the citation is irrelevant: alone it does
+    not support the sentence, while the other citations together still do. (Gao et al. 2023.)
+    """
+    citations = list(dict.fromkeys(citations))
+    if not citations or not supports(citations):
+        return 0.0, [0.0] * len(citations)
+    precisions = []
+    for citation in citations:
+        others = [c for c in citations if c != citation]
+        irrelevant = not supports([citation]) and bool(others) and supports(others)
+        precisions.append(0.0 if irrelevant else 1.0)
+    return 1.0, precisions
+
+
+def alce_answer(sentence_citations: Sequence[Sequence[ParagraphKey]], supports_for) -> tuple[float, float]:
+    """ALCE citation recall and precision of a whole answer: every sentence is scored, not only
+    the first (ALCE's own script scores only the first line).
+
+    `supports_for(i)` is the `supports` function of sentence i. Recall is the mean over
+    sentences; precision the mean over all citations of all sentences (0 when there are none).
+    """
+    if not sentence_citations:
+        raise ValueError("ALCE scores need at least one sentence")
+    recalls, precisions = [], []
+    for i, citations in enumerate(sentence_citations):
+        recall, per_citation = alce_sentence(citations, supports_for(i))
+        recalls.append(recall)
+        precisions.extend(per_citation)
+    return mean(recalls), (mean(precisions) if precisions else 0.0)
+
+
+def gold_hit(cited: Iterable[ParagraphKey], gold: Iterable[ParagraphKey]) -> float:
+    """1.0 when the answer cites at least one gold paragraph."""
+    gold = set(gold)
+    if not gold:
+        raise ValueError("gold hit needs at least one gold paragraph")
+    return 1.0 if gold & set(cited) else 0.0
+
+
+def refusal_accuracy(refused_on_unanswerable: Sequence[bool]) -> float:
+    """Share of unanswerable questions that were refused."""
+    return mean(1.0 if r else 0.0 for r in refused_on_unanswerable)
+
+
+def false_refusal_rate(refused_on_answerable: Sequence[bool]) -> float:
+    """Share of answerable questions that were refused."""
+    return mean(1.0 if r else 0.0 for r in refused_on_answerable)

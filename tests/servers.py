@@ -40,9 +40,10 @@ def wait_for(url: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def running(command: list[str], health_url: str, log: Path, timeout: float = 60) -> Iterator[subprocess.Popen]:
+def running(command: list[str], health_url: str, log: Path, timeout: float = 60,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, env=env)
     try:
         wait_for(health_url, timeout)
         yield process

@@ -33,13 +33,31 @@ def gguf(settings):
     return services.llm_model_path(settings)  # a ModelError says to run `paracite models pull --llm`
 
 
+# First in the module: the server fixture below is not started yet, so the two do not share the CPU.
+def test_llamacpp_generator_from_the_command_line(gguf, settings, tmp_path):
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir))
+    from .conftest import DEMO_FILES
+
+    assert paracite(env, "ingest", *map(str, DEMO_FILES)).returncode == 0
+    result = paracite(env, "ask", "What did the 2007 working paper say about Iran?", "--generator", "llamacpp", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["generator"] == "llamacpp" and not data["refused"]
+    retrieved = {(r["doc"], r["paragraph"]): r["text"] for r in data["retrieved"]}
+    for sentence in data["sentences"]:
+        for citation in sentence["citations"]:
+            assert (citation["doc"], citation["paragraph"]) in retrieved
+    assert {"doc": DOC_2007, "paragraph": 37} in data["citations"]
+
+
 @pytest.fixture(scope="module")
 def llm_server(gguf, tmp_path_factory):
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "4096", "--model_alias", "paracite-llm"]
-    with running(command, f"{url}/models", tmp_path_factory.mktemp("llm") / "server.log", timeout=120):
+    # OMP_WAIT_POLICY=PASSIVE: llama.cpp's idle OpenMP threads otherwise spin on the cores.
+    with running(command, f"{url}/models", env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"), tmp_path_factory.mktemp("llm") / "server.log", timeout=120):
         yield url
 
 
@@ -103,19 +121,3 @@ def test_llm_judge_rejects_a_claim_with_one_fact_changed(openai_assistant, demo_
     supported = judge.score([paragraph], "缔约国敦促伊朗遵守第1737（2006）号决议。")
     changed = judge.score([paragraph], "缔约国敦促伊朗遵守第1803（2008）号决议。")
     assert supported >= judge.threshold > changed
-
-
-def test_llamacpp_generator_from_the_command_line(gguf, settings, tmp_path):
-    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir))
-    from .conftest import DEMO_FILES
-
-    assert paracite(env, "ingest", *map(str, DEMO_FILES)).returncode == 0
-    result = paracite(env, "ask", "What did the 2007 working paper say about Iran?", "--generator", "llamacpp", "--json")
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["generator"] == "llamacpp" and not data["refused"]
-    retrieved = {(r["doc"], r["paragraph"]): r["text"] for r in data["retrieved"]}
-    for sentence in data["sentences"]:
-        for citation in sentence["citations"]:
-            assert (citation["doc"], citation["paragraph"]) in retrieved
-    assert {"doc": DOC_2007, "paragraph": 37} in data["citations"]

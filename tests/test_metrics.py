@@ -54,3 +54,77 @@ def test_best_threshold_separates_and_sits_between_examples():
     assert threshold == pytest.approx(0.55)
     threshold, accuracy = best_threshold([0.6, 0.4], [0.5])
     assert accuracy == pytest.approx(2 / 3)
+
+
+# --- citation metrics: ALCE's rules on hand-made judge verdicts -----------------------------------
+
+from assistant.metrics import (  # noqa: E402
+    alce_answer, alce_sentence, citation_validity, cited_sentence_share, false_refusal_rate, gold_hit,
+    refusal_accuracy,
+)
+
+
+def verdicts(*supporting_sets):
+    """A judge that says "supported" exactly for these sets of paragraphs (and their supersets)."""
+    sets = [frozenset(s) for s in supporting_sets]
+    return lambda keys: any(s <= frozenset(keys) for s in sets)
+
+
+def test_alce_sentence_without_citations_has_recall_zero():
+    assert alce_sentence([], verdicts({A})) == (0.0, [])
+
+
+def test_alce_unsupported_sentence_zeroes_every_citation():
+    assert alce_sentence([A, B], verdicts({C})) == (0.0, [0.0, 0.0])
+
+
+def test_alce_single_supporting_citation():
+    assert alce_sentence([A], verdicts({A})) == (1.0, [1.0])
+
+
+def test_alce_irrelevant_citation_gets_precision_zero():
+    # B alone does not support it, and A without B still does: B is irrelevant.
+    assert alce_sentence([A, B], verdicts({A})) == (1.0, [1.0, 0.0])
+
+
+def test_alce_citations_needed_together_are_both_precise():
+    # Neither alone supports it; together they do: neither is irrelevant.
+    assert alce_sentence([A, B], verdicts({A, B})) == (1.0, [1.0, 1.0])
+
+
+def test_alce_redundant_citations_that_each_support_are_both_precise():
+    # Each alone supports it: neither fails the "alone does not support" condition.
+    assert alce_sentence([A, B], verdicts({A}, {B})) == (1.0, [1.0, 1.0])
+
+
+def test_alce_third_citation_irrelevant_among_a_needed_pair():
+    assert alce_sentence([A, B, C], verdicts({A, B})) == (1.0, [1.0, 1.0, 0.0])
+
+
+def test_alce_answer_scores_every_sentence_not_only_the_first():
+    sentences = [[A], [B], []]
+    per_sentence = [verdicts({A}), verdicts({C}), verdicts({A})]
+    recall, precision = alce_answer(sentences, lambda i: per_sentence[i])
+    assert recall == pytest.approx(1 / 3)  # the second is unsupported, the third uncited
+    assert precision == pytest.approx(1 / 2)  # two citations, one precise
+    with pytest.raises(ValueError):
+        alce_answer([], lambda i: verdicts())
+
+
+def test_citation_validity_and_cited_sentences():
+    existing = {A, B, C}
+    assert citation_validity([A, B], existing, retrieved={A, B}) == 1.0
+    assert citation_validity([A, ("d", 999)], existing, retrieved={A}) == 0.5  # does not exist
+    assert citation_validity([A, C], existing, retrieved={A}) == 0.5  # exists, not retrieved
+    assert citation_validity([], existing, retrieved=set()) == 1.0
+    assert cited_sentence_share([[A], [], [B, C]]) == pytest.approx(2 / 3)
+
+
+def test_answer_level_metrics():
+    assert gold_hit([B, C], [C, D]) == 1.0
+    assert gold_hit([B], [C]) == 0.0
+    with pytest.raises(ValueError):
+        gold_hit([A], [])
+    assert refusal_accuracy([True, True, False, True]) == 0.75
+    assert false_refusal_rate([False] * 19 + [True]) == 0.05
+    assert math.isnan(refusal_accuracy([]))
