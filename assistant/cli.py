@@ -233,6 +233,128 @@ def chat(
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
+EXIT_THRESHOLD_MISSED = 100  # like promptfoo's: the eval ran, and a threshold does not hold
+
+
+@app.command("eval")
+def eval_suite(
+    suite: Annotated[Path, typer.Argument(help="A suite folder, e.g. eval/npt.")],
+    generator: Generator = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", help="quote, embedding or llm (default: quote for extractive answers, else llm).")] = None,
+    threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="NAME=VALUE, overrides the suite's (repeatable).")] = None,
+    answers: Annotated[Optional[Path], typer.Option("--answers", help="Score these answers (ask --jsonl output) instead of generating.")] = None,
+    save_answers: Annotated[Optional[Path], typer.Option("--save-answers", help="Write the generated answers (JSONL).")] = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="Write JUnit XML.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the report as JSON.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the HTML report.")] = None,
+    sample_n: Annotated[Optional[int], typer.Option("--sample", min=1, help="Only N questions, spread over the kinds.")] = None,
+    calibrate_judge: Annotated[bool, typer.Option("--calibrate-judge", help="Measure each judge on the suite's labelled pairs.")] = False,
+) -> None:
+    """Run a citation-faithfulness eval suite; exit 100 when a threshold does not hold."""
+    from vectorstore.errors import InputError
+    from vectorstore.ingest import read_all
+
+    from . import evaluation, reports
+
+    if judge not in (None, "quote", "embedding", "llm"):
+        raise InputError(f"unknown judge {judge!r}: use quote, embedding or llm")
+    the_suite = evaluation.load_suite(suite)
+    thresholds = evaluation.override_thresholds(the_suite.thresholds, threshold or [])
+    documents = read_all(the_suite.corpus)
+    paragraphs = {(d.doc_id, p.number): p.text for d in documents for p in d.paragraphs}
+    titles = {d.doc_id: d.title for d in documents}
+    settings = Settings()
+
+    if calibrate_judge:
+        _calibrate(the_suite, paragraphs, settings, judge, json_out)
+        return
+
+    questions = the_suite.questions if sample_n is None else evaluation.sample(the_suite.questions, sample_n)
+    if answers is not None:
+        produced = evaluation.read_answers(answers)
+        generator_name = ",".join(sorted({a.get("generator", "unknown") for a in produced.values()})) or "unknown"
+    else:
+        produced = _generate(the_suite, documents, questions, settings, generator)
+        generator_name = generator or settings.generator
+        if save_answers:
+            save_answers.write_text("".join(json.dumps(produced[q["id"]], ensure_ascii=False) + "\n" for q in questions if q["id"] in produced), encoding="utf-8")
+    if judge is None:
+        judge = "quote" if generator_name == "extractive" else "llm"
+    the_judge = services.judge(settings, judge)
+    results = evaluation.score(questions, produced, paragraphs, the_judge)
+    the_report = evaluation.Report(
+        the_suite.name, generator_name, the_judge.name, results,
+        evaluation.aggregate(results), evaluation.breakdown(results), thresholds,
+    )
+    reports.console(the_report, out)
+    if json_out:
+        reports.write_json(the_report, json_out)
+    if junit:
+        reports.write_junit(the_report, junit)
+    if report:
+        reports.write_html(the_report, report, paragraphs, titles)
+    missed = the_report.failed_thresholds
+    if missed:
+        for name in missed:
+            err.print(f"[red]threshold missed[/]: {name} = {the_report.metrics[name]:.3f}, "
+                      f"needs {reports._threshold_text(the_report, name)}", highlight=False)
+        raise typer.Exit(EXIT_THRESHOLD_MISSED)
+
+
+def _generate(suite, documents, questions, settings, generator) -> dict[str, dict]:
+    """Answer the suite's questions against the suite's own collections."""
+    import re
+
+    from vectorstore.ingest import ingest as run_ingest
+
+    from .answering import check_question
+
+    prefix = "eval_" + re.sub(r"[^A-Za-z0-9]+", "_", suite.name)
+    settings = settings.model_copy(update={"collection_prefix": prefix})
+    run_ingest(documents, services.store(settings), services.embedder(settings))
+    services.refresh_lexical(settings)
+    assistant = services.assistant(settings, generator)
+    produced = {}
+    with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("answer", total=len(questions))
+        for q in questions:
+            try:
+                check_question(q["question"], q.get("history"))
+            except ParaciteError:
+                progress.advance(task)
+                continue  # scored as "no answer"
+            produced[q["id"]] = assistant.ask(q["question"], q.get("history")).as_json(q["id"])
+            progress.advance(task)
+    return produced
+
+
+def _calibrate(suite, paragraphs, settings, judge_name, json_out) -> None:
+    from vectorstore.errors import InputError
+
+    from . import evaluation
+
+    if suite.judge_pairs is None:
+        raise InputError(f"{suite.root / 'suite.toml'}: no judge_pairs to calibrate on")
+    pairs = evaluation.read_pairs(suite.judge_pairs, paragraphs)
+    table = Table("judge", "pairs", "AUC", "best threshold", "accuracy there", "default threshold", "accuracy at default",
+                  title=f"judges on {suite.judge_pairs}")
+    rows = []
+    for name in [judge_name] if judge_name else ["quote", "embedding", "llm"]:
+        try:
+            the_judge = services.judge(settings, name)
+        except ParaciteError as exc:
+            table.add_row(name, "-", "-", "-", "-", "-", f"unavailable: {exc}")
+            continue
+        c = evaluation.calibrate(the_judge, pairs)
+        rows.append(c.__dict__)
+        table.add_row(c.judge, str(c.pairs), f"{c.auc:.3f}", f"{c.threshold:.3f}", f"{c.accuracy:.3f}",
+                      f"{c.default_threshold:.3f}", f"{c.default_accuracy:.3f}")
+    out.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+
+
 @app.command()
 def docs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the documents in the store."""

@@ -126,8 +126,8 @@ def judge(settings: Settings, name: str, chat_llm=None):
         return QuoteJudge(**threshold)
     if name == "embedding":
         return EmbeddingJudge(embedder(settings), **threshold)
-    if chat_llm is None:
-        chat_llm = llm(settings, "llamacpp")
+    if chat_llm is None:  # the configured server if there is one, else the local GGUF
+        chat_llm = llm(settings, "openai" if settings.llm_url else "llamacpp")
     return LLMJudge(chat_llm, **threshold)
 
 

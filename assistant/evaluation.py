@@ -1,0 +1,374 @@
+"""The citation-faithfulness eval: run a suite, score every answer, hold the thresholds.
+
+A suite is a folder in eval/:
+- `questions.jsonl`: the `ask --jsonl` input plus `"gold": [{"doc", "paragraph"}]`, `"kind"`
+  (single, multi, unanswerable, followup, adversarial) and `"lang"`;
+- `thresholds.toml`: `[min]` values a metric must reach, `[max]` values it may not exceed;
+- `suite.toml`: `corpus` (globs relative to the suite folder) and optionally `judge_pairs`, the
+  labelled (paragraphs, sentence, supported) set for `--calibrate-judge`.
+
+Answers come from the configured generator, or from a file (`--answers`, the `ask --jsonl`
+output, matched by "id") so that production logs or another system can be scored the same way.
+The corpus is read from the suite's own files, so an answer that cites a paragraph the corpus
+does not have is caught even when nothing was retrieved here. Generated answers run against the
+suite's own collections (prefix `eval_<suite>`), never the user's store.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vectorstore.errors import InputError
+
+from . import metrics
+from .judges import Judge, verbatim_in
+
+KINDS = ("single", "multi", "unanswerable", "followup", "adversarial")
+
+# Which way each metric must go; a threshold file names each in [min] or [max].
+METRICS = {
+    "recall_at_1": "min", "recall_at_5": "min", "mrr": "min",
+    "citation_validity": "min", "cited_sentences": "min", "quote_match": "min",
+    "alce_recall": "min", "alce_precision": "min",
+    "gold_hit": "min", "refusal_accuracy": "min", "false_refusal_rate": "max",
+}
+
+
+@dataclass
+class Suite:
+    name: str
+    root: Path
+    questions: list[dict]
+    thresholds: dict[str, tuple[str, float]]  # name -> ("min" | "max", value)
+    corpus: list[Path]
+    judge_pairs: Path | None
+
+
+def load_suite(path: Path) -> Suite:
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a suite folder")
+    for required in ("questions.jsonl", "thresholds.toml", "suite.toml"):
+        if not (root / required).is_file():
+            raise InputError(f"{root}: the suite has no {required}")
+    config = _toml(root / "suite.toml")
+    # Relative to the suite folder, or absolute.
+    corpus = sorted({Path(p) for pattern in config.get("corpus", []) for p in glob.glob(str(root / pattern))})
+    if not corpus:
+        raise InputError(f"{root / 'suite.toml'}: `corpus` matches no files")
+    pairs = root / config["judge_pairs"] if config.get("judge_pairs") else None
+    return Suite(
+        name=config.get("name", root.name),
+        root=root,
+        questions=_questions(root / "questions.jsonl"),
+        thresholds=parse_thresholds(_toml(root / "thresholds.toml"), root / "thresholds.toml"),
+        corpus=corpus,
+        judge_pairs=pairs,
+    )
+
+
+def parse_thresholds(data: dict, where: Path | str) -> dict[str, tuple[str, float]]:
+    thresholds = {}
+    for direction in ("min", "max"):
+        for name, value in data.get(direction, {}).items():
+            if METRICS.get(name) != direction:
+                raise InputError(f"{where}: {name!r} is not a metric with a {direction}imum; known: {', '.join(METRICS)}")
+            if not isinstance(value, (int, float)):
+                raise InputError(f"{where}: {name} must be a number")
+            thresholds[name] = (direction, float(value))
+    return thresholds
+
+
+def override_thresholds(thresholds: dict, overrides: list[str]) -> dict:
+    """`NAME=VALUE` from the command line; the direction is the metric's own."""
+    merged = dict(thresholds)
+    for item in overrides:
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in METRICS:
+            raise InputError(f"--threshold {item!r}: unknown metric {name!r}; known: {', '.join(METRICS)}")
+        try:
+            merged[name] = (METRICS[name], float(value))
+        except ValueError:
+            raise InputError(f"--threshold {item!r}: the value must be a number") from None
+    return merged
+
+
+def sample(questions: list[dict], n: int) -> list[dict]:
+    """n questions spread over the kinds (round robin, in file order): a subset for slow runs."""
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    for q in questions:
+        by_kind[q["kind"]].append(q)
+    picked: list[dict] = []
+    while len(picked) < min(n, len(questions)):
+        for kind in KINDS:
+            if by_kind.get(kind) and len(picked) < n:
+                picked.append(by_kind[kind].pop(0))
+    return picked
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionResult:
+    question: dict
+    answer: dict | None
+    scores: dict[str, float] = field(default_factory=dict)  # this question's share of each metric
+    failures: list[str] = field(default_factory=list)  # "metric: why"
+    supported: list[bool] = field(default_factory=list)  # per sentence, the judge's verdict
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class Report:
+    suite: str
+    generator: str
+    judge: str
+    results: list[QuestionResult]
+    metrics: dict[str, float]
+    breakdown: dict[str, dict[str, float]]  # "lang=zh" / "kind=single" -> metric -> value
+    thresholds: dict[str, tuple[str, float]]
+
+    def holds(self, name: str) -> bool | None:
+        if name not in self.thresholds or name not in self.metrics:
+            return None
+        direction, value = self.thresholds[name]
+        measured = self.metrics[name]
+        if measured != measured:  # NaN: nothing to measure it on
+            return None
+        return measured >= value - 1e-9 if direction == "min" else measured <= value + 1e-9
+
+    @property
+    def failed_thresholds(self) -> list[str]:
+        return [name for name in self.thresholds if self.holds(name) is False]
+
+    def as_json(self) -> dict:
+        return {
+            "suite": self.suite, "generator": self.generator, "judge": self.judge,
+            "metrics": self.metrics,
+            "thresholds": {n: {"direction": d, "value": v, "holds": self.holds(n)} for n, (d, v) in self.thresholds.items()},
+            "breakdown": self.breakdown,
+            "questions": [
+                {"id": r.question["id"], "kind": r.question.get("kind"), "lang": r.question.get("lang"),
+                 "passed": r.passed, "failures": r.failures, "scores": r.scores, "answer": r.answer}
+                for r in self.results
+            ],
+        }
+
+
+def score(
+    questions: list[dict],
+    answers: dict[str, dict],
+    paragraphs: dict[tuple[str, int], str],
+    judge: Judge,
+) -> list[QuestionResult]:
+    """Score each question's answer; `paragraphs` is the suite corpus, by (doc, number)."""
+    results = []
+    verdicts: dict[tuple, bool] = {}
+
+    def supports_for(sentence: dict):
+        text = sentence.get("text", "")
+        quote_of = {(c["doc"], c["paragraph"]): c.get("quote") or "" for c in sentence.get("citations", [])}
+
+        def supports(keys) -> bool:
+            key = (text, tuple(sorted(keys)))
+            if key not in verdicts:
+                texts = [paragraphs[k] for k in keys if k in paragraphs]
+                quotes = tuple(quote_of[k] for k in keys if quote_of.get(k))
+                verdicts[key] = bool(texts) and judge.score(texts, text, quotes) >= judge.threshold
+            return verdicts[key]
+
+        return supports
+
+    for question in questions:
+        answer = answers.get(question["id"])
+        result = QuestionResult(question, answer)
+        results.append(result)
+        gold = [(g["doc"], g["paragraph"]) for g in question.get("gold", [])]
+        if answer is None:
+            result.failures.append("answer: no answer with this id")
+            continue
+        refused = bool(answer.get("refused"))
+        sentences = answer.get("sentences") or []
+        retrieved_list = [(r["doc"], r["paragraph"]) for r in answer.get("retrieved") or []]
+        # Answers from elsewhere may not say what was retrieved: then existence is all we check.
+        retrieved = set(retrieved_list) if "retrieved" in answer else set(paragraphs)
+        if gold and retrieved_list:
+            result.scores["recall_at_1"] = metrics.recall_at_k(retrieved_list, gold, 1)
+            result.scores["recall_at_5"] = metrics.recall_at_k(retrieved_list, gold, 5)
+            result.scores["mrr"] = metrics.reciprocal_rank(retrieved_list, gold)
+        cited = [(c["doc"], c["paragraph"]) for s in sentences for c in s.get("citations", [])]
+        result.scores["citation_validity"] = metrics.citation_validity(cited, set(paragraphs), retrieved)
+        for key in cited:
+            if key not in paragraphs:
+                result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] does not exist in the corpus")
+            elif key not in retrieved:
+                result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] was not among the retrieved paragraphs")
+        if sentences:
+            per_sentence = [[(c["doc"], c["paragraph"]) for c in s.get("citations", [])] for s in sentences]
+            result.scores["cited_sentences"] = metrics.cited_sentence_share(per_sentence)
+            for i, cites in enumerate(per_sentence):
+                if not cites:
+                    result.failures.append(f"cited_sentences: sentence {i + 1} has no citation: {sentences[i].get('text', '')[:80]}")
+            quotes = [(c, paragraphs.get((c["doc"], c["paragraph"]), "")) for s in sentences for c in s.get("citations", [])]
+            if quotes:
+                matches = [bool(c.get("quote")) and verbatim_in(c["quote"], text) for c, text in quotes]
+                result.scores["quote_match"] = metrics.mean(1.0 if m else 0.0 for m in matches)
+                for (c, _), ok in zip(quotes, matches):
+                    if not ok:
+                        result.failures.append(f"quote_match: the quote for [{c['doc']} ¶{c['paragraph']}] is not in that paragraph")
+            checks = [supports_for(s) for s in sentences]
+            recall, precision = metrics.alce_answer(per_sentence, lambda i: checks[i])
+            result.scores["alce_recall"], result.scores["alce_precision"] = recall, precision
+            result.supported = [bool(cites) and checks[i](cites) for i, cites in enumerate(per_sentence)]
+            for i, ok in enumerate(result.supported):
+                if per_sentence[i] and not ok:
+                    result.failures.append(f"alce_recall: sentence {i + 1} is not supported by its citations ({judge.name} judge): {sentences[i].get('text', '')[:80]}")
+            if recall == 1.0 and precision < 1.0:
+                result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
+        if gold:
+            result.scores["false_refusal_rate"] = 1.0 if refused else 0.0
+            if refused:
+                result.failures.append("false_refusal_rate: refused an answerable question")
+            else:
+                result.scores["gold_hit"] = metrics.gold_hit(cited, gold)
+                if not result.scores["gold_hit"]:
+                    result.failures.append(
+                        f"gold_hit: cites {_keys(cited) or 'nothing'}, none of the gold {_keys(gold)}")
+        else:
+            result.scores["refusal_accuracy"] = 1.0 if refused else 0.0
+            if not refused:
+                result.failures.append(f"refusal_accuracy: answered an unanswerable question (cites {_keys(cited) or 'nothing'})")
+    return results
+
+
+def aggregate(results: list[QuestionResult]) -> dict[str, float]:
+    """Each metric: the mean of the questions' own values (ALCE: the mean of per-answer scores)."""
+    totals = {}
+    for name in METRICS:
+        values = [r.scores[name] for r in results if name in r.scores]
+        totals[name] = round(metrics.mean(values), 4) if values else float("nan")
+    return totals
+
+
+def breakdown(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        groups[f"lang={r.question.get('lang', '?')}"].append(r)
+        groups[f"kind={r.question.get('kind', '?')}"].append(r)
+    return {group: {k: v for k, v in aggregate(members).items() if v == v} | {"questions": len(members)}
+            for group, members in sorted(groups.items())}
+
+
+def _keys(keys) -> str:
+    return ", ".join(f"[{d} ¶{p}]" for d, p in dict.fromkeys(keys))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _questions(path: Path) -> list[dict]:
+    questions = []
+    seen = set()
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or "id" not in item:
+            raise InputError(f'{path}:{line_no}: each line needs "id" and "question"')
+        if item["id"] in seen:
+            raise InputError(f"{path}:{line_no}: duplicate id {item['id']!r}")
+        if item.get("kind") not in KINDS:
+            raise InputError(f"{path}:{line_no}: kind must be one of {', '.join(KINDS)}")
+        if not isinstance(item.get("gold", []), list):
+            raise InputError(f'{path}:{line_no}: "gold" must be a list of {{"doc", "paragraph"}}')
+        seen.add(item["id"])
+        questions.append(item)
+    if not questions:
+        raise InputError(f"{path}: no questions")
+    return questions
+
+
+def read_answers(path: Path) -> dict[str, dict]:
+    """Answers in the `ask --jsonl` output format, by "id"."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    answers = {}
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or "id" not in item:
+            raise InputError(f'{path}:{line_no}: each answer needs an "id"')
+        try:
+            for sentence in item.get("sentences") or []:
+                for citation in sentence.get("citations", []):
+                    citation["paragraph"] = int(citation["paragraph"])
+                    str(citation["doc"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InputError(f'{path}:{line_no}: each citation needs "doc" and a numeric "paragraph"') from None
+        answers[item["id"]] = item
+    return answers
+
+
+# --- judge calibration --------------------------------------------------------------------------
+
+
+@dataclass
+class Calibration:
+    judge: str
+    pairs: int
+    auc: float
+    threshold: float  # the most accurate threshold on the labelled set
+    accuracy: float  # at that threshold
+    default_threshold: float
+    default_accuracy: float
+
+
+def read_pairs(path: Path, paragraphs: dict[tuple[str, int], str]) -> list[tuple[list[str], str, bool, str]]:
+    """The labelled set: (paragraph texts, sentence, supported, lang)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    pairs = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        keys = [(p["doc"], p["paragraph"]) for p in item["paragraphs"]]
+        missing = [k for k in keys if k not in paragraphs]
+        if missing:
+            raise InputError(f"{path}:{line_no}: {_keys(missing)} not in the suite corpus")
+        pairs.append(([paragraphs[k] for k in keys], item["sentence"], bool(item["supported"]), item.get("lang", "?")))
+    return pairs
+
+
+def calibrate(judge: Judge, pairs: list[tuple[list[str], str, bool, str]]) -> Calibration:
+    scored = [(judge.score(texts, sentence), supported) for texts, sentence, supported, _ in pairs]
+    positives = [s for s, ok in scored if ok]
+    negatives = [s for s, ok in scored if not ok]
+    threshold, accuracy = metrics.best_threshold(positives, negatives)
+    at_default = metrics.mean(1.0 if (s >= judge.threshold) == ok else 0.0 for s, ok in scored)
+    return Calibration(judge.name, len(scored), metrics.roc_auc(positives, negatives), threshold, accuracy,
+                       judge.threshold, at_default)

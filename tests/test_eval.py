@@ -1,0 +1,172 @@
+"""`paracite eval` as a team runs it in CI: real answers from the real pipeline, planted faults
+caught by the metrics, thresholds that fail the run with exit code 100, and the reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, DOC_2007, DOC_2024, ROOT
+
+pytestmark = pytest.mark.slow
+
+QUESTION_IDS = ["q029", "q037", "q003", "q002", "q009", "q135", "f002"]
+
+
+def paracite(env, *args):
+    return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, settings):
+    return dict(os.environ, PARACITE_DATA_DIR=str(tmp_path_factory.mktemp("eval-data")),
+                PARACITE_CACHE_DIR=str(settings.cache_dir))
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory) -> Path:
+    """A small suite: seven questions of eval/npt (Chinese, English, multi, unanswerable, follow-up)."""
+    folder = tmp_path_factory.mktemp("suite")
+    lines = (ROOT / "eval" / "npt" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    wanted = [line for line in lines if json.loads(line)["id"] in QUESTION_IDS]
+    (folder / "questions.jsonl").write_text("\n".join(wanted) + "\n", encoding="utf-8")
+    (folder / "suite.toml").write_text(f'name = "mini"\ncorpus = ["{CORPUS.as_posix()}/*.txt"]\n', encoding="utf-8")
+    (folder / "thresholds.toml").write_text(
+        "[min]\ncitation_validity = 1.0\ncited_sentences = 1.0\nquote_match = 1.0\nalce_recall = 0.95\n"
+        "alce_precision = 0.95\ngold_hit = 0.8\n[max]\nfalse_refusal_rate = 0.2\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def generated(env, suite, tmp_path_factory):
+    out = tmp_path_factory.mktemp("generated")
+    result = paracite(env, "eval", str(suite), "--save-answers", str(out / "answers.jsonl"),
+                      "--json", str(out / "report.json"), "--junit", str(out / "junit.xml"), "--report", str(out / "report.html"))
+    return result, out
+
+
+def test_the_extractive_answers_hold_the_thresholds(generated):
+    result, out = generated
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["generator"] == "extractive" and report["judge"] == "quote"
+    metrics = report["metrics"]
+    assert metrics["citation_validity"] == 1.0 and metrics["quote_match"] == 1.0
+    assert metrics["alce_recall"] == 1.0 and metrics["alce_precision"] == 1.0
+    assert metrics["gold_hit"] >= 0.8
+    assert {"lang=zh", "lang=en", "kind=single", "kind=followup"} <= set(report["breakdown"])
+    assert len((out / "answers.jsonl").read_text(encoding="utf-8").splitlines()) == len(QUESTION_IDS)
+
+
+def test_junit_has_one_case_per_question_and_one_for_the_thresholds(generated):
+    _, out = generated
+    cases = ET.parse(out / "junit.xml").getroot().findall("testcase")
+    assert [c.get("name") for c in cases][:-1] == QUESTION_IDS_IN_FILE_ORDER()
+    assert cases[-1].get("name") == "thresholds" and cases[-1].find("failure") is None
+
+
+def QUESTION_IDS_IN_FILE_ORDER():
+    lines = (ROOT / "eval" / "npt" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["id"] for line in lines if json.loads(line)["id"] in QUESTION_IDS]
+
+
+def test_html_report_shows_the_quoted_part_of_the_cited_paragraph(generated):
+    _, out = generated
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "alce_recall" in html
+    assert f'<span class="chip">{DOC_2007} ¶37</span>' in html
+    assert "<mark>" in html and "缔约国对伊朗伊斯兰共和国核计划表示严重关切" in html
+
+
+def test_a_threshold_above_the_measured_value_fails_with_exit_100(env, suite, generated):
+    _, out = generated
+    result = paracite(env, "eval", str(suite), "--answers", str(out / "answers.jsonl"),
+                      "--threshold", "gold_hit=1.01", "--junit", str(out / "strict.xml"))
+    assert result.returncode == 100, result.stdout + result.stderr
+    assert "threshold missed: gold_hit" in result.stderr
+    thresholds = ET.parse(out / "strict.xml").getroot().findall("testcase")[-1]
+    assert "gold_hit" in thresholds.find("failure").get("message")
+
+
+def plant_faults(answers: list[dict]) -> dict[str, str]:
+    """Four faults, one per answer, as a buggy system would make them; returns id -> fault."""
+    planted = {}
+    answerable = [a for a in answers if a["sentences"]]
+    moved, year, uncited, invented = answerable[:4]
+    citation = moved["sentences"][0]["citations"][0]
+    citation["paragraph"] += 1  # moved to the neighbouring paragraph
+    planted[moved["id"]] = "moved"
+    sentence = year["sentences"][0]
+    changed = re.sub(r"(19|20)\d\d", lambda m: str(int(m.group(0)) + 1), sentence["text"], count=1)
+    if changed == sentence["text"]:
+        changed = sentence["text"].replace("缔约国", "所有缔约国一致", 1)  # no year: another fact changed
+    sentence["text"] = changed
+    planted[year["id"]] = "year"
+    uncited["sentences"][0]["citations"] = []
+    planted[uncited["id"]] = "uncited"
+    invented["sentences"][0]["citations"][0]["paragraph"] = 999
+    planted[invented["id"]] = "invented"
+    return planted
+
+
+def test_planted_faults_in_answers_from_elsewhere_are_caught(env, suite, generated, tmp_path):
+    _, out = generated
+    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    for answer in answers:
+        answer.pop("retrieved")  # another system's log need not say what it retrieved
+    planted = plant_faults(answers)
+    faulty = tmp_path / "faulty.jsonl"
+    faulty.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
+    result = paracite(env, "eval", str(suite), "--answers", str(faulty), "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 100
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    failures = {q["id"]: " | ".join(q["failures"]) for q in report["questions"]}
+    by_fault = {fault: failures[qid] for qid, fault in planted.items()}
+    assert "quote_match" in by_fault["moved"] and "alce_recall" in by_fault["moved"]
+    assert "alce_recall" in by_fault["year"]
+    assert "cited_sentences" in by_fault["uncited"]
+    assert "does not exist" in by_fault["invented"] and "citation_validity" in by_fault["invented"]
+    metrics = report["metrics"]
+    assert metrics["citation_validity"] < 1.0 and metrics["cited_sentences"] < 1.0
+    assert metrics["quote_match"] < 1.0 and metrics["alce_recall"] < 0.95
+
+
+def test_bad_suite_and_bad_threshold_are_errors_not_threshold_failures(env, suite, tmp_path):
+    missing = paracite(env, "eval", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "not a suite folder" in missing.stderr
+    unknown = paracite(env, "eval", str(suite), "--answers", str(tmp_path / "none.jsonl"), "--threshold", "speed=1")
+    assert unknown.returncode == 2 and "unknown metric" in unknown.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(suite, broken)
+    (broken / "thresholds.toml").write_text("[min]\nfalse_refusal_rate = 0.1\n", encoding="utf-8")
+    wrong_way = paracite(env, "eval", str(broken))
+    assert wrong_way.returncode == 2 and "false_refusal_rate" in wrong_way.stderr
+
+
+def test_calibrate_the_quote_and_embedding_judges(env):
+    result = paracite(env, "eval", str(ROOT / "eval" / "npt"), "--calibrate-judge", "--judge", "embedding")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"embedding\s+│\s+86\s+│\s+0\.\d{3}", result.stdout)
+
+
+@pytest.mark.parametrize("payload", ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>'])
+def test_html_report_escapes_what_answers_contain(env, suite, generated, tmp_path, payload):
+    _, out = generated
+    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    answers[0]["answer"] = payload + answers[0]["answer"]
+    answers[0]["sentences"][0]["text"] = payload
+    path = tmp_path / "xss.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
+    paracite(env, "eval", str(suite), "--answers", str(path), "--report", str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert payload not in html
+    assert payload.replace("<", "&lt;").replace(">", "&gt;") in html
