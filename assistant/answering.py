@@ -5,7 +5,8 @@ retrieved paragraphs, each verified sentence, each removal, then the whole answe
 returns the final `Answer`. Nothing a generator drafts is yielded before the verifier passed it.
 
 The promises kept here, whatever the question or the documents say:
-- nothing relevant retrieved: a refusal in the question's language, with no citations;
+- nothing relevant retrieved, or a question about a name the corpus never mentions: a refusal
+  in the question's language, with no citations;
 - a generator that declines: a refusal;
 - a draft of which nothing survives verification: the extractive answer (itself verified), or a
   refusal when that is empty too.
@@ -105,9 +106,10 @@ class Assistant:
         yield Retrieved(retrieved)
         answer = Answer(question, standalone, [], refused=False, retrieved=retrieved, generator=self.generator.name)
         language = language_of(question)
-        relevant = [r for r in retrieved if r.similarity >= self._threshold()]
-        if not relevant:
-            yield Done(self._refusal(answer, language))
+        relevant = self.retriever.relevant(standalone, retrieved)
+        unknown = self.retriever.unknown_names(standalone) if relevant else []
+        if not relevant or unknown:
+            yield Done(self._refusal(answer, language, unknown))
             return
 
         declined = False
@@ -145,15 +147,13 @@ class Assistant:
         if answer.sentences:
             answer.lead = self.extractive.lead(question)
 
-    def _threshold(self) -> float:
-        from vectorstore.search import RELEVANCE_THRESHOLD
-
-        return RELEVANCE_THRESHOLD
-
     @staticmethod
-    def _refusal(answer: Answer, language: str) -> Answer:
+    def _refusal(answer: Answer, language: str, unknown_names: list[str] | None = None) -> Answer:
         answer.sentences = []
         answer.lead = DECLINE[language]
+        if unknown_names:
+            names = "、".join(f"“{n}”" for n in unknown_names)
+            answer.lead = answer.lead.rstrip("。") + f"（文件中没有提到{names}）。"
         answer.refused = True
         return answer
 

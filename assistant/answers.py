@@ -14,6 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from vectorstore.paragraphs import language_of, mostly_han
+
+__all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "language_of", "marker"]
+
 MARKER = re.compile(r"\[([^\[\]\s¶]+) ¶(\d{1,6})\]")
 
 
@@ -76,13 +80,13 @@ class Answer:
         for sentence in self.sentences:
             markers = "".join(marker(c.doc, c.paragraph) for c in _unique(sentence.citations))
             body.append(f"{sentence.text}{markers}")
-        cjk = _mostly_cjk(" ".join(s.text for s in self.sentences))  # markers are Latin: leave them out
+        cjk = mostly_han(" ".join(s.text for s in self.sentences))  # markers are Latin: leave them out
         text = ("" if cjk else " ").join(body)
         if not self.lead:
             return text
         if not text:
             return self.lead
-        return self.lead + ("" if _mostly_cjk(self.lead) else " ") + text
+        return self.lead + ("" if mostly_han(self.lead) else " ") + text
 
     @property
     def citations(self) -> list[tuple[str, int]]:
@@ -115,17 +119,3 @@ def _unique(citations) -> list[Citation]:
             seen.add(citation.key)
             kept.append(citation)
     return kept
-
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def _mostly_cjk(text: str) -> bool:
-    return len(_CJK.findall(text)) >= len(_LATIN.findall(text))
-
-
-def language_of(text: str) -> str:
-    """"zh" or "en": the language to answer a question in. Any Han character makes it Chinese,
-    since Chinese questions often carry Latin names and numbers ("IAEA", "1737号决议")."""
-    return "zh" if _CJK.search(text) else "en"

@@ -60,6 +60,20 @@ def best_threshold(positives: Sequence[float], negatives: Sequence[float]) -> tu
     return best, accuracy(best)
 
 
+def threshold_without_false_rejections(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """The highest threshold (accept when score >= t) that accepts every positive: midway between
+    the lowest positive and the highest negative below it (or just under the lowest positive).
+
+    For "nothing relevant here": refusing an answerable question costs more than answering an
+    unanswerable one, whose answer still only quotes the documents.
+    """
+    if not positives:
+        raise ValueError("no positive scores to calibrate on")
+    lowest = min(positives)
+    below = [n for n in negatives if n < lowest]
+    return (lowest + max(below)) / 2 if below else lowest - 1e-6
+
+
 # --- citations and answers ----------------------------------------------------------------------
 #
 # An answer's sentences are given as lists of cited paragraph keys; the judge's verdicts come in

@@ -200,3 +200,15 @@ def test_chat_in_the_terminal_follows_up(answer_env):
     assert result.returncode == 0, result.stderr
     assert "(searched for: 2007年的工作文件对伊朗表示了什么？)" in result.stdout
     assert f"[{DOC_2007} ¶38]" in result.stdout and f"[{DOC_2007} ¶37]" in result.stdout
+
+
+def test_a_question_about_a_name_the_corpus_never_mentions_is_refused_and_says_so(assistant):
+    answer = assistant.ask("沙特阿拉伯的铀浓缩计划在文件中是如何被讨论的？")
+    assert answer.refused and answer.citations == []
+    assert answer.text == "文件没有涉及这个问题（文件中没有提到“沙特阿拉伯”）。"
+
+
+def test_a_name_whose_parts_the_corpus_knows_is_not_refused(assistant):
+    answer = assistant.ask("中亚地区的无核武器区条约以哪个城市命名？")
+    assert not answer.refused
+    assert_faithful(answer)

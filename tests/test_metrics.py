@@ -128,3 +128,12 @@ def test_answer_level_metrics():
     assert refusal_accuracy([True, True, False, True]) == 0.75
     assert false_refusal_rate([False] * 19 + [True]) == 0.05
     assert math.isnan(refusal_accuracy([]))
+
+
+def test_threshold_without_false_rejections():
+    from assistant.metrics import threshold_without_false_rejections
+
+    assert threshold_without_false_rejections([0.5, 0.7], [0.2, 0.4, 0.6]) == pytest.approx(0.45)
+    assert threshold_without_false_rejections([0.5], [0.6]) == pytest.approx(0.5 - 1e-6)
+    with pytest.raises(ValueError):
+        threshold_without_false_rejections([], [0.1])

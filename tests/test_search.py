@@ -93,8 +93,9 @@ def test_filter_by_document(retriever):
 
 
 def test_relevance_separates_an_unrelated_question(retriever):
-    assert retriever.is_relevant(retriever.search("扎波罗热核电厂", k=5))
-    assert not retriever.is_relevant(retriever.search("What is the best recipe for chocolate cake?", k=5))
+    assert retriever.is_relevant("扎波罗热核电厂", retriever.search("扎波罗热核电厂", k=5))
+    cake = "What is the best recipe for chocolate cake?"
+    assert not retriever.is_relevant(cake, retriever.search(cake, k=5))
 
 
 def test_langchain_retriever(retriever):

@@ -84,6 +84,11 @@ class LexicalIndex:
         return {record_id: row for row, record_id in enumerate(self.record_ids)}
 
     @functools.cached_property
+    def corpus_text(self) -> str:
+        """All paragraphs, whitespace removed: to ask whether the corpus mentions a name at all."""
+        return "\n".join(re.sub(r"\s+", "", row.text) for row in self.rows)
+
+    @functools.cached_property
     def row_documents(self) -> np.ndarray:
         return np.array([row.doc_id for row in self.rows], dtype=object)
 

@@ -240,3 +240,18 @@ _SENTENCE = re.compile(r".+?(?:[。！？!?；;]+[”’」』)]*|\.(?=\s|$)[”
 def split_sentences(text: str) -> list[str]:
     """Split a paragraph into sentences: after 。！？； (Chinese) and after . ! ? before a space."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def language_of(question: str) -> str:
+    """"zh" or "en" for a question: any Han character makes it Chinese, since Chinese questions
+    often carry Latin names and numbers ("IAEA", "1737号决议")."""
+    return "zh" if _HAN.search(question) else "en"
+
+
+def mostly_han(text: str) -> bool:
+    """For running text (a paragraph, an answer): more Han characters than Latin letters."""
+    return len(_HAN.findall(text)) >= len(_LATIN_LETTER.findall(text))
