@@ -113,19 +113,11 @@ def retrieve(
 def _read_questions(path: Path) -> list[dict]:
     from vectorstore.errors import InputError
 
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    from vectorstore.readers import decode_text
+    from . import jsonl
 
     questions = []
-    for line_no, line in enumerate(decode_text(path.read_bytes(), str(path)).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
+    for line_no, item in jsonl.objects(path):
+        if not isinstance(item.get("question"), str) or not item["question"].strip():
             raise InputError(f'{path}:{line_no}: each line needs a non-empty "question" string')
         questions.append(item)
     return questions

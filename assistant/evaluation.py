@@ -17,7 +17,6 @@ suite's own collections (prefix `eval_<suite>`), never the user's store.
 from __future__ import annotations
 
 import glob
-import json
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from vectorstore.errors import InputError
 
-from . import metrics
+from . import jsonl, metrics
 from .judges import Judge, verbatim_in
 
 KINDS = ("single", "multi", "unanswerable", "followup", "adversarial")
@@ -286,14 +285,8 @@ def _toml(path: Path) -> dict:
 def _questions(path: Path) -> list[dict]:
     questions = []
     seen = set()
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or "id" not in item:
+    for line_no, item in jsonl.objects(path):
+        if not isinstance(item.get("question"), str) or "id" not in item:
             raise InputError(f'{path}:{line_no}: each line needs "id" and "question"')
         if item["id"] in seen:
             raise InputError(f"{path}:{line_no}: duplicate id {item['id']!r}")
@@ -310,17 +303,9 @@ def _questions(path: Path) -> list[dict]:
 
 def read_answers(path: Path) -> dict[str, dict]:
     """Answers in the `ask --jsonl` output format, by "id"."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
     answers = {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or "id" not in item:
+    for line_no, item in jsonl.objects(path):
+        if "id" not in item:
             raise InputError(f'{path}:{line_no}: each answer needs an "id"')
         try:
             for sentence in item.get("sentences") or []:
@@ -349,13 +334,8 @@ class Calibration:
 
 def read_pairs(path: Path, paragraphs: dict[tuple[str, int], str]) -> list[tuple[list[str], str, bool, str]]:
     """The labelled set: (paragraph texts, sentence, supported, lang)."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
     pairs = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        item = json.loads(line)
+    for line_no, item in jsonl.objects(path):
         keys = [(p["doc"], p["paragraph"]) for p in item["paragraphs"]]
         missing = [k for k in keys if k not in paragraphs]
         if missing:

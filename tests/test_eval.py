@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, DOC_2007, DOC_2024, ROOT
+from .conftest import CORPUS, DOC_2007, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -57,7 +57,8 @@ def llm_server(gguf, tmp_path_factory):
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "4096", "--model_alias", "paracite-llm"]
     # OMP_WAIT_POLICY=PASSIVE: llama.cpp's idle OpenMP threads otherwise spin on the cores.
-    with running(command, f"{url}/models", env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"), tmp_path_factory.mktemp("llm") / "server.log", timeout=120):
+    log = tmp_path_factory.mktemp("llm") / "server.log"
+    with running(command, f"{url}/models", log, timeout=120, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")):
         yield url
 
 

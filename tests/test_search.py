@@ -12,7 +12,7 @@ from vectorstore.lexical import LexicalIndex, current_index, tokenize
 from vectorstore.langchain import ParagraphRetriever
 from vectorstore.search import Retriever
 
-from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024
+from .conftest import DEMO_FILES, DOC_2007, DOC_2024
 from .test_store import small_document
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,6 @@
 
 import dataclasses
 import hashlib
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 from vectorstore.errors import NotFoundError, StoreError
-from vectorstore.ingest import ingest, read_all
+from vectorstore.ingest import ingest
 from vectorstore.paragraphs import Paragraph
 from vectorstore.readers import load_document
 from vectorstore.store import ParagraphStore, open_client
