@@ -131,8 +131,7 @@ class LlamaCppLLM:
         prompt = self._prompt(messages)
         tokens = self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         with self._lock:
-            self._llm.reset()
-            self._llm.eval(tokens)
+            self._eval_reusing_prefix(tokens)
             # Llama.eval keeps no logits unless logits_all; the context still holds the last row.
             last = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
             logits = np.ctypeslib.as_array(last, shape=(self._llm.n_vocab(),)).astype(np.float64)
@@ -140,6 +139,28 @@ class LlamaCppLLM:
         mass = {side: float(sum(math.exp(logits[i]) for i in ids)) for side, ids in self._yes_no_ids.items()}
         total = mass["yes"] + mass["no"]
         return mass["yes"] / total if total > 0 else 0.5
+
+    def _eval_reusing_prefix(self, tokens: list[int]) -> None:
+        """Evaluate the prompt, keeping the KV cache of the part it shares with the last one.
+
+        The judge asks about several sentences against the same paragraphs, which come first in
+        its prompt: only the sentence is evaluated again. This is what Llama.generate does for its
+        own prompts (it uses the same private fields); Llama.eval alone would start over.
+        """
+        llm = self._llm
+        cached = llm._input_ids[: llm.n_tokens]
+        shared = 0
+        for a, b in zip(cached, tokens):
+            if a != b:
+                break
+            shared += 1
+        keep = shared - 1 if shared == len(tokens) else shared  # re-evaluate one token for fresh logits
+        if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+            llm.n_tokens = keep
+            llm.eval(tokens[keep:])
+        else:
+            llm.reset()
+            llm.eval(tokens)
 
     def _prompt(self, messages: list[dict[str, str]]) -> str:
         if self._formatter is None:
