@@ -43,7 +43,7 @@ demo: models
 	$(BIN)/paracite ask "What did the 2007 working paper say about Iran?"
 
 # The tests, then the eval suite as CI runs it: the default generator and judge on every question
-# of eval/npt, and the local LLM (llamacpp generator, llm judge) on a sample of 12. A threshold
+# of eval/npt, and the local LLM (llamacpp generator, llm judge) on a sample of 6. A threshold
 # that does not hold fails the target (exit 100). Reports in reports/.
 LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --threshold alce_precision=0.8 \
 	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3
@@ -52,7 +52,7 @@ test: models llm
 	$(BIN)/python -m pytest -ra
 	mkdir -p reports
 	$(BIN)/paracite eval eval/npt --junit reports/eval-npt.xml --json reports/eval-npt.json --report reports/eval-npt.html
-	OMP_WAIT_POLICY=PASSIVE $(BIN)/paracite eval eval/npt --generator llamacpp --judge llm --sample 12 $(LLM_SAMPLE_THRESHOLDS) \
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/paracite eval eval/npt --generator llamacpp --judge llm --sample 6 $(LLM_SAMPLE_THRESHOLDS) \
 		--junit reports/eval-npt-llamacpp.xml --json reports/eval-npt-llamacpp.json --report reports/eval-npt-llamacpp.html
 
 bench: models

@@ -139,6 +139,9 @@ def _signature(sentence: str) -> str:
 # --- LLM ----------------------------------------------------------------------------------------
 
 
+MAX_LLM_SENTENCES = 6
+
+
 class LLMGenerator:
     """An LLM writes the answer; its text streams in and is cut into sentences as they complete."""
 
@@ -152,10 +155,16 @@ class LLMGenerator:
 
     def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
         listing = "\n\n".join(f"{marker(p.doc, p.paragraph)} {p.text}" for p in paragraphs)
-        messages = prompts.messages("answer", language_of(question), paragraphs=listing, question=question)
+        messages = prompts.messages("answer", language_of(question), paragraphs=listing, question=question,
+                                    example_marker=marker(paragraphs[0].doc, paragraphs[0].paragraph))
         assembler = SentenceAssembler()
+        drafted = 0
         for piece in self.llm.stream(messages, self.max_tokens):
-            yield from assembler.feed(piece)
+            for draft in assembler.feed(piece):
+                yield draft
+                drafted += 1
+                if drafted == MAX_LLM_SENTENCES:  # a model that rambles is cut off, not verified forever
+                    return
         yield from assembler.close()
 
 

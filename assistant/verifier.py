@@ -32,6 +32,11 @@ from .generators import DraftSentence, Reference
 from .judges import Judge, normalise, verbatim_in
 
 
+# Pruning irrelevant citations costs two judge calls per citation, each on another set of
+# paragraphs; beyond a few citations that is slower than it is worth.
+MAX_CITATIONS_TO_PRUNE = 3
+
+
 @dataclass
 class Checked:
     sentence: AnswerSentence | None  # None when removed
@@ -82,7 +87,7 @@ class Verifier:
                 return Checked(sentence, removed)
             removed.append(Removal("sentence", sentence.text, reason))
             return Checked(None, removed)
-        if len(sentence.citations) > 1:
+        if 1 < len(sentence.citations) <= MAX_CITATIONS_TO_PRUNE:
             kept = []
             for citation in sentence.citations:
                 alone = judge.score([by_key[citation.key].text], sentence.text, (citation.quote,))

@@ -105,7 +105,8 @@ def main() -> None:
             # The raw stream: what the server gives before any checking.
             paragraphs = assistant.retriever.search(raw_q["question"], k=5)
             listing = "\n\n".join(f"{marker(p.doc, p.paragraph)} {p.text}" for p in paragraphs)
-            messages = prompts.messages("answer", language_of(raw_q["question"]), paragraphs=listing, question=raw_q["question"])
+            messages = prompts.messages("answer", language_of(raw_q["question"]), paragraphs=listing, question=raw_q["question"],
+                                        example_marker=marker(paragraphs[0].doc, paragraphs[0].paragraph))
             start = time.perf_counter()
             seen = None
             for _ in llm.stream(messages):
