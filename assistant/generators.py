@@ -7,7 +7,8 @@ One interface (`Generator`), three implementations:
   the Chinese quotes (a deliberate simplification: no translation without a model).
 - `LLMGenerator`: a chat model (`assistant.llm`: an OpenAI-compatible server, or a local GGUF
   through llama-cpp-python) writes the answer with citation markers; its text is cut into
-  sentences as it streams.
+  sentences once written (the judge then uses the same model), and each is verified and shown
+  in turn.
 
 Nothing a generator drafts reaches a user before `assistant.verifier` has checked it.
 """
@@ -143,7 +144,7 @@ MAX_LLM_SENTENCES = 6
 
 
 class LLMGenerator:
-    """An LLM writes the answer; its text streams in and is cut into sentences as they complete."""
+    """An LLM writes the answer with markers; its sentences are drafted once it has finished."""
 
     def __init__(self, llm: ChatLLM, name: str, max_tokens: int = 400) -> None:
         self.llm = llm
@@ -157,15 +158,13 @@ class LLMGenerator:
         listing = "\n\n".join(f"{marker(p.doc, p.paragraph)} {p.text}" for p in paragraphs)
         messages = prompts.messages("answer", language_of(question), paragraphs=listing, question=question,
                                     example_marker=marker(paragraphs[0].doc, paragraphs[0].paragraph))
+        # The whole text first, then the sentences: the verifier's judge asks the same model,
+        # and a one-slot server (llama.cpp's) or the one in-process context cannot judge while
+        # it is still generating (it would wait on itself, or lose its place).
+        text = "".join(self.llm.stream(messages, self.max_tokens))
         assembler = SentenceAssembler()
-        drafted = 0
-        for piece in self.llm.stream(messages, self.max_tokens):
-            for draft in assembler.feed(piece):
-                yield draft
-                drafted += 1
-                if drafted == MAX_LLM_SENTENCES:  # a model that rambles is cut off, not verified forever
-                    return
-        yield from assembler.close()
+        drafts = [*assembler.feed(text), *assembler.close()]
+        yield from drafts[:MAX_LLM_SENTENCES]  # a model that rambles is cut off, not verified forever
 
 
 # Markers as models write them: "[doc ¶14]", "[doc ¶14, ¶15]", "[doc, paragraph 14]", "[¶14]",
