@@ -10,8 +10,9 @@ the eval suite uses them for ALCE citation recall and precision.
   and blind to a changed year or number.
 - `llm`: a yes/no question to a language model, scored by the probability of "yes".
 
-The default thresholds are placeholders until `paracite eval --calibrate-judge` measures them
-on the labelled set in eval/.
+The default thresholds are the ones `paracite eval eval/npt --calibrate-judge` picks on the
+labelled set eval/judge/pairs.jsonl (86 pairs; most accurate threshold): embedding 0.65 (AUC
+0.71, accuracy 0.67), llm 0.69 with the local Qwen (AUC 0.93, accuracy 0.90).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class QuoteJudge:
 class EmbeddingJudge:
     name = "embedding"
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.75) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = 0.65) -> None:
         self.embedder = embedder
         self.threshold = threshold
 
@@ -88,7 +89,7 @@ class EmbeddingJudge:
 class LLMJudge:
     name = "llm"
 
-    def __init__(self, llm: ChatLLM, threshold: float = 0.6) -> None:
+    def __init__(self, llm: ChatLLM, threshold: float = 0.69) -> None:
         self.llm = llm
         self.threshold = threshold
 
