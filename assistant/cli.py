@@ -289,7 +289,7 @@ def eval_suite(
     if missed:
         for name in missed:
             err.print(f"[red]threshold missed[/]: {name} = {the_report.metrics[name]:.3f}, "
-                      f"needs {reports._threshold_text(the_report, name)}", highlight=False)
+                      f"needs {reports.threshold_text(the_report, name)}", highlight=False)
         raise typer.Exit(EXIT_THRESHOLD_MISSED)
 
 

@@ -24,7 +24,7 @@ def _fmt(value: float) -> str:
     return "n/a" if value != value else f"{value:.3f}"
 
 
-def _threshold_text(report: Report, name: str) -> str:
+def threshold_text(report: Report, name: str) -> str:
     if name not in report.thresholds:
         return ""
     direction, value = report.thresholds[name]
@@ -36,7 +36,7 @@ def console(report: Report, out: Console) -> None:
     for name in METRICS:
         holds = report.holds(name)
         status = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]-[/]"}[holds]
-        table.add_row(name, _fmt(report.metrics.get(name, float("nan"))), _threshold_text(report, name), status)
+        table.add_row(name, _fmt(report.metrics.get(name, float("nan"))), threshold_text(report, name), status)
     out.print(table)
     groups = Table("group", "questions", "recall@1", "gold hit", "refusal", "false refusal", "ALCE recall", title="by language and kind")
     for group, values in report.breakdown.items():
@@ -70,7 +70,7 @@ def write_junit(report: Report, path: Path) -> None:
         failures += 1
         failure = ET.SubElement(case, "failure", message=f"missed: {', '.join(missed)}", type="threshold")
         failure.text = "\n".join(
-            f"{name}: measured {_fmt(report.metrics[name])}, threshold {_threshold_text(report, name)}" for name in missed)
+            f"{name}: measured {_fmt(report.metrics[name])}, threshold {threshold_text(report, name)}" for name in missed)
     suite.set("failures", str(failures))
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
@@ -81,7 +81,7 @@ def write_html(report: Report, path: Path, paragraphs: dict[tuple[str, int], str
     for name in METRICS:
         measured = report.metrics.get(name, float("nan"))
         holds = report.holds(name)
-        summary.append({"name": name, "measured": _fmt(measured), "threshold": _threshold_text(report, name), "holds": holds})
+        summary.append({"name": name, "measured": _fmt(measured), "threshold": threshold_text(report, name), "holds": holds})
         if measured == measured:
             threshold = report.thresholds.get(name, (None, None))[1]
             chart.append({"name": name, "value": max(0.0, min(1.0, measured)), "holds": holds,
