@@ -140,3 +140,26 @@ def test_cli_retrieve_jsonl_contract(tmp_path, cli_env):
     run = subprocess.run([sys.executable, "-m", "assistant", "retrieve", "--jsonl", str(bad)],
                          env=cli_env, capture_output=True, text=True)
     assert run.returncode == 2 and 'needs a non-empty "question"' in run.stderr
+
+
+def test_recent_queries_are_embedded_once(embedder, tmp_path):
+    calls = []
+    model = embedder._embedder
+
+    class Counting:
+        name = model.name
+
+        def embed_documents(self, texts):
+            return model.embed_documents(texts)
+
+        def embed_queries(self, texts):
+            calls.append(list(texts))
+            return model.embed_queries(texts)
+
+    from vectorstore.embedder import CachedEmbedder
+
+    cached = CachedEmbedder(Counting(), tmp_path / "vectors.sqlite")
+    first = cached.embed_queries(["扎波罗热核电厂", "福岛"])
+    again = cached.embed_queries(["福岛", "扎波罗热核电厂"])
+    assert calls == [["扎波罗热核电厂", "福岛"]]
+    assert np.allclose(first[0], again[1]) and np.allclose(first[1], again[0])

@@ -9,6 +9,8 @@ every vector is cast to float32 and re-normalised here, before anything else see
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -84,10 +86,14 @@ class SentenceTransformerEmbedder:
         return unit_rows(vectors)
 
 
+RECENT_QUERIES = 64
+
+
 class CachedEmbedder:
     """Remembers document vectors by text, so re-ingesting an edited document embeds only what changed.
 
-    A SQLite file per model under the cache directory; queries are never cached (each is new).
+    A SQLite file per model under the cache directory. Queries are kept only in memory, for the
+    last few: answering a question embeds it once for retrieval and again to pick sentences.
     The cache holds vectors exactly as the wrapped embedder returned them.
     """
 
@@ -100,6 +106,8 @@ class CachedEmbedder:
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
         self.hits = 0
+        self._recent_queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(text: str) -> str:
@@ -129,4 +137,14 @@ class CachedEmbedder:
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embedder.embed_queries(texts)
+        with self._lock:
+            known = {t: self._recent_queries[t] for t in texts if t in self._recent_queries}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self._embedder.embed_queries(missing)))
+            with self._lock:
+                for text in missing:
+                    self._recent_queries[text] = known[text]
+                while len(self._recent_queries) > RECENT_QUERIES:
+                    self._recent_queries.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
