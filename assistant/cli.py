@@ -157,11 +157,11 @@ def ask(
     if (question is None) == (jsonl is None):
         raise InputError("give either a question or --jsonl FILE")
     items = [{"question": question}] if question is not None else _read_questions(jsonl)
-    for line_no, item in enumerate(items, start=1):
+    for number, item in enumerate(items, start=1):
         try:
             check_question(item["question"], item.get("history"))
-        except InputError as exc:
-            raise InputError(f"{jsonl}:{line_no}: {exc}" if jsonl else str(exc)) from None
+        except InputError as exc:  # every question is checked before any is answered
+            raise InputError(f"{jsonl}: question {number} ({item.get('id', 'no id')}): {exc}" if jsonl else str(exc)) from None
     assistant = _answering(generator, k)
     for item in items:
         answer = assistant.ask(item["question"], item.get("history"), doc or None)
