@@ -38,10 +38,6 @@ class Judge(Protocol):
     def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float: ...
 
 
-def supports(judge: Judge, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> bool:
-    return bool(paragraphs) and judge.score(paragraphs, sentence, quotes) >= judge.threshold
-
-
 _SPACE = re.compile(r"\s+")
 
 
