@@ -222,7 +222,8 @@ class Retriever:
         import jieba
         import jieba.posseg
 
-        text = self.lexical().corpus_text
+        # The index the question's search just brought up to date: no second registry read.
+        text = (self._lexical or self.lexical()).corpus_text
         names = [w for w, flag in jieba.posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
