@@ -12,7 +12,7 @@ LLM_INSTALLED := $(VENV)/.installed-llm
 AMX_OFF := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(AMX_OFF)' -DCMAKE_CXX_FLAGS='$(AMX_OFF)'
 
-.PHONY: demo test models llm bench clean
+.PHONY: demo test models llm browser bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,24 @@ $(LLM_INSTALLED): $(INSTALLED)
 
 llm: $(LLM_INSTALLED)
 
+# The browser tests drive Debian's chromium through Playwright's Python package; never
+# `playwright install`, which downloads a browser from outside the package registries. The CJK
+# fonts make Chinese readable in the screenshots the tests save.
+BROWSER_INSTALLED := $(VENV)/.installed-browser
+$(BROWSER_INSTALLED): $(INSTALLED)
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	fi
+	touch $@
+
+browser: $(BROWSER_INSTALLED)
+
+# The chat UI on the demo corpus at http://127.0.0.1:7860/ (PARACITE_PORT moves it); Ctrl-C stops it.
 demo: models
 	$(BIN)/paracite ingest corpus/*.txt
-	$(BIN)/paracite docs
-	$(BIN)/paracite show npt-2024-chair-summary 144
-	$(BIN)/paracite retrieve "2024年缔约国对扎波罗热核电厂提出了什么要求？" -k 3
-	$(BIN)/paracite ask "2024年缔约国对扎波罗热核电厂提出了什么要求？"
-	$(BIN)/paracite ask "What did the 2007 working paper say about Iran?"
+	$(BIN)/paracite serve --open
 
 # The tests, then the eval suite as CI runs it: the default generator and judge on every question
 # of eval/npt, and the local LLM (llamacpp generator, llm judge) on a sample of 6. A threshold
@@ -48,7 +59,7 @@ demo: models
 LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --threshold alce_precision=0.8 \
 	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3
 
-test: models llm
+test: models llm browser
 	$(BIN)/python -m pytest -ra
 	mkdir -p reports
 	$(BIN)/paracite eval eval/npt --junit reports/eval-npt.xml --json reports/eval-npt.json --report reports/eval-npt.html

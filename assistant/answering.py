@@ -40,6 +40,13 @@ class Retrieved:
 
 
 @dataclass(frozen=True)
+class Lead:
+    """The words that introduce the sentences; comes just before the first of them."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class SentenceReady:
     sentence: AnswerSentence
 
@@ -54,7 +61,7 @@ class Done:
     answer: Answer
 
 
-Event = Standalone | Retrieved | SentenceReady | Removed | Done
+Event = Standalone | Retrieved | Lead | SentenceReady | Removed | Done
 
 
 def check_question(question: str, history: list[dict] | None = None) -> None:
@@ -122,12 +129,13 @@ class Assistant:
                 answer.removed.append(removal)
                 yield Removed(removal)
             if checked.sentence:
+                if not answer.sentences:
+                    answer.lead = self.generator.lead(question)
+                    yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
 
-        if answer.sentences:
-            answer.lead = self.generator.lead(question)
-        elif self.generator is not self.extractive:
+        if not answer.sentences and self.generator is not self.extractive:
             # The retriever found relevant paragraphs; a small model declines far more often
             # than it should (5 of 8 answerable questions on a dev sample), so its "no answer"
             # gets the extractive answer, which only quotes, rather than a refusal.
@@ -136,7 +144,7 @@ class Assistant:
             yield from self._extractive_into(answer, question, standalone, relevant)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
-        else:
+        elif not answer.sentences:
             answer = self._refusal(answer, language)
         yield Done(answer)
 
@@ -144,10 +152,11 @@ class Assistant:
         for draft in self.extractive.sentences(standalone, relevant):
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:
+                if not answer.sentences:
+                    answer.lead = self.extractive.lead(question)
+                    yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
-        if answer.sentences:
-            answer.lead = self.extractive.lead(question)
 
     @staticmethod
     def _refusal(answer: Answer, language: str, unknown_names: list[str] | None = None) -> Answer:

@@ -76,12 +76,14 @@ class Answer:
     @property
     def text(self) -> str:
         """The answer as running text with a marker after each sentence."""
-        body = []
-        for sentence in self.sentences:
+        # Each separator depends only on the sentence before it, so the text of the first n
+        # sentences is a prefix of the whole: a stream can send it piece by piece.
+        text = ""
+        for i, sentence in enumerate(self.sentences):
             markers = "".join(marker(c.doc, c.paragraph) for c in _unique(sentence.citations))
-            body.append(f"{sentence.text}{markers}")
-        cjk = mostly_han(" ".join(s.text for s in self.sentences))  # markers are Latin: leave them out
-        text = ("" if cjk else " ").join(body)
+            if i:  # markers are Latin: the script is the sentence's own
+                text += "" if mostly_han(self.sentences[i - 1].text) else " "
+            text += f"{sentence.text}{markers}"
         if not self.lead:
             return text
         if not text:

@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="The local models (embedding model, optional LLM).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+sites_app = typer.Typer(help="Websites that embed the chat widget.", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
@@ -388,6 +390,64 @@ def delete(doc: Annotated[str, typer.Argument(help="Document id.")]) -> None:
     services.store(settings).delete(doc)
     services.refresh_lexical(settings)
     out.print(f"deleted {doc}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on [PARACITE_HOST, 127.0.0.1].")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [PARACITE_PORT, 7860].")] = None,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the chat UI in a browser, where there is one.")] = False,
+) -> None:
+    """Serve the chat UI (/), the HTTP API (/api, /v1, docs at /docs) and the widget (/widget.js)."""
+    import uvicorn
+
+    from .server import create_app
+    from .workspace import Workspace
+
+    changes = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**changes)
+    workspace = Workspace(settings)
+    documents = workspace.documents()
+    app = create_app(workspace)
+    workspace.warm_up()
+    err.print(
+        f"Paracite: {len(documents)} documents; chat UI at http://{settings.host}:{settings.port}/ "
+        f"(API docs at /docs, widget at /widget.js)", highlight=False,
+    )
+    url = f"http://{settings.host}:{settings.port}/"
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.5, webbrowser.open, [url]).start()  # once uvicorn listens; no browser: nothing
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+@sites_app.command("add")
+def sites_add(
+    key: Annotated[str, typer.Argument(help="The site key that goes into the embed code (not a secret).")],
+    origins: Annotated[list[str], typer.Option("--origin", help="An origin whose pages may use the key, e.g. https://example.org (repeatable).")],
+    rate: Annotated[Optional[str], typer.Option(help="The site's answer budget, e.g. 120/minute.")] = None,
+) -> None:
+    """Allow a website to embed the chat widget with this key; a running server picks it up."""
+    from .sites import Site, save_site
+
+    settings = Settings()
+    save_site(settings.sites_path, Site(key, tuple(origins), rate))
+    out.print(f"site {key}: {', '.join(origins)}  ({settings.sites_path})", highlight=False)
+
+
+@sites_app.command("list")
+def sites_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The widget sites and their allowed origins."""
+    from .sites import load_sites
+
+    sites = load_sites(Settings().sites_path)
+    if as_json:
+        _print_json([{"key": s.key, "origins": list(s.origins), "rate": s.rate} for s in sites.values()])
+        return
+    for site in sites.values():
+        out.print(f"{site.key}  {' '.join(site.origins)}  {site.rate or ''}", highlight=False)
 
 
 @models_app.command("pull")

@@ -47,6 +47,24 @@ class Settings(BaseSettings):
     judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     verifier_mode: Literal["remove", "flag"] = "remove"
 
+    # paracite serve: the chat UI, the HTTP API and the widget in one process
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=1, le=65535)
+    serve_ui: bool = Field(default=True, description="Serve the chat UI at / (false: API and widget only).")
+    admin_key: SecretStr = Field(
+        default=SecretStr(""), description="Bearer key for the admin API (ingest, delete); disabled when empty."
+    )
+    sites_file: Path | None = Field(
+        default=None, description="TOML file of widget site keys and their origins; DATA_DIR/sites.toml when unset."
+    )
+    rate_limit_ip: str = Field(default="30/minute", description="Answers per client IP (limits syntax).")
+    rate_limit_site: str = Field(default="300/minute", description="Answers per widget site key, unless the site sets its own.")
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest JSON body the API reads.")
+
+    @property
+    def sites_path(self) -> Path:
+        return self.sites_file or self.data_dir / "sites.toml"
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"

@@ -1,0 +1,168 @@
+"""One server process for everything a browser or a client talks to: `paracite serve`.
+
+FastAPI carries the HTTP API (`/api/...`, `/v1/...`, OpenAPI docs at `/docs`), the widget
+script (`/widget.js`), and the Gradio chat UI mounted at `/`. They share one `Workspace`, so
+an upload in the UI is answerable through the API at once.
+
+Cross-origin browser calls go through `origin_policy`, which knows the widget sites; Starlette's
+CORSMiddleware is not used because the allowed origins depend on the site key a request names.
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vectorstore.errors import InputError, ParaciteError
+
+from .api import ApiError, build_router, domain_error_response, error_response
+from .sites import RateLimits, Site, load_sites, normalise_origin
+from .workspace import Workspace
+
+SITE_HEADER = "x-paracite-site"
+CORS_PATHS = ("/api/", "/v1/")
+
+
+class SitesFile:
+    """The sites TOML, read again when it changes, so `paracite sites add` needs no restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[float, int] | None = None
+        self._sites: dict[str, Site] = {}
+
+    def sites(self) -> dict[str, Site]:
+        try:
+            stat = self.path.stat()
+            seen = (stat.st_mtime, stat.st_size)
+        except FileNotFoundError:
+            seen = None
+        if seen != self._seen:
+            self._sites = load_sites(self.path) if seen else {}
+            self._seen = seen
+        return self._sites
+
+
+def static_file(name: str) -> bytes:
+    return resources.files("assistant").joinpath("static", name).read_bytes()
+
+
+def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) -> FastAPI:
+    workspace = workspace or Workspace()
+    settings = workspace.settings
+    sites_file = SitesFile(settings.sites_path)
+    sites_file.sites()  # a broken sites file stops the server at start, not at the first request
+    budgets = RateLimits(settings.rate_limit_ip, settings.rate_limit_site)
+
+    app = FastAPI(
+        title="Paracite",
+        description="Answers questions about documents and cites the numbered paragraph for every statement.",
+        version="0.1.0",
+    )
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(ParaciteError)
+    async def domain_error(request: Request, exc: ParaciteError) -> JSONResponse:
+        return domain_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return error_response(422, "invalid_request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.middleware("http")
+    async def origin_policy(request: Request, call_next):
+        path = request.url.path
+        origin = request.headers.get("origin")
+        if not path.startswith(CORS_PATHS):
+            return await call_next(request)
+        try:
+            sites = sites_file.sites()
+            key = request.headers.get(SITE_HEADER)
+            site = sites.get(key) if key else None
+            if key and site is None:
+                raise ApiError(403, "unknown_site", f"no site has the key {key!r}")
+            if not origin or _same_origin(origin, request):
+                request.state.site = site
+                return await call_next(request)
+            origin = normalise_origin(origin)
+            listed = any(s.allows(origin) for s in sites.values())
+            cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if listed else {}
+            if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+                if not listed or path.startswith("/api/admin"):
+                    raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of any site")
+                return Response(status_code=204, headers=cors | {
+                    "Access-Control-Allow-Methods": "GET, POST",
+                    "Access-Control-Allow-Headers": f"Content-Type, {SITE_HEADER}",
+                    "Access-Control-Max-Age": "600",
+                })
+            if path.startswith("/api/admin"):
+                raise ApiError(403, "origin_not_allowed", "the admin API cannot be called from a web page")
+            if site is None:
+                raise ApiError(403, "site_key_required",
+                               f"a request from {origin} must name its site in the {SITE_HEADER} header", cors)
+            if not site.allows(origin):
+                raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of the site {site.key!r}")
+            request.state.site = site
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message, exc.headers)
+        except InputError as exc:  # an Origin header that is not an origin
+            return error_response(400, "invalid_origin", str(exc))
+        response = await call_next(request)
+        response.headers.update(cors | {"Access-Control-Expose-Headers": "Retry-After"})
+        return response
+
+    def guard(request: Request) -> None:
+        """An answer costs real work: each client IP and each site has a budget."""
+        ip = request.client.host if request.client else "unknown"
+        wait = budgets.hit(ip, getattr(request.state, "site", None))
+        if wait is not None:
+            seconds = math.ceil(wait)
+            raise ApiError(429, "rate_limited", f"too many questions; try again in {seconds} s",
+                           {"Retry-After": str(seconds)})
+
+    app.include_router(build_router(workspace, guard))
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> Response:
+        return Response(static_file("widget.js"), media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/widget-demo", include_in_schema=False)
+    def widget_demo() -> HTMLResponse:
+        return HTMLResponse(static_file("widget-demo.html").decode("utf-8"))
+
+    if settings.serve_ui if ui is None else ui:
+        import gradio as gr
+
+        from . import ui as chat_ui
+
+        blocks = chat_ui.build_ui(workspace)
+        gr.mount_gradio_app(
+            app, blocks, path="/", server_name=settings.host, server_port=settings.port,
+            css=getattr(chat_ui, "CSS", None), head=getattr(chat_ui, "HEAD", None),
+            js=getattr(chat_ui, "JS", None), theme=getattr(chat_ui, "THEME", None),
+            footer_links=["api"], ssr_mode=False,
+        )
+    return app
+
+
+def _same_origin(origin: str, request: Request) -> bool:
+    host = request.headers.get("host", "")
+    parts = urlsplit(origin)
+    return bool(host) and parts.netloc.lower() == host.lower()

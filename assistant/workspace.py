@@ -1,0 +1,200 @@
+"""One long-lived process's view of Paracite: the corpus, the answering pipelines, a small cache.
+
+The chat UI and the HTTP API (`paracite serve`) share one `Workspace`: documents are ingested
+and deleted here (one writer at a time, so two uploads cannot interleave their generation
+flips), and answers come from pipelines that are built once per configuration and reused,
+because building one loads models.
+
+Answers are cached by question, history, documents, generator and the store's fingerprint, so an
+ingest or a delete makes every cached answer stale at once. A widget greeting's suggested
+questions are asked again and again; the cache makes them cost one retrieval each.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vectorstore.errors import InputError
+from vectorstore.readers import SUPPORTED_SUFFIXES
+from vectorstore.store import DocumentInfo, StoredParagraph
+
+from . import services
+from .answering import Assistant, Done, Event, Lead, Removed, Retrieved, SentenceReady, Standalone, check_question
+from .answers import Answer
+from .settings import Settings
+
+ANSWER_CACHE_SIZE = 512
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a user may choose per conversation; everything else comes from the settings."""
+
+    generator: str | None = None  # None: the configured one
+    k: int | None = None
+    judge: str | None = None
+    llm_url: str | None = None
+    llm_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document as a client sent it: the name it had and where its bytes are now."""
+
+    name: str
+    path: Path
+
+
+class Workspace:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._write_lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self._assistants: dict[Choice, Assistant] = {}
+        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
+        self._answers_lock = threading.Lock()
+        self._store = None
+
+    # --- the corpus ------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.store().documents()
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        return self.store().document(doc_id)
+
+    def paragraph(self, doc_id: str, number: int) -> StoredParagraph:
+        return self.store().paragraph(doc_id, number)
+
+    def store(self):
+        if self._store is None:  # one client per process: opening one costs a registry read
+            self._store = services.store(self.settings)
+        return self._store
+
+    def ingest(self, uploads: list[Upload], on_progress: Callable[[int, int], None] | None = None):
+        """Ingest uploaded files under their own names (the name is the document id). Every file
+        is read and checked before anything is written. `on_progress(done, total)` as texts
+        are embedded."""
+        from vectorstore.ingest import ingest as run_ingest
+        from vectorstore.ingest import read_all, work_units
+
+        if not uploads:
+            raise InputError("no files given")
+        with tempfile.TemporaryDirectory(prefix="paracite-upload-") as tmp:
+            paths = [self._place(upload, Path(tmp)) for upload in uploads]
+            documents = read_all(paths)
+            total = work_units(documents)
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                if on_progress:
+                    on_progress(done, total)
+
+            with self._write_lock:
+                results = run_ingest(documents, self.store(), services.embedder(self.settings), advance)
+                services.refresh_lexical(self.settings)
+        return results
+
+    def delete(self, doc_id: str) -> None:
+        with self._write_lock:
+            self.store().delete(doc_id)
+            services.refresh_lexical(self.settings)
+
+    @staticmethod
+    def _place(upload: Upload, folder: Path) -> Path:
+        name = Path(upload.name).name  # never a path from the client
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise InputError(
+                f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        if not re.sub(r"[\s.]", "", Path(name).stem):
+            raise InputError(f"{name!r} is not a usable file name")
+        size = upload.path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise InputError(f"{name}: {size} bytes; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        target = folder / name
+        shutil.copyfile(upload.path, target)
+        return target
+
+    # --- answering -------------------------------------------------------------------------------
+
+    def assistant(self, choice: Choice = Choice()) -> Assistant:
+        with self._build_lock:
+            if choice not in self._assistants:
+                self._assistants[choice] = services.assistant(self._settings_for(choice), choice.generator)
+            return self._assistants[choice]
+
+    def _settings_for(self, choice: Choice) -> Settings:
+        changes = {}
+        if choice.k is not None:
+            changes["top_k"] = choice.k
+        if choice.judge is not None:
+            changes["judge"] = choice.judge
+        if choice.llm_url is not None:
+            changes["llm_url"] = choice.llm_url or None
+        if choice.llm_model is not None:
+            changes["llm_model"] = choice.llm_model
+        if not changes:
+            return self.settings
+        return self.settings.model_copy(update=changes)
+
+    def warm_up(self) -> None:
+        """Load the model and the lexical index now, so that the first question does not wait."""
+        services.embedder(self.settings).embed_queries(["warm-up"])
+        if self.documents():
+            self.assistant().retriever.search("warm-up", k=1)
+
+    def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None,
+            choice: Choice = Choice()) -> Answer:
+        for event in self.stream(question, history, doc_ids, choice):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("stream ended without an answer")
+
+    def stream(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None,
+               choice: Choice = Choice()) -> Iterator[Event]:
+        """The assistant's events; a cached answer is replayed as the same events."""
+        check_question(question, history)
+        key = self._cache_key(question, history, doc_ids, choice)
+        with self._answers_lock:
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+        if cached is not None:
+            yield from replay(cached)
+            return
+        for event in self.assistant(choice).stream(question, history, doc_ids):
+            if isinstance(event, Done):
+                with self._answers_lock:
+                    self._answers[key] = event.answer
+                    while len(self._answers) > ANSWER_CACHE_SIZE:
+                        self._answers.popitem(last=False)
+            yield event
+
+    def _cache_key(self, question, history, doc_ids, choice) -> tuple:
+        turns = tuple((t["role"], t["content"]) for t in history or [])
+        return (question.strip(), turns, tuple(sorted(doc_ids or [])), choice, self.store().fingerprint())
+
+
+def replay(answer: Answer) -> Iterator[Event]:
+    """The events that produced an answer, for clients that render the stream, not the end."""
+    yield Standalone(answer.standalone_question)
+    yield Retrieved(answer.retrieved)
+    for removal in answer.removed:
+        yield Removed(removal)
+    if answer.sentences:
+        yield Lead(answer.lead)
+    for sentence in answer.sentences:
+        yield SentenceReady(sentence)
+    yield Done(answer)

@@ -1,0 +1,243 @@
+"""The HTTP API on a real `paracite serve` process: answers, SSE, OpenAI compatibility, admin,
+origins and budgets. Clients are real too: httpx (with httpx-sse for the stream) and the
+official `openai` package.
+"""
+
+import json
+import os
+import sys
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from .conftest import CORPUS, DOC_2007, DOC_2024
+from .servers import free_port, running
+
+pytestmark = pytest.mark.slow
+
+ADMIN_KEY = "test-admin-key"
+SITE = "example-site"
+SITE_ORIGIN = "http://127.0.0.1:9"  # an origin no test serves; only its name matters here
+LIMITED_SITE = "tiny-site"
+ZH_QUESTION = "2024年缔约国对扎波罗热核电厂提出了什么要求？"
+EN_QUESTION = "What did the 2007 working paper say about Iran?"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, settings):
+    """A served demo corpus, with one widget site and an admin key."""
+    import subprocess
+
+    root = tmp_path_factory.mktemp("api")
+    env = dict(os.environ, PARACITE_DATA_DIR=str(root / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir),
+               PARACITE_ADMIN_KEY=ADMIN_KEY, PARACITE_SERVE_UI="false", PARACITE_RATE_LIMIT_IP="1000/minute")
+    paracite = [sys.executable, "-m", "assistant"]
+    subprocess.run([*paracite, "ingest", *map(str, sorted(CORPUS.glob("*.txt")))], env=env, check=True,
+                   capture_output=True)
+    subprocess.run([*paracite, "sites", "add", SITE, "--origin", SITE_ORIGIN], env=env, check=True)
+    subprocess.run([*paracite, "sites", "add", LIMITED_SITE, "--origin", SITE_ORIGIN, "--rate", "2/minute"],
+                   env=env, check=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", root / "serve.log",
+                 timeout=180, env=env):
+        yield url
+
+
+@pytest.fixture()
+def client(server):
+    with httpx.Client(base_url=server, timeout=120) as client:
+        yield client
+
+
+def test_health_documents_and_paragraphs(client):
+    assert client.get("/healthz").json()["documents"] == 2
+    docs = client.get("/api/docs").json()
+    assert [(d["doc"], d["paragraphs"]) for d in docs] == [(DOC_2007, 51), (DOC_2024, 152)]
+    paragraph = client.get(f"/api/paragraphs/{DOC_2024}/144").json()
+    assert paragraph["paragraph"] == 144 and paragraph["text"].startswith("缔约国欢迎通过《条约》强化审议进程")
+    missing = client.get(f"/api/paragraphs/{DOC_2024}/999")
+    assert missing.status_code == 404 and "no paragraph 999" in missing.json()["error"]["message"]
+    assert client.get("/api/paragraphs/no-such-doc/1").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "Paracite"
+
+
+def test_ask_is_the_cli_contract(client):
+    data = client.post("/api/ask", json={"question": ZH_QUESTION}).json()
+    assert set(data) >= {"question", "standalone_question", "answer", "sentences", "citations", "refused",
+                         "removed", "retrieved"}
+    assert not data["refused"] and f"[{DOC_2024} ¶142]" in data["answer"]
+    retrieved = {(r["doc"], r["paragraph"]): r["text"] for r in data["retrieved"]}
+    for sentence in data["sentences"]:
+        assert sentence["citations"]
+        for citation in sentence["citations"]:
+            assert citation["quote"] in retrieved[(citation["doc"], citation["paragraph"])]
+    assert (data["citations"][0]["doc"], data["citations"][0]["paragraph"]) == (DOC_2024, 142)
+    assert data["citations"][0]["url"] == f"/api/paragraphs/{DOC_2024}/142"
+
+    english = client.post("/api/ask", json={"question": EN_QUESTION}).json()
+    assert (DOC_2007, 37) in {(c["doc"], c["paragraph"]) for c in english["citations"]}
+    only_2024 = client.post("/api/ask", json={"question": EN_QUESTION, "docs": [DOC_2024]}).json()
+    assert all(r["doc"] == DOC_2024 for r in only_2024["retrieved"])
+
+
+def test_a_follow_up_uses_the_history(client):
+    first = client.post("/api/ask", json={"question": "2007年的工作文件对伊朗说了什么？"}).json()
+    follow = client.post("/api/ask", json={
+        "question": "那朝鲜呢？",
+        "history": [{"role": "user", "content": first["question"]}, {"role": "assistant", "content": first["answer"]}],
+    }).json()
+    assert "朝鲜" in follow["standalone_question"] and follow["standalone_question"] != "那朝鲜呢？"
+    assert not follow["refused"]
+
+
+def test_unanswerable_is_refused_without_citations(client):
+    data = client.post("/api/ask", json={"question": "沙特阿拉伯的铀浓缩计划在文件中是如何被讨论的？"}).json()
+    assert data["refused"] and data["citations"] == [] and data["sentences"] == []
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"question": ""}, 400, "invalid_input"),
+    ({"question": "x" * 1001}, 400, "invalid_input"),
+    ({"question": "hi", "history": [{"role": "user", "content": "x"}] * 41}, 400, "invalid_input"),
+    ({"question": "hi", "history": [{"role": "robot", "content": "x"}]}, 422, "invalid_request"),
+    ({"question": "hi", "k": 500}, 422, "invalid_request"),
+    ({"no": "question"}, 422, "invalid_request"),
+])
+def test_bad_questions_are_clear_4xx(client, body, status, code):
+    for path in ("/api/ask", "/api/chat"):
+        response = client.post(path, json=body)
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code and response.json()["error"]["message"]
+
+
+def test_bad_bodies_are_clear_4xx(client):
+    assert client.post("/api/ask", content=b"{not json").json()["error"]["code"] == "invalid_json"
+    huge = client.post("/api/ask", content=json.dumps({"question": "x", "pad": "y" * 100_000}))
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "request_too_large"
+
+
+def test_the_stream_carries_the_same_answer(client):
+    events = []
+    with connect_sse(client, "POST", "/api/chat", json={"question": ZH_QUESTION}) as source:
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        for event in source.iter_sse():
+            events.append((event.event, json.loads(event.data)))
+    names = [name for name, _ in events]
+    assert names[0] == "standalone" and names[1] == "retrieved" and names[-1] == "done"
+    assert "token" in names and "sentence" in names and "citation" in names
+    done = events[-1][1]
+    assert "".join(data["text"] for name, data in events if name == "token") == done["answer"]
+    assert [data for name, data in events if name == "sentence"] == [
+        {"index": i, **s} for i, s in enumerate(done["sentences"])]
+    whole = client.post("/api/ask", json={"question": ZH_QUESTION}).json()
+    assert done["citations"] == whole["citations"] and done["answer"] == whole["answer"]
+
+
+def test_openai_client_gets_answers_with_citations(server):
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+    assert [m.id for m in client.models.list()] == ["paracite"]
+    completion = client.chat.completions.create(
+        model="paracite", messages=[{"role": "system", "content": "ignored"}, {"role": "user", "content": ZH_QUESTION}])
+    text = completion.choices[0].message.content
+    assert f"[{DOC_2024} ¶142]" in text
+    citations = completion.model_extra["citations"]
+    assert (citations[0]["doc"], citations[0]["paragraph"]) == (DOC_2024, 142)
+
+    stream = client.chat.completions.create(model="paracite", stream=True, messages=[
+        {"role": "user", "content": "2007年的工作文件对伊朗说了什么？"},
+        {"role": "assistant", "content": "……"},
+        {"role": "user", "content": "那朝鲜呢？"},
+    ])
+    chunks = list(stream)
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    final = chunks[-1]
+    assert final.choices[0].finish_reason == "stop"
+    assert streamed == final.model_extra["paracite"]["answer"] and "¶" in streamed
+    assert final.model_extra["citations"]
+
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="paracite", messages=[{"role": "user", "content": ""}])
+
+
+def test_admin_needs_the_key_and_writes_whole_documents(client, tmp_path):
+    doc = tmp_path / "blue-whale-act.txt"
+    doc.write_text("1. 蓝鲸保护区设在北冰洋，由海洋委员会管理。\n\n2. 保护区每年开放三个月供科学考察。\n", encoding="utf-8")
+    files = {"files": (doc.name, doc.read_bytes(), "text/plain")}
+    assert client.post("/api/admin/documents", files=files).status_code == 401
+    wrong = client.post("/api/admin/documents", files=files, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    bad = client.post("/api/admin/documents", headers=auth, files=[
+        ("files", (doc.name, doc.read_bytes(), "text/plain")),
+        ("files", ("tool.exe", b"MZ\x00\x01", "application/octet-stream")),
+    ])
+    assert bad.status_code == 400 and "unsupported file type" in bad.json()["error"]["message"]
+    assert "blue-whale-act" not in {d["doc"] for d in client.get("/api/docs").json()}  # nothing half-written
+
+    ingested = client.post("/api/admin/documents", headers=auth, files=files).json()
+    assert ingested == [{"doc": "blue-whale-act", "title": ingested[0]["title"], "paragraphs": 2,
+                         "numbering": "printed", "status": "ingested", "warnings": []}]
+    answer = client.post("/api/ask", json={"question": "蓝鲸保护区设在哪里？"}).json()
+    assert ("blue-whale-act", 1) in {(c["doc"], c["paragraph"]) for c in answer["citations"]}
+
+    assert client.delete("/api/admin/documents/blue-whale-act").status_code == 401
+    assert client.delete("/api/admin/documents/blue-whale-act", headers=auth).json() == {"deleted": "blue-whale-act"}
+    assert client.get("/api/paragraphs/blue-whale-act/1").status_code == 404
+    assert client.delete("/api/admin/documents/blue-whale-act", headers=auth).status_code == 404
+    assert client.post("/api/ask", json={"question": "蓝鲸保护区设在哪里？"}).json()["refused"]
+
+
+def test_origins_are_denied_by_default(client):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-paracite-site"}
+    allowed = client.options("/api/chat", headers={"Origin": SITE_ORIGIN, **preflight})
+    assert allowed.status_code == 204 and allowed.headers["access-control-allow-origin"] == SITE_ORIGIN
+    assert "x-paracite-site" in allowed.headers["access-control-allow-headers"].lower()
+    denied = client.options("/api/chat", headers={"Origin": "http://evil.example", **preflight})
+    assert denied.status_code == 403 and "access-control-allow-origin" not in denied.headers
+
+    body = {"question": EN_QUESTION}
+    ok = client.post("/api/ask", json=body, headers={"Origin": SITE_ORIGIN, "X-Paracite-Site": SITE})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == SITE_ORIGIN
+    for headers, code in [
+        ({"Origin": "http://evil.example", "X-Paracite-Site": SITE}, "origin_not_allowed"),
+        ({"Origin": "http://evil.example"}, "site_key_required"),
+        ({"Origin": SITE_ORIGIN}, "site_key_required"),
+        ({"Origin": SITE_ORIGIN, "X-Paracite-Site": "made-up"}, "unknown_site"),
+    ]:
+        response = client.post("/api/ask", json=body, headers=headers)
+        assert response.status_code == 403 and response.json()["error"]["code"] == code, headers
+        assert response.headers.get("access-control-allow-origin") in (None, SITE_ORIGIN)
+    # The admin API is never for web pages, even listed ones.
+    admin = client.post("/api/admin/documents", headers={"Origin": SITE_ORIGIN, "Authorization": f"Bearer {ADMIN_KEY}"})
+    assert admin.status_code == 403
+
+
+def test_a_site_over_its_budget_gets_429_with_retry_after(client):
+    headers = {"Origin": SITE_ORIGIN, "X-Paracite-Site": LIMITED_SITE}
+    statuses = [client.post("/api/ask", json={"question": EN_QUESTION}, headers=headers) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    limited = statuses[-1]
+    assert limited.json()["error"]["code"] == "rate_limited" and 1 <= int(limited.headers["retry-after"]) <= 60
+    assert limited.headers["access-control-allow-origin"] == SITE_ORIGIN  # the page can read why
+    assert "retry-after" in limited.headers["access-control-expose-headers"].lower()
+
+
+def test_each_client_ip_has_a_budget(settings):
+    """In process (the served app has a generous IP budget for the other tests)."""
+    from fastapi.testclient import TestClient
+
+    from assistant.server import create_app
+    from assistant.workspace import Workspace
+
+    app = create_app(Workspace(settings.model_copy(update={"rate_limit_ip": "1/minute"})), ui=False)
+    with TestClient(app) as client:
+        assert client.post("/api/ask", json={"question": ""}).status_code == 400  # spends the budget
+        limited = client.post("/api/ask", json={"question": EN_QUESTION})
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
