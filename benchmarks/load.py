@@ -1,0 +1,114 @@
+"""A bounded load test of `paracite serve` on 127.0.0.1: concurrent clients asking questions.
+
+    .venv/bin/python benchmarks/load.py [--clients 50] [--requests 1000] [--distinct 20]
+                                        [--endpoint ask|chat] [--url http://127.0.0.1:7860]
+
+Without --url it starts its own server (extractive generator) on a free port over a temporary
+copy of the demo corpus, with budgets high enough not to throttle itself. Questions come from
+eval/npt/questions.jsonl: --distinct N cycles through the first N of them, which is how a widget
+is used (its greeting's suggestions and common questions come again and again: answers are
+cached per corpus version); --distinct 0 uses every question once before any repeats.
+Prints throughput, latency percentiles and errors; exits 1 when any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port, running  # noqa: E402
+
+
+def questions(distinct: int) -> list[str]:
+    rows = [json.loads(line) for line in (ROOT / "eval/npt/questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    pool = [r["question"] for r in rows if not r.get("history")]
+    return pool[:distinct] if distinct else pool
+
+
+async def one(client: httpx.AsyncClient, endpoint: str, question: str) -> tuple[float, str | None]:
+    started = time.perf_counter()
+    try:
+        if endpoint == "ask":
+            response = await client.post("/api/ask", json={"question": question})
+            ok = response.status_code == 200 and "answer" in response.json()
+        else:
+            async with client.stream("POST", "/api/chat", json={"question": question}) as response:
+                body = b"".join([chunk async for chunk in response.aiter_bytes()])
+            ok = response.status_code == 200 and b"event: done" in body
+        return time.perf_counter() - started, None if ok else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        return time.perf_counter() - started, type(exc).__name__
+
+
+async def load(url: str, clients: int, requests: int, pool: list[str], endpoint: str) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(pool[i % len(pool)])
+    results: list[tuple[float, str | None]] = []
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                question = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            results.append(await one(client, endpoint, question))
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+
+    latencies = sorted(t for t, _ in results)
+    errors = [e for _, e in results if e]
+    cut = statistics.quantiles(latencies, n=100)
+    print(f"endpoint /api/{endpoint}: {clients} clients, {len(results)} requests, {len(pool)} distinct questions")
+    print(f"  throughput {len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s")
+    print(f"  latency p50 {cut[49] * 1000:.0f} ms, p95 {cut[94] * 1000:.0f} ms, p99 {cut[98] * 1000:.0f} ms, "
+          f"max {latencies[-1] * 1000:.0f} ms")
+    print(f"  errors {len(errors)}" + (f": {sorted(set(errors))}" if errors else ""))
+    if errors:
+        raise SystemExit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--distinct", type=int, default=20, help="distinct questions (0: all of the dev suite)")
+    parser.add_argument("--endpoint", choices=["ask", "chat"], default="ask")
+    parser.add_argument("--url", help="a running server; default: start one on the demo corpus")
+    args = parser.parse_args()
+    pool = questions(args.distinct)
+    if args.url:
+        asyncio.run(load(args.url, args.clients, args.requests, pool, args.endpoint))
+        return
+    with tempfile.TemporaryDirectory(prefix="paracite-load-") as tmp:
+        env = dict(os.environ, PARACITE_DATA_DIR=str(Path(tmp) / "data"), PARACITE_GENERATOR="extractive",
+                   PARACITE_RATE_LIMIT_IP="1000000/minute")
+        paracite = [sys.executable, "-m", "assistant"]
+        subprocess.run([*paracite, "ingest", *map(str, sorted((ROOT / "corpus").glob("*.txt")))], env=env,
+                       check=True, capture_output=True)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", Path(tmp) / "serve.log",
+                     timeout=180, env=env):
+            asyncio.run(load(url, args.clients, args.requests, pool, args.endpoint))
+
+
+if __name__ == "__main__":
+    main()
