@@ -34,6 +34,8 @@ models_app = typer.Typer(help="The local models (embedding model, optional LLM).
 app.add_typer(models_app, name="models")
 sites_app = typer.Typer(help="Websites that embed the chat widget.", no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
+feedback_app = typer.Typer(help="Thumbs up and down given in the chat UI.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
@@ -448,6 +450,18 @@ def sites_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         return
     for site in sites.values():
         out.print(f"{site.key}  {' '.join(site.origins)}  {site.rate or ''}", highlight=False)
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out_file: Annotated[Path, typer.Argument(help="questions.jsonl to write (an eval suite's question format).")],
+) -> None:
+    """Turn the chat UI's feedback into eval questions: thumbs up keep their cited paragraphs as
+    gold; thumbs down come with the comment and no gold, for a person to label."""
+    from .feedback import FeedbackStore, export_questions
+
+    count = export_questions(FeedbackStore.for_settings(Settings()), out_file)
+    out.print(f"{count} questions written to {out_file}", highlight=False)
 
 
 @models_app.command("pull")

@@ -91,18 +91,22 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         origin = request.headers.get("origin")
         if not path.startswith(CORS_PATHS):
             return await call_next(request)
+        cors: dict[str, str] = {}
         try:
             sites = sites_file.sites()
             key = request.headers.get(SITE_HEADER)
             site = sites.get(key) if key else None
+            same_origin = not origin or _same_origin(origin, request)
+            if not same_origin:
+                origin = normalise_origin(origin)
+                listed = any(s.allows(origin) for s in sites.values())
+                # a listed origin may read why it was refused (a mistyped key, a spent budget)
+                cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if listed else {}
             if key and site is None:
-                raise ApiError(403, "unknown_site", f"no site has the key {key!r}")
-            if not origin or _same_origin(origin, request):
+                raise ApiError(403, "unknown_site", f"no site has the key {key!r}", cors)
+            if same_origin:
                 request.state.site = site
                 return await call_next(request)
-            origin = normalise_origin(origin)
-            listed = any(s.allows(origin) for s in sites.values())
-            cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if listed else {}
             if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
                 if not listed or path.startswith("/api/admin"):
                     raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of any site")

@@ -1,0 +1,434 @@
+"""The chat widget in a real browser, on real host pages, against the real `paracite serve`.
+
+Host pages come from their own static HTTP servers, so the widget runs cross-origin as it does on
+a customer's site: origin B is a registered site, origin C is not. Each test gets a fresh browser
+context (its own sessionStorage). Screenshots go to test-artifacts/widget/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEMO_FILES, ROOT
+from .servers import free_port, running
+
+pytestmark = pytest.mark.slow
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts" / "widget"
+SITE = "widget-test"
+ANSWER_TIMEOUT = 60_000  # ms; the first answer loads the model
+QUESTION = "2024年缔约国对扎波罗热核电厂提出了什么要求？"
+XSS_DOC = (
+    '1. 关于蓝鲸保护区的规定：<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
+    "蓝鲸保护区设在北冰洋。\n\n2. 其他内容……\n"
+)
+HOSTILE_CSS = """
+* { color: red !important; font-size: 40px; }
+button { display: inline; width: 10px !important; height: 10px; background: lime; border: 9px dashed blue; }
+div, section, form { background: black; padding: 30px; margin: 20px; }
+textarea { display: none; }
+p { line-height: 4; }
+"""
+# Records each server event the widget handled, with what the page showed at that moment.
+EVENT_RECORDER = """
+window.__events = [];
+document.addEventListener('paracite-event', (e) => {
+  const host = document.querySelector('paracite-chat');
+  const streaming = host && host.shadowRoot.querySelector('.msg[data-index="streaming"]');
+  window.__events.push({type: e.detail.type, shown: streaming ? streaming.textContent : null,
+                        chips: streaming ? streaming.querySelectorAll('.chip').length : 0});
+});
+"""
+
+
+def page_html(title: str, script: str, extra_head: str = "", body: str = "") -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>{extra_head}</head>
+<body><h1>{title}</h1><p>A page of a site that embeds the Paracite widget. <a href="page2.html">Next page</a></p>
+{body}{script}</body></html>"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def static_server(directory: Path) -> tuple[http.server.ThreadingHTTPServer, int]:
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, port
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, settings):
+    """`paracite serve` on port A with the demo corpus and an XSS document; host pages on B and C."""
+    tmp = tmp_path_factory.mktemp("widget")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARACITE_")}
+    env |= {
+        "PARACITE_DATA_DIR": str(tmp / "data"),
+        "PARACITE_CACHE_DIR": str(settings.cache_dir),
+        "PARACITE_GENERATOR": "extractive",
+        "PARACITE_RATE_LIMIT_IP": "600/minute",
+    }
+    xss = tmp / "xss-test.txt"
+    xss.write_text(XSS_DOC, encoding="utf-8")
+    paracite = [sys.executable, "-m", "assistant"]
+    subprocess.run([*paracite, "ingest", *map(str, DEMO_FILES), str(xss)], env=env, check=True, capture_output=True)
+
+    pages = tmp / "pages"
+    pages.mkdir()
+    site_b, port_b = static_server(pages)
+    site_c, port_c = static_server(pages)
+    subprocess.run([*paracite, "sites", "add", SITE, "--origin", f"http://127.0.0.1:{port_b}"],
+                   env=env, check=True, capture_output=True)
+
+    port_a = free_port()
+    api = f"http://127.0.0.1:{port_a}"
+    script = f'<script src="{api}/widget.js" data-site="{SITE}" defer></script>'
+    zh_script = (f'<script src="{api}/widget.js" data-site="{SITE}" data-lang="zh" data-title="文件助手" '
+                 f'data-greeting="您好！请就文件提问。" data-color="#0f766e" defer></script>')
+    (pages / "index.html").write_text(page_html("Host page", zh_script), encoding="utf-8")
+    (pages / "page2.html").write_text(page_html("Host page 2", zh_script), encoding="utf-8")
+    (pages / "en.html").write_text(page_html("English host page", script), encoding="utf-8")
+    (pages / "plain.html").write_text(page_html("Host page", ""), encoding="utf-8")
+    (pages / "left.html").write_text(page_html("Host page", script.replace(
+        " defer", ' data-position="bottom-left" data-color="#fde047" data-title="Yellow" defer')), encoding="utf-8")
+    (pages / "hostile.html").write_text(
+        page_html("Hostile host page", script, f"<style>{HOSTILE_CSS}</style>"), encoding="utf-8")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    command = [*paracite, "serve", "--port", str(port_a)]
+    try:
+        with running(command, f"{api}/healthz", tmp / "serve.log", timeout=180, env=env):
+            yield {"api": api, "b": f"http://127.0.0.1:{port_b}", "c": f"http://127.0.0.1:{port_c}"}
+    finally:
+        site_b.shutdown()
+        site_c.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def context(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    context.add_init_script(EVENT_RECORDER)
+    yield context
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    page.locator("paracite-chat textarea").fill(question)
+    page.locator("paracite-chat textarea").press("Enter")
+
+
+def final_answer(page):
+    """The last finished answer (a streaming one has data-index="streaming")."""
+    answer = page.locator('paracite-chat .msg.assistant[data-index]:not([data-index="streaming"])').last
+    answer.wait_for(timeout=ANSWER_TIMEOUT)
+    return answer
+
+
+def shadow_focus(page) -> str:
+    """The class of the focused element inside the widget, or the light DOM's focused tag."""
+    return page.evaluate("""() => {
+        const host = document.querySelector('paracite-chat');
+        const inner = host && host.shadowRoot.activeElement;
+        return inner ? (inner.className || inner.tagName.toLowerCase()) : document.activeElement.tagName.toLowerCase();
+    }""")
+
+
+def test_streams_an_answer_with_chips_and_opens_the_paragraph(servers, context):
+    page = context.new_page()
+    responses = []
+    page.on("response", lambda r: responses.append(r) if r.url.endswith("/api/chat") else None)
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    panel = page.locator("paracite-chat .panel")
+    assert panel.is_visible()
+    assert panel.locator("h2").text_content() == "文件助手"
+    assert panel.locator(".greeting").text_content() == "您好！请就文件提问。"
+    assert shadow_focus(page) == "textarea"
+
+    ask(page, QUESTION)
+    answer = final_answer(page)
+    chip = answer.locator(".chip", has_text="¶142").first
+    chip.wait_for()
+    assert chip.get_attribute("title") == "主席的总结"
+    assert "扎波罗热核电厂" in answer.text_content()
+    assert "[npt-2024-chair-summary" not in answer.text_content()  # markers are chips, not text
+
+    # The answer streamed: the response was an event stream, and token events were rendered
+    # (with their chips) before the done event arrived.
+    assert responses and responses[0].headers["content-type"].startswith("text/event-stream")
+    events = page.evaluate("window.__events")
+    types = [e["type"] for e in events]
+    assert types[0] == "standalone" and types[-1] == "done" and "retrieved" in types and "sentence" in types
+    tokens = [e for e in events[: types.index("done")] if e["type"] == "token"]
+    assert len(tokens) >= 2
+    assert tokens[0]["shown"] and "¶142" in tokens[-1]["shown"] and tokens[-1]["chips"] >= 1
+    page.screenshot(path=ARTIFACTS / "1-answer.png")
+
+    chip.click()
+    view = page.locator("paracite-chat .paragraph")
+    view.wait_for()
+    assert "主席的总结" in view.locator("h3").text_content() and "第142段" in view.locator("h3").text_content()
+    mark = view.locator("mark").first
+    assert mark.is_visible() and "扎波罗热核电厂" in mark.text_content()
+    assert mark.text_content() in view.locator(".text").text_content()
+    assert shadow_focus(page) == "icon-button back"
+    page.screenshot(path=ARTIFACTS / "1-paragraph.png")
+
+    page.keyboard.press("Escape")  # closes the paragraph, back to the chip
+    assert view.is_hidden() and panel.is_visible()
+    assert shadow_focus(page) == "chip"
+
+
+def test_the_conversation_survives_a_navigation(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, QUESTION)
+    final_answer(page).locator(".chip", has_text="¶142").first.wait_for()
+
+    page.goto(f"{servers['b']}/page2.html")
+    panel = page.locator("paracite-chat .panel")
+    assert panel.is_visible()  # it was open, so it opens again
+    assert page.locator("paracite-chat .msg.user").text_content().endswith(QUESTION)
+    chip = page.locator("paracite-chat .msg.assistant .chip", has_text="¶142").first
+    chip.click()
+    assert "扎波罗热核电厂" in page.locator("paracite-chat .paragraph mark").first.text_content()
+    page.screenshot(path=ARTIFACTS / "2-after-navigation.png")
+    page.keyboard.press("Escape")
+
+    # A follow-up sends the conversation so far as its history.
+    with page.expect_request(lambda r: r.url.endswith("/api/chat")) as request:
+        ask(page, "第二句说了什么？")
+    body = request.value.post_data_json
+    assert request.value.headers["x-paracite-site"] == SITE
+    assert [t["role"] for t in body["history"]] == ["user", "assistant"]
+    assert body["history"][0]["content"] == QUESTION and "¶142]" in body["history"][1]["content"]
+    final_answer(page)
+    assert page.locator("paracite-chat .msg.assistant[data-index]").count() == 2
+
+    # "New conversation" clears it, here and on the next page.
+    page.locator("paracite-chat .text-button").click()
+    assert page.locator("paracite-chat .msg.user").count() == 0
+    page.reload()
+    assert page.locator("paracite-chat .msg.user").count() == 0
+    assert page.locator("paracite-chat .greeting").is_visible()
+
+
+def test_an_origin_that_is_not_a_site_is_refused(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['c']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, QUESTION)
+    error = page.locator("paracite-chat .msg.error")
+    error.wait_for(timeout=ANSWER_TIMEOUT)
+    assert "未获准使用" in error.text_content()
+    assert error.get_attribute("role") == "alert"
+    assert page.locator("paracite-chat .msg.assistant[data-index]").count() == 0
+    assert page.locator("paracite-chat .chip").count() == 0
+    page.screenshot(path=ARTIFACTS / "3-refused.png")
+
+
+def test_document_text_is_shown_as_text_never_as_html(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, "蓝鲸保护区设在哪里？")
+    answer = final_answer(page)
+    assert '<img src=x onerror="window.__pwned=2">' in answer.text_content()
+    assert "<script>window.__pwned=1</script>" in answer.text_content()
+    answer.locator(".chip", has_text="¶1").first.click()
+    view = page.locator("paracite-chat .paragraph")
+    assert "<img src=x onerror" in view.locator(".text").text_content()
+    assert "<script>" in view.locator("mark").first.text_content()
+    page.screenshot(path=ARTIFACTS / "4-xss-as-text.png")
+    page.wait_for_timeout(300)  # time for an onerror to have fired, had an <img> been made
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    counts = page.evaluate("""() => {
+        const root = document.querySelector('paracite-chat').shadowRoot;
+        return [root.querySelectorAll('img, script').length, document.querySelectorAll('img').length];
+    }""")
+    assert counts == [0, 0]
+
+
+def test_the_demo_page_embeds_it_same_origin_without_a_key(servers, context):
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r) if r.url.endswith("/api/chat") else None)
+    page.goto(f"{servers['api']}/widget-demo")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, QUESTION)
+    final_answer(page).locator(".chip", has_text="¶142").first.wait_for()
+    assert "x-paracite-site" not in requests[0].headers
+    page.screenshot(path=ARTIFACTS / "0-demo-page.png")
+
+
+def test_a_question_the_documents_do_not_answer_is_refused_plainly(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, "如何烤制法式面包？")
+    answer = final_answer(page)
+    assert "refused" in answer.get_attribute("class")
+    assert answer.text_content().endswith("文件没有涉及这个问题。")
+    assert answer.locator(".chip").count() == 0
+
+
+def test_position_and_colour(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/left.html")
+    launcher = page.locator("paracite-chat .launcher")
+    assert launcher.bounding_box()["x"] == 20
+    # A light accent gets dark text on it.
+    assert launcher.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]") == [
+        "rgb(253, 224, 71)", "rgb(17, 17, 17)"]
+    launcher.click()
+    assert page.locator("paracite-chat .panel").bounding_box()["x"] == 20
+    assert page.locator("paracite-chat h2").text_content() == "Yellow"
+
+
+def test_phone_sized_viewport(servers, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(f"{servers['b']}/index.html")
+        page.locator("paracite-chat .launcher").tap()
+        ask(page, QUESTION)
+        final_answer(page).locator(".chip").first.wait_for()
+        panel = page.locator("paracite-chat .panel").bounding_box()
+        assert panel == {"x": 0, "y": 0, "width": 375, "height": 667}
+        for part in ("textarea", ".send", ".close"):
+            box = page.locator(f"paracite-chat {part}").bounding_box()
+            assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 375
+            assert box["y"] + box["height"] <= 667 and box["height"] >= 30, part
+        page.screenshot(path=ARTIFACTS / "5-phone.png")
+        page.locator("paracite-chat .chip").first.tap()
+        assert page.locator("paracite-chat .paragraph").bounding_box()["width"] == 375
+        page.screenshot(path=ARTIFACTS / "5-phone-paragraph.png")
+    finally:
+        context.close()
+
+
+def test_a_hostile_host_stylesheet_does_not_break_it(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/hostile.html")
+    assert page.locator("h1").evaluate("e => getComputedStyle(e).color") == "rgb(255, 0, 0)"  # the CSS is live
+    launcher = page.locator("paracite-chat .launcher")
+    assert launcher.bounding_box()["width"] == 56
+    launcher.click()
+    ask(page, QUESTION)
+    answer = final_answer(page)
+    answer.locator(".chip").first.wait_for()
+    styles = answer.evaluate("e => { const s = getComputedStyle(e); return [s.color, s.fontSize]; }")
+    assert styles[0] != "rgb(255, 0, 0)" and styles[1] == "15px"
+    textarea = page.locator("paracite-chat textarea")
+    assert textarea.is_visible() and textarea.evaluate("e => getComputedStyle(e).fontSize") == "15px"
+    assert page.locator("paracite-chat .panel").bounding_box()["width"] == 400
+    page.screenshot(path=ARTIFACTS / "6-hostile-css.png")
+
+
+def test_it_adds_nothing_to_the_page_but_its_element(servers, context):
+    page = context.new_page()
+    globals_of = "() => Object.getOwnPropertyNames(window).sort()"
+    page.goto(f"{servers['b']}/plain.html")
+    before = set(page.evaluate(globals_of))
+    page.goto(f"{servers['b']}/en.html")
+    page.locator("paracite-chat .launcher").wait_for()
+    assert set(page.evaluate(globals_of)) - before == set()
+    assert page.evaluate("document.styleSheets.length") == 0
+    assert page.evaluate("document.querySelectorAll('paracite-chat').length") == 1
+    assert page.evaluate("document.querySelector('paracite-chat').shadowRoot.mode") == "open"
+
+
+def test_keyboard_only(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/en.html")
+    page.locator("paracite-chat .launcher").wait_for()
+    for _ in range(5):  # past the page's own link
+        page.keyboard.press("Tab")
+        if shadow_focus(page) == "launcher":
+            break
+    assert shadow_focus(page) == "launcher"
+    assert page.locator("paracite-chat .launcher").get_attribute("aria-label").startswith("Open the assistant")
+    page.keyboard.press("Enter")
+    assert page.locator("paracite-chat .panel").is_visible()
+    assert shadow_focus(page) == "textarea"
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    final_answer(page).locator(".chip").first.wait_for()
+    assert page.locator("paracite-chat .log").get_attribute("aria-live") == "polite"
+    assert shadow_focus(page) == "textarea"
+    page.keyboard.press("Shift+Tab")  # back from the input: the last chip of the answer
+    assert shadow_focus(page) == "chip"
+    page.keyboard.press("Enter")
+    assert page.locator("paracite-chat .paragraph").is_visible()
+    page.screenshot(path=ARTIFACTS / "7-keyboard-paragraph.png")
+    page.keyboard.press("Escape")
+    assert page.locator("paracite-chat .paragraph").is_hidden() and shadow_focus(page) == "chip"
+    page.keyboard.press("Escape")
+    assert page.locator("paracite-chat .panel").is_hidden()
+    assert shadow_focus(page) == "launcher"
+
+
+def test_rate_limit_and_bad_question_messages(servers, context):
+    """The server's 4xx bodies as the widget shows them (answers stubbed: no budget is spent)."""
+    page = context.new_page()
+    cors = {"Access-Control-Allow-Origin": servers["b"], "Access-Control-Expose-Headers": "Retry-After",
+            "Content-Type": "application/json"}
+    replies = [
+        (429, {"Retry-After": "17"}, '{"error": {"code": "rate_limited", "message": "too many questions; try again in 17 s"}}'),
+        (400, {}, '{"error": {"code": "invalid_input", "message": "the question is 1200 characters long; the limit is 1000"}}'),
+    ]
+
+    def reply(route):
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors | {"Access-Control-Allow-Headers": "Content-Type, X-Paracite-Site",
+                                                      "Access-Control-Allow-Methods": "POST"})
+            return
+        status, headers, body = replies.pop(0)
+        route.fulfill(status=status, headers=cors | headers, body=body)
+
+    page.route("**/api/chat", reply)
+    page.goto(f"{servers['b']}/en.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, "anything")
+    error = page.locator("paracite-chat .msg.error").last
+    error.wait_for()
+    assert error.text_content() == "Too many questions: please try again in 17 s."
+    ask(page, "anything again")
+    page.locator("paracite-chat .msg.error").nth(1).wait_for()
+    assert "the limit is 1000" in page.locator("paracite-chat .msg.error").nth(1).text_content()
+    page.screenshot(path=ARTIFACTS / "8-errors.png")
+
+
+@pytest.mark.skipif(not shutil.which("node") or not (ROOT / "widget" / "node_modules").is_dir(),
+                    reason="needs node and `npm ci` in widget/")
+def test_the_committed_build_is_up_to_date():
+    result = subprocess.run(["node", "build.mjs", "--check"], cwd=ROOT / "widget", capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,53 @@
+// The widget's own words in each language it speaks (data-lang="zh" | "en").
+
+export const STRINGS = {
+  en: {
+    title: "Ask the documents",
+    open: "Open the assistant",
+    close: "Close the assistant",
+    newConversation: "New conversation",
+    placeholder: "Ask a question…",
+    send: "Send",
+    you: "You",
+    assistant: "Assistant",
+    thinking: "Searching the documents…",
+    back: "Back to the conversation",
+    paragraphLabel: (title, n) => `${title}, paragraph ${n}`,
+    paragraphTitle: (n) => `Paragraph ${n}`,
+    loading: "Loading the paragraph…",
+    removed: (n) => (n === 1 ? "1 statement was left out: no paragraph supports it." : `${n} statements were left out: no paragraph supports them.`),
+    notAllowed: "This site is not allowed to use this assistant. (Its owner must add this page's origin to the site's allowed origins.)",
+    unreachable: "The assistant cannot be reached right now. Please try again later.",
+    rateLimited: (s) => `Too many questions: please try again in ${s} s.`,
+    interrupted: "The answer was interrupted. Please ask again.",
+    failed: "Something went wrong while answering.",
+    sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
+  },
+  zh: {
+    title: "文档问答",
+    open: "打开问答助手",
+    close: "关闭问答助手",
+    newConversation: "新对话",
+    placeholder: "请输入问题…",
+    send: "发送",
+    you: "你",
+    assistant: "助手",
+    thinking: "正在检索文件…",
+    back: "返回对话",
+    paragraphLabel: (title, n) => `${title} 第${n}段`,
+    paragraphTitle: (n) => `第${n}段`,
+    loading: "正在加载段落…",
+    removed: (n) => `有${n}句话因没有段落支持而被删去。`,
+    notAllowed: "本网站未获准使用此问答助手。（网站所有者需要把本页面的来源加入该站点允许的来源。）",
+    unreachable: "暂时无法连接问答助手，请稍后再试。",
+    rateLimited: (s) => `提问太频繁，请在 ${s} 秒后再试。`,
+    interrupted: "回答被中断了，请重新提问。",
+    failed: "回答时出错了。",
+    sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
+  },
+};
+
+export function pickLanguage(requested) {
+  const lang = (requested || document.documentElement.lang || navigator.language || "en").toLowerCase();
+  return lang.startsWith("zh") ? "zh" : "en";
+}

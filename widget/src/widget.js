@@ -1,0 +1,553 @@
+// The Paracite chat widget: one script tag on any page adds a launcher and a chat panel whose
+// answers cite, sentence by sentence, the numbered paragraph they come from.
+//
+//   <script src="https://HOST/widget.js" data-site="SITE_KEY" defer></script>
+//
+// It is the custom element <paracite-chat>, rendered into its own shadow root: the host page's
+// CSS cannot reach it and it adds no CSS or globals to the page. Answers stream from POST
+// /api/chat (server-sent events read from fetch(), since EventSource cannot POST or send the site
+// header). Everything from an answer or a document reaches the page as text (textContent, text
+// nodes): never as HTML.
+
+import { createParser } from "eventsource-parser";
+
+import { STRINGS, pickLanguage } from "./strings.js";
+import { STYLES } from "./styles.js";
+import { answerLayout, paragraphKey, quoteRanges, splitMarkers } from "./text.js";
+
+const TAG = "paracite-chat";
+const SITE_HEADER = "X-Paracite-Site";
+const MAX_HISTORY_TURNS = 20; // the server's limit (assistant.answering.MAX_HISTORY_TURNS)
+const MAX_QUESTION_CHARS = 1000; // assistant.followup.MAX_QUESTION_CHARS
+const MAX_STORED_MESSAGES = 200;
+const CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs"];
+const NOT_ALLOWED = new Set(["origin_not_allowed", "site_key_required", "unknown_site"]);
+
+// Only a classic script being run has a currentScript; read it now, it is gone later.
+const script = document.currentScript;
+const scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : "";
+
+/** A DOM element: props are attributes (`text` is its textContent, `on*` listeners). */
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value == null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child != null) el.append(child); // strings become text nodes
+  return el;
+}
+
+function chatIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z");
+  svg.append(path);
+  return svg;
+}
+
+class ParaciteChat extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const data = this.dataset;
+    this.site = (data.site || "").trim();
+    this.api = (data.api || scriptOrigin || location.origin).replace(/\/+$/, "");
+    this.language = pickLanguage(data.lang);
+    this.t = STRINGS[this.language];
+    this.docs = (data.docs || "").split(",").map((d) => d.trim()).filter(Boolean);
+    this.storageKey = `paracite-chat:${this.api}|${this.site}`;
+    this.messages = [];
+    this.isOpen = false;
+    this.controller = null; // the answer being streamed
+    this.streaming = null; // its state, for chips clicked before it is done
+    this.build();
+    this.restore();
+  }
+
+  // --- the DOM ------------------------------------------------------------------------------
+
+  build() {
+    const t = this.t;
+    const shadow = this.attachShadow({ mode: "open" });
+    const title = this.dataset.title || t.title;
+    const left = this.dataset.position === "bottom-left";
+
+    this.launcher = h("button", {
+      type: "button", class: "launcher", "aria-label": `${t.open}: ${title}`, title,
+      "aria-expanded": "false", "aria-controls": "paracite-panel", onclick: () => this.open(),
+    }, chatIcon());
+
+    this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": title, tabindex: "-1" });
+    this.log.addEventListener("click", (event) => {
+      const chip = event.target.closest && event.target.closest(".chip");
+      if (chip) this.openChip(chip);
+    });
+
+    this.view = h("div", { class: "paragraph", role: "dialog", "aria-labelledby": "paracite-paragraph-title", hidden: true });
+
+    this.input = h("textarea", {
+      rows: 1, placeholder: t.placeholder, "aria-label": t.placeholder, maxlength: MAX_QUESTION_CHARS,
+      enterkeyhint: "send",
+    });
+    this.input.addEventListener("keydown", (event) => {
+      // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition is not a send.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener("input", () => this.fitInput());
+    this.sendButton = h("button", { type: "submit", class: "send", text: t.send });
+
+    this.panel = h("section", {
+      class: "panel", id: "paracite-panel", role: "dialog", "aria-label": title, hidden: true,
+    },
+      h("header", {},
+        h("h2", { text: title }),
+        h("button", { type: "button", class: "text-button", text: t.newConversation, onclick: () => this.reset() }),
+        h("button", { type: "button", class: "icon-button close", "aria-label": t.close, title: t.close, text: "×",
+          onclick: () => this.close() }),
+      ),
+      h("div", { class: "body" }, this.log, this.view),
+      h("form", { onsubmit: (event) => { event.preventDefault(); this.submit(); } }, this.input, this.sendButton),
+      h("div", { class: "note", text: t.sourcesNote }),
+    );
+
+    this.root = h("div", { class: `root${left ? " left" : ""}`, lang: this.language === "zh" ? "zh-CN" : "en" },
+      this.launcher, this.panel);
+    this.root.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      if (!this.view.hidden) this.closeParagraph();
+      else if (this.isOpen) this.close();
+      else return;
+      event.stopPropagation();
+    });
+    shadow.append(h("style", { text: STYLES }), this.root);
+    this.applyColor(this.dataset.color);
+  }
+
+  applyColor(color) {
+    if (!color || !CSS.supports("color", color)) return;
+    this.root.style.setProperty("--accent", color);
+    // Text on the accent is white or near black, whichever reads better on it.
+    const rgb = getComputedStyle(this.launcher).backgroundColor.match(/[\d.]+/g);
+    if (!rgb) return;
+    const [r, g, b] = rgb.slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    if (0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4) this.root.style.setProperty("--on-accent", "#111111");
+  }
+
+  fitInput() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 120)}px`;
+  }
+
+  open() {
+    this.isOpen = true;
+    this.panel.hidden = false;
+    this.launcher.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.scrollToEnd();
+    this.input.focus();
+    this.save();
+  }
+
+  close() {
+    this.closeParagraph(false);
+    this.isOpen = false;
+    this.panel.hidden = true;
+    this.launcher.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.launcher.focus();
+    this.save();
+  }
+
+  reset() {
+    if (this.controller) this.controller.abort();
+    this.messages = [];
+    this.closeParagraph(false);
+    this.save();
+    this.renderLog();
+    this.input.focus();
+  }
+
+  scrollToEnd() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+
+  renderLog() {
+    this.log.replaceChildren();
+    if (this.dataset.greeting) this.log.append(h("div", { class: "msg assistant greeting", text: this.dataset.greeting }));
+    this.messages.forEach((message, index) => this.log.append(this.messageNode(message, index)));
+    this.scrollToEnd();
+  }
+
+  messageNode(message, index) {
+    if (message.role === "user") return h("div", { class: "msg user" }, h("span", { class: "sr-only", text: `${this.t.you}: ` }), message.text);
+    if (message.role === "assistant") return this.answerNode(message.answer, index);
+    return h("div", { class: `msg ${message.role}`, role: message.role === "error" ? "alert" : null, text: message.text });
+  }
+
+  /** The final answer: its lead and sentences, each followed by a chip per cited paragraph. */
+  answerNode(answer, index) {
+    const node = h("div", { class: `msg assistant${answer.refused ? " refused" : ""}`, "data-index": index },
+      h("span", { class: "sr-only", text: `${this.t.assistant}: ` }));
+    const layout = answer.refused ? null : answerLayout(answer);
+    if (layout) {
+      layout.forEach((sentence, i) => {
+        node.append(sentence.before);
+        node.append(h("span", { class: "sentence", text: sentence.text }));
+        for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
+      });
+    } else {
+      this.appendMarked(node, answer.answer || "", answer.titles);
+    }
+    if (answer.removed && answer.removed.length) {
+      const sentences = answer.removed.filter((r) => r.what === "sentence").length;
+      if (sentences) node.append(h("small", { class: "removed", text: this.t.removed(sentences) }));
+    }
+    return node;
+  }
+
+  /** Text whose citation markers become chips. */
+  appendMarked(node, text, titles) {
+    for (const part of splitMarkers(text)) {
+      node.append(part.text != null ? part.text : this.chip(part.doc, part.paragraph, titles, null));
+    }
+  }
+
+  chip(doc, paragraph, titles, sentence) {
+    const title = (titles && titles[doc]) || doc;
+    return h("button", {
+      type: "button", class: "chip", title, "aria-label": this.t.paragraphLabel(title, paragraph),
+      "data-doc": doc, "data-paragraph": paragraph, "data-sentence": sentence,
+    }, `¶${paragraph}`);
+  }
+
+  history() {
+    // Prior questions with their answers; a question that got no answer is left out.
+    const turns = [];
+    this.messages.forEach((message, i) => {
+      const next = this.messages[i + 1];
+      if (message.role === "user" && next && next.role === "assistant") {
+        turns.push({ role: "user", content: message.text }, { role: "assistant", content: next.answer.answer || "" });
+      }
+    });
+    return turns.slice(-2 * MAX_HISTORY_TURNS);
+  }
+
+  push(message, node) {
+    this.messages.push(message);
+    if (this.messages.length > MAX_STORED_MESSAGES) this.messages.splice(0, this.messages.length - MAX_STORED_MESSAGES);
+    const fresh = node || this.messageNode(message, this.messages.length - 1);
+    this.log.append(fresh);
+    this.scrollToEnd();
+    this.save();
+    return fresh;
+  }
+
+  // --- asking -------------------------------------------------------------------------------
+
+  submit() {
+    const question = this.input.value.trim();
+    if (!question || this.controller) return;
+    this.input.value = "";
+    this.fitInput();
+    this.ask(question);
+  }
+
+  headers() {
+    const headers = { "Content-Type": "application/json", Accept: "text/event-stream" };
+    if (this.site) headers[SITE_HEADER] = this.site;
+    return headers;
+  }
+
+  async ask(question) {
+    const history = this.history();
+    this.push({ role: "user", text: question });
+    const bubble = h("div", { class: "msg assistant pending", "aria-busy": "true", "data-index": "streaming" }, this.t.thinking);
+    this.log.append(bubble);
+    this.scrollToEnd();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.sendButton.disabled = true;
+    const state = { text: "", titles: {}, paragraphs: {}, sentences: [], removed: [], done: null, error: null, bubble };
+    this.streaming = state;
+    try {
+      const body = { question, history };
+      if (this.docs.length) body.docs = this.docs;
+      let response;
+      try {
+        response = await fetch(`${this.api}/api/chat`, {
+          method: "POST", headers: this.headers(), body: JSON.stringify(body), signal: controller.signal,
+          credentials: "omit", mode: "cors",
+        });
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        // A refused origin gets no CORS headers, so the browser hides the 403 itself: if the
+        // server answers a request that needs no CORS, it is up and this page is not allowed.
+        this.fail(bubble, (await this.reachable()) ? this.t.notAllowed : this.t.unreachable);
+        return;
+      }
+      if (!response.ok) {
+        this.fail(bubble, await this.refusal(response));
+        return;
+      }
+      await this.read(response, state);
+      if (controller.signal.aborted) return;
+      if (state.done) this.finish(state);
+      else this.fail(bubble, state.error ? state.error.message || this.t.failed : this.t.interrupted);
+    } catch (error) {
+      if (!controller.signal.aborted) this.fail(bubble, this.t.interrupted);
+    } finally {
+      if (this.controller === controller) {
+        this.controller = null;
+        this.streaming = null;
+        this.sendButton.disabled = false;
+      }
+      if (controller.signal.aborted) bubble.remove();
+    }
+  }
+
+  async reachable() {
+    try {
+      await fetch(`${this.api}/healthz`, { mode: "no-cors", cache: "no-store", credentials: "omit" });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async refusal(response) {
+    let error = {};
+    try {
+      error = (await response.json()).error || {};
+    } catch {
+      // not JSON: the status says enough
+    }
+    if (response.status === 429) {
+      const wait = parseInt(response.headers.get("Retry-After") || "", 10);
+      return Number.isFinite(wait) ? this.t.rateLimited(wait) : error.message || this.t.failed;
+    }
+    if (response.status === 403 && NOT_ALLOWED.has(error.code)) return this.t.notAllowed;
+    return error.message || `${this.t.failed} (HTTP ${response.status})`;
+  }
+
+  async read(response, state) {
+    const parser = createParser({
+      onEvent: (event) => {
+        let data = null;
+        try {
+          data = JSON.parse(event.data);
+        } catch {
+          return; // not one of ours
+        }
+        this.onEvent(event.event, data, state);
+        this.dispatchEvent(new CustomEvent("paracite-event", { bubbles: true, composed: true, detail: { type: event.event, data } }));
+      },
+    });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+    parser.feed(decoder.decode());
+  }
+
+  onEvent(type, data, state) {
+    if (type === "retrieved") {
+      for (const r of data.retrieved || []) {
+        state.titles[r.doc] = r.title;
+        state.paragraphs[paragraphKey(r.doc, r.paragraph)] = { title: r.title, text: r.text };
+      }
+    } else if (type === "citation") {
+      state.titles[data.doc] = data.title;
+    } else if (type === "sentence") {
+      state.sentences.push(data);
+    } else if (type === "removed") {
+      state.removed.push(data);
+    } else if (type === "token") {
+      // The text so far, its markers as chips: the pieces are final (verified) text.
+      state.text += data.text || "";
+      const { bubble } = state;
+      bubble.classList.remove("pending");
+      bubble.replaceChildren(h("span", { class: "sr-only", text: `${this.t.assistant}: ` }));
+      this.appendMarked(bubble, state.text, state.titles);
+      this.scrollToEnd();
+    } else if (type === "done") {
+      state.done = data;
+    } else if (type === "error") {
+      state.error = data;
+    }
+  }
+
+  finish(state) {
+    const done = state.done;
+    const titles = { ...state.titles };
+    const paragraphs = {};
+    for (const r of done.retrieved || []) titles[r.doc] = r.title;
+    for (const c of done.citations || []) {
+      titles[c.doc] = c.title || titles[c.doc];
+      const key = paragraphKey(c.doc, c.paragraph);
+      const found = (done.retrieved || []).find((r) => r.doc === c.doc && r.paragraph === c.paragraph);
+      if (found) paragraphs[key] = { title: found.title, text: found.text };
+      else if (state.paragraphs[key]) paragraphs[key] = state.paragraphs[key];
+    }
+    const answer = {
+      answer: done.answer || "", refused: Boolean(done.refused), sentences: done.sentences || [],
+      removed: done.removed || [], titles, paragraphs,
+    };
+    this.messages.push({ role: "assistant", answer });
+    const node = this.answerNode(answer, this.messages.length - 1);
+    const hadFocus = this.shadowRoot.activeElement && state.bubble.contains(this.shadowRoot.activeElement);
+    state.bubble.replaceWith(node);
+    if (hadFocus) this.input.focus();
+    this.scrollToEnd();
+    this.save();
+  }
+
+  fail(bubble, text) {
+    bubble.remove();
+    this.push({ role: "error", text });
+  }
+
+  // --- paragraphs ---------------------------------------------------------------------------
+
+  openChip(chip) {
+    const doc = chip.dataset.doc;
+    const paragraph = Number(chip.dataset.paragraph);
+    const holder = chip.closest(".msg");
+    let answer = null;
+    if (holder && holder.dataset.index === "streaming" && this.streaming) {
+      answer = { sentences: this.streaming.sentences, paragraphs: this.streaming.paragraphs, titles: this.streaming.titles };
+    } else if (holder) {
+      const message = this.messages[Number(holder.dataset.index)];
+      answer = message && message.answer;
+    }
+    const sentences = (answer && answer.sentences) || [];
+    // The quote that this sentence cites; a chip outside a sentence shows every quote of its paragraph.
+    const chosen = chip.dataset.sentence != null ? [sentences[Number(chip.dataset.sentence)]] : sentences;
+    const quotes = chosen.filter(Boolean).flatMap((s) =>
+      (s.citations || []).filter((c) => c.doc === doc && c.paragraph === paragraph).map((c) => c.quote));
+    const known = answer && answer.paragraphs && answer.paragraphs[paragraphKey(doc, paragraph)];
+    this.returnFocus = chip;
+    this.showParagraph(doc, paragraph, (answer && answer.titles && answer.titles[doc]) || doc, known, quotes);
+  }
+
+  async showParagraph(doc, paragraph, title, known, quotes) {
+    const t = this.t;
+    const heading = h("h3", { id: "paracite-paragraph-title" });
+    const text = h("p", { class: "text", tabindex: "0" });
+    const back = h("button", { type: "button", class: "icon-button back", "aria-label": t.back, title: t.back, text: "←",
+      onclick: () => this.closeParagraph() });
+    const fill = (docTitle, body) => {
+      heading.replaceChildren(docTitle, h("span", { class: "meta", text: `${t.paragraphTitle(paragraph)} · ${doc}` }));
+      text.replaceChildren(highlighted(body, quotes));
+    };
+    this.view.replaceChildren(h("div", { class: "bar" }, back, heading), text);
+    this.view.hidden = false;
+    back.focus();
+    if (known) {
+      fill(known.title || title, known.text);
+      return;
+    }
+    heading.replaceChildren(title, h("span", { class: "meta", text: t.paragraphTitle(paragraph) }));
+    text.textContent = t.loading;
+    try {
+      const response = await fetch(`${this.api}/api/paragraphs/${encodeURIComponent(doc)}/${paragraph}`, {
+        headers: this.site ? { [SITE_HEADER]: this.site } : {}, credentials: "omit",
+      });
+      const data = await response.json();
+      if (!response.ok) throw new Error((data.error && data.error.message) || t.failed);
+      fill(data.title || title, data.text || "");
+    } catch (error) {
+      text.textContent = error instanceof TypeError ? t.unreachable : error.message;
+    }
+  }
+
+  closeParagraph(refocus = true) {
+    if (this.view.hidden) return;
+    this.view.hidden = true;
+    this.view.replaceChildren();
+    if (!refocus) return;
+    const chip = this.returnFocus;
+    if (chip && chip.isConnected) chip.focus();
+    else this.input.focus();
+  }
+
+  // --- surviving a page navigation ------------------------------------------------------------
+
+  save() {
+    try {
+      sessionStorage.setItem(this.storageKey, JSON.stringify({ v: 1, open: this.isOpen, messages: this.messages }));
+    } catch {
+      // storage full or disabled: the conversation lives as long as the page
+    }
+  }
+
+  restore() {
+    let saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(this.storageKey) || "null");
+    } catch {
+      saved = null;
+    }
+    if (saved && saved.v === 1 && Array.isArray(saved.messages)) {
+      this.messages = saved.messages.filter((m) => m && typeof m === "object" && typeof m.role === "string");
+      const last = this.messages[this.messages.length - 1];
+      if (last && last.role === "user") this.messages.push({ role: "notice", text: this.t.interrupted });
+    }
+    this.renderLog();
+    if (saved && saved.open) {
+      this.isOpen = true;
+      this.panel.hidden = false;
+      this.launcher.hidden = true;
+      this.launcher.setAttribute("aria-expanded", "true");
+      this.scrollToEnd();
+    }
+  }
+}
+
+/** The paragraph's text with its quoted parts in <mark>, built from text nodes only. */
+function highlighted(text, quotes) {
+  const fragment = document.createDocumentFragment();
+  let at = 0;
+  for (const [start, end] of quoteRanges(text, quotes)) {
+    if (start > at) fragment.append(text.slice(at, start));
+    fragment.append(h("mark", { text: text.slice(start, end) }));
+    at = end;
+  }
+  if (at < text.length) fragment.append(text.slice(at));
+  return fragment;
+}
+
+function mount() {
+  // A page that placed its own <paracite-chat> configures that one instead.
+  if (document.querySelector(TAG)) return;
+  const element = document.createElement(TAG);
+  for (const name of CONFIG) {
+    const value = script.getAttribute(`data-${name}`);
+    if (value != null) element.setAttribute(`data-${name}`, value);
+  }
+  document.body.append(element);
+}
+
+if (!customElements.get(TAG)) {
+  customElements.define(TAG, ParaciteChat);
+  if (script) {
+    if (document.body) mount();
+    else document.addEventListener("DOMContentLoaded", mount, { once: true });
+  }
+}
