@@ -422,7 +422,8 @@ def serve(
         import webbrowser
 
         threading.Timer(1.5, webbrowser.open, [url]).start()  # once uvicorn listens; no browser: nothing
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # An open browser tab keeps a stream open; without a bound, Ctrl-C would wait for it.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)
 
 
 @sites_app.command("add")

@@ -90,7 +90,10 @@ class Workspace:
             raise InputError("no files given")
         with tempfile.TemporaryDirectory(prefix="paracite-upload-") as tmp:
             paths = [self._place(upload, Path(tmp)) for upload in uploads]
-            documents = read_all(paths)
+            try:
+                documents = read_all(paths)
+            except InputError as exc:  # name the file as the client did, not where we put it
+                raise InputError(str(exc).replace(f"{tmp}/", "")) from None
             total = work_units(documents)
             done = 0
 

@@ -1,0 +1,380 @@
+"""The chat UI in a real browser (Playwright driving Debian's chromium) against a real
+`paracite serve` over the demo corpus, and its API through gradio_client.
+
+Screenshots go to test-artifacts/ui/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import CORPUS, DOC_2007, DOC_2024, ROOT
+from .servers import free_port, running
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts" / "ui"
+TIMEOUT_MS = 60_000
+ZH_QUESTION = "2024年缔约国对扎波罗热核电厂提出了什么要求？"
+EN_QUESTION = "What did the 2007 working paper say about Iran?"
+PAYLOAD = '<script>window.__pwned = 1</script><img src="x" onerror="alert(2)">'
+UPLOADED = """Zorblat Accord on Glacier Moss <img src=x onerror="alert(1)">
+
+1. The Zorblat Accord requires every signatory to protect glacier moss meadows above 3,000 metres.
+
+2. Under the Zorblat Accord, moss keepers must count the blue lichen colonies each spring and report the count to the Secretariat.
+
+3. The Secretariat of the Zorblat Accord publishes its annual moss census in the following markup: {payload}
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, settings):
+    """A `paracite serve` over the demo corpus: (base URL, its data directory)."""
+    root = tmp_path_factory.mktemp("ui")
+    data = root / "data"
+    env = dict(os.environ, PARACITE_DATA_DIR=str(data), PARACITE_CACHE_DIR=str(settings.cache_dir),
+               GRADIO_ANALYTICS_ENABLED="False")
+    paracite = [sys.executable, "-m", "assistant"]
+    subprocess.run([*paracite, "ingest", *map(str, sorted(CORPUS.glob("*.txt")))], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", root / "serve.log",
+                 timeout=180, env=env):
+        yield url, data
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(served, browser):
+    """A fresh browser profile (empty localStorage) on the chat UI; `page.dialogs` records any
+    alert() that fires."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.dialogs = []
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    open_ui(page, served[0])
+    yield page
+    context.close()
+
+
+def open_ui(page, url: str) -> None:
+    page.goto(url + "/")
+    page.wait_for_selector("#pc-chat .pc-scroll")
+    page.wait_for_selector("#pc-scope :text('Searching')")  # demo.load has run
+
+
+def ask(page, question: str, turn: int):
+    """Ask, wait for the answer to be finished (its feedback buttons appear), return the turn."""
+    page.fill("#pc-question textarea", question)
+    page.click("#pc-ask")
+    done = page.locator(f'#pc-chat .pc-turn[data-turn="{turn}"]:not(.pc-pending)')
+    done.locator(".pc-actions").wait_for()
+    return done
+
+
+def chip(turn, doc: str, paragraph: int):
+    return turn.locator(f'.pc-chip[data-doc="{doc}"][data-p="{paragraph}"]').first
+
+
+def open_chip(page, chip_locator, doc: str, paragraph: int, turn: int):
+    chip_locator.click()
+    panel = page.locator(f'#pc-panel .pc-panel[data-doc="{doc}"][data-paragraph="{paragraph}"][data-turn="{turn}"]')
+    panel.wait_for()
+    return panel
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_chinese_question_cites_its_paragraph_and_the_chip_opens_it(page):
+    page.locator(".pc-example", has_text=ZH_QUESTION).click()  # an example question asks itself
+    turn = page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending)')
+    turn.locator(".pc-actions").wait_for()
+    assert turn.locator(".pc-bubble").inner_text() == ZH_QUESTION
+    assert "扎波罗热核电厂" in turn.locator(".pc-answer").inner_text()
+    citation = chip(turn, DOC_2024, 142)
+    assert citation.inner_text() == "¶142"
+    assert "主席的总结" in citation.get_attribute("title")
+    panel = open_chip(page, citation, DOC_2024, 142, 0)
+    assert panel.locator(".pc-panel-title").inner_text() == "主席的总结"
+    assert panel.locator(".pc-panel-doc").inner_text() == DOC_2024
+    paragraph = panel.locator(".pc-para").inner_text()
+    marked = panel.locator(".pc-para mark").first.inner_text()
+    assert "扎波罗热核电厂" in marked and marked in paragraph and len(marked) < len(paragraph)
+    # the retrieved paragraphs are listed, with scores
+    turn.locator(".pc-retrieved summary").click()
+    assert turn.locator(".pc-retrieved li").count() == 5
+    assert f"{DOC_2024} ¶142" in turn.locator(".pc-retrieved").inner_text()
+    shot(page, "chinese-answer-and-paragraph")
+
+
+def test_english_question_a_follow_up_and_the_history_after_a_reload(page, served):
+    first = ask(page, EN_QUESTION, 0)
+    assert first.locator(".pc-answer").inner_text().startswith("The documents say")
+    assert chip(first, DOC_2007, 37).count() == 1
+    second = ask(page, "And what about the Democratic People's Republic of Korea?", 1)
+    assert second.locator(".pc-chip").count() >= 1
+    standalone = second.locator(".pc-standalone")
+    standalone.locator("summary").click()
+    assert "2007" in standalone.inner_text()  # the follow-up was searched with the earlier question's document
+    second_panel = open_chip(page, second.locator(".pc-chip").first, second.locator(".pc-chip").first.get_attribute(
+        "data-doc"), int(second.locator(".pc-chip").first.get_attribute("data-p")), 1)
+    second_cited_for = second_panel.locator(".pc-cited-for").inner_text()
+    shot(page, "english-answer-and-follow-up")
+
+    page.reload()
+    page.wait_for_selector('#pc-chat .pc-turn[data-turn="1"] .pc-chip')
+    turns = page.locator("#pc-chat .pc-turn")
+    assert turns.count() == 2
+    first = page.locator('#pc-chat .pc-turn[data-turn="0"]')
+    assert EN_QUESTION in first.locator(".pc-bubble").inner_text()
+    panel = open_chip(page, chip(first, DOC_2007, 37), DOC_2007, 37, 0)
+    cited_for = panel.locator(".pc-cited-for").inner_text()
+    assert cited_for != second_cited_for  # the first answer's sentence, not the second's
+    first_sentence = first.locator(".pc-sentence").first.inner_text().replace("¶37", "").strip()
+    assert first_sentence[:20] in cited_for
+    assert panel.locator(".pc-para mark").count() >= 1
+    assert "伊朗" in panel.locator(".pc-para mark").first.inner_text()
+    shot(page, "history-after-reload")
+
+    page.click("#pc-new")
+    page.wait_for_selector("#pc-chat .pc-empty")
+    page.reload()
+    page.wait_for_selector("#pc-chat .pc-empty")
+    assert page.locator("#pc-chat .pc-turn").count() == 0
+
+
+def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path):
+    document = tmp_path / "zorblat-accord.txt"
+    document.write_text(UPLOADED.format(payload=PAYLOAD), encoding="utf-8")
+    page.click("#pc-tab-documents-button")
+    page.set_input_files("#pc-upload input[type=file]", str(document))
+    page.wait_for_selector("#pc-upload-note .pc-note-ok")
+    assert "Added zorblat-accord" in page.locator("#pc-upload-note").inner_text()
+    assert "3 paragraphs" in page.locator("#pc-upload-note").inner_text()
+    table = page.locator("#pc-doc-table").inner_text()
+    assert "zorblat-accord" in table and '<img src=x onerror="alert(1)">' in table  # the title, as text
+    shot(page, "upload")
+
+    turn = ask(page, "What does the Zorblat Accord say about glacier moss?", 0)
+    assert chip(turn, "zorblat-accord", 1).count() == 1
+    turn = ask(page, "In what markup does the Secretariat of the Zorblat Accord publish its annual moss census?", 1)
+    assert PAYLOAD in turn.locator(".pc-answer").inner_text()
+    panel = open_chip(page, chip(turn, "zorblat-accord", 3), "zorblat-accord", 3, 1)
+    assert PAYLOAD in panel.locator(".pc-para").inner_text()
+    time.sleep(0.5)  # an onerror handler would have fired by now
+    assert page.dialogs == []
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator('img[src="x"]').count() == 0 and page.locator("#pc-chat script, #pc-panel script").count() == 0
+    shot(page, "upload-answer-escaped")
+
+    page.click("#pc-tab-documents-button")
+    page.locator("#pc-delete-choice input").click()
+    page.locator('li[data-testid="dropdown-option"][aria-label="zorblat-accord"]').click()
+    page.click("#pc-delete")
+    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('Deleted zorblat-accord')")
+    assert "zorblat-accord" not in page.locator("#pc-doc-table").inner_text()
+
+
+def test_bad_questions_and_uploads_get_a_clear_message(page, tmp_path):
+    page.click("#pc-ask")
+    page.wait_for_selector("#pc-notice .pc-note-error")
+    assert page.locator("#pc-notice").inner_text().strip() == "The question is empty."
+    page.fill("#pc-question textarea", "核" * 1001)
+    page.click("#pc-ask")
+    page.wait_for_selector("#pc-notice .pc-note-error:has-text('1001')")
+    assert "the limit is 1000" in page.locator("#pc-notice").inner_text()
+    assert page.locator("#pc-chat .pc-turn").count() == 0
+    shot(page, "long-question")
+
+    page.click("#pc-tab-documents-button")
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00" + bytes(200))
+    page.set_input_files("#pc-upload input[type=file]", str(program))
+    page.wait_for_selector("#pc-upload-note .pc-note-error")
+    message = page.locator("#pc-upload-note").inner_text()
+    assert "setup.exe" in message and "unsupported file type .exe" in message and "Traceback" not in message
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\nthis is not really a pdf\n")
+    page.set_input_files("#pc-upload input[type=file]", str(broken))
+    page.wait_for_selector("#pc-upload-note .pc-note-error:has-text('broken.pdf')")
+    message = page.locator("#pc-upload-note").inner_text()
+    assert message.startswith("broken.pdf: cannot read this PDF") and "Traceback" not in message
+    shot(page, "bad-upload")
+
+
+def test_thumbs_up_is_stored_with_the_answer(page, served):
+    from assistant.feedback import FeedbackStore
+
+    turn = ask(page, ZH_QUESTION, 0)
+    turn.locator('.pc-fb[data-fb="up"]').click()
+    page.wait_for_selector('#pc-chat .pc-turn[data-turn="0"] .pc-fb.pc-on[data-fb="up"]')
+    page.fill("#pc-comment textarea", "正确，引用了第142段")
+    page.click("#pc-comment-save")
+    page.wait_for_selector("#pc-notice .pc-note-ok")
+    shot(page, "feedback")
+    rows = [r for r in FeedbackStore(served[1] / "feedback.sqlite").all() if r.comment == "正确，引用了第142段"]
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.rating, row.question, row.generator) == ("up", ZH_QUESTION, "extractive")
+    assert row.standalone_question and "[npt-2024-chair-summary ¶142]" in row.answer
+    assert any(c["doc"] == DOC_2024 and c["paragraph"] == 142 and c["quote"] for c in row.citations)
+
+    page.click("#pc-tab-feedback-button")
+    page.click("#pc-export")
+    page.wait_for_selector("#pc-export-note .pc-note-ok")
+    assert "exported" in page.locator("#pc-export-note").inner_text()
+
+
+CLIENT_SCRIPT = """
+import json, sys
+from gradio_client import Client
+client = Client(sys.argv[1], verbose=False)
+first = client.predict(question=sys.argv[2], api_name="/ask")
+history = [{"role": "user", "content": sys.argv[2]}, {"role": "assistant", "content": first["answer"]}]
+followup = client.predict(question="那伊朗呢？", history=history, api_name="/ask")
+try:
+    client.predict(question="  ", api_name="/ask")
+    error = None
+except Exception as exc:
+    error = str(exc)
+print(json.dumps({"first": first, "followup": followup, "error": error}))
+"""
+
+
+def test_gradio_client_asks_through_the_named_endpoint(served):
+    # In a process of its own: the client's heartbeat stream would otherwise stay open and hold
+    # up the server's shutdown.
+    done = subprocess.run([sys.executable, "-c", CLIENT_SCRIPT, served[0] + "/", ZH_QUESTION], capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = result["first"]
+    assert {"doc": DOC_2024, "paragraph": 142} in answer["citations"]
+    assert all(s["citations"] for s in answer["sentences"]) and not answer["refused"]
+    assert result["followup"]["standalone_question"] != "那伊朗呢？"
+    assert "empty" in result["error"]
+
+
+def test_a_refusal_is_a_plain_message_without_chips(page):
+    turn = ask(page, "如何烤制法式面包？", 0)
+    assert turn.locator(".pc-refused").inner_text().startswith("文件没有涉及")
+    assert turn.locator(".pc-chip").count() == 0
+
+
+def test_checked_documents_restrict_the_search(page):
+    page.click("#pc-tab-documents-button")
+    page.locator("#pc-doc-filter label", has_text=DOC_2007).click()
+    page.wait_for_selector(f"#pc-scope :text('Searching only {DOC_2007}')")
+    turn = ask(page, ZH_QUESTION, 0)
+    turn.locator(".pc-retrieved summary").click()
+    sources = turn.locator(".pc-src")
+    assert sources.count() >= 1
+    assert {sources.nth(i).get_attribute("data-doc") for i in range(sources.count())} == {DOC_2007}
+    chips = turn.locator(".pc-chip")
+    assert all(chips.nth(i).get_attribute("data-doc") == DOC_2007 for i in range(chips.count()))
+
+
+# --- rendering, without a browser ---------------------------------------------------------------
+
+def _answer(**changes) -> dict:
+    answer = {
+        "question": "q", "standalone_question": "q", "answer": "a", "lead": "The documents say:",
+        "sentences": [{"text": "Moss <b>grows</b> & spreads.",
+                       "citations": [{"doc": "moss", "paragraph": 2, "quote": "Moss <b>grows</b>"},
+                                     {"doc": "moss", "paragraph": 2, "quote": "spreads"},
+                                     {"doc": "other", "paragraph": 7, "quote": "x"}]}],
+        "refused": False, "removed": [], "generator": "openai",
+        "retrieved": [{"doc": "moss", "paragraph": 2, "title": "<i>Moss</i>", "text": "<svg onload=alert(1)>",
+                       "score": 0.5, "similarity": 0.7}],
+    }
+    return answer | changes
+
+
+def test_rendering_escapes_everything_and_names_each_citation_by_index():
+    from assistant.ui import render_conversation
+
+    html = render_conversation([{"question": "<script>alert(1)</script>", "answer": _answer()}])
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>" not in html and "Moss &lt;b&gt;grows&lt;/b&gt; &amp; spreads." in html
+    assert "<svg onload" not in html and "&lt;svg onload=alert(1)&gt;" in html
+    assert 'title="&lt;i&gt;Moss&lt;/i&gt; · moss ¶2"' in html
+    # one chip per cited paragraph, each naming its turn, sentence and citation
+    assert html.count('class="pc-chip"') == 2
+    assert 'data-turn="0" data-s="0" data-c="0" data-doc="moss" data-p="2"' in html
+    assert 'data-turn="0" data-s="0" data-c="2" data-doc="other" data-p="7"' in html
+
+
+def test_removals_fallbacks_and_refusals_are_shown():
+    from assistant.ui import render_conversation
+
+    removed = [{"what": "sentence", "text": "Moss is <blue>.", "reason": "not supported by moss ¶2"},
+               {"what": "citation", "text": "[moss ¶9]", "reason": "¶9 was not retrieved"}]
+    html = render_conversation([{"question": "q", "answer": _answer(removed=removed, fallback="nothing passed")}])
+    assert "The verifier removed 1 sentence and 1 citation" in html
+    assert "Moss is &lt;blue&gt;." in html and "¶9 was not retrieved" in html
+    assert "nothing passed" in html
+    refusal = render_conversation([{"question": "q", "answer": _answer(refused=True, lead="文件没有涉及这个问题。",
+                                                                       sentences=[])}])
+    assert "文件没有涉及这个问题。" in refusal and "pc-chip" not in refusal
+
+
+def test_the_quote_is_marked_whitespace_aside():
+    from assistant.ui import highlight, render_paragraph
+
+    text = "Intro. Moss  <b>grows</b>\nfast & far. End."
+    assert highlight(text, ["Moss <b>grows</b> fast"]) == (
+        "Intro. <mark>Moss  &lt;b&gt;grows&lt;/b&gt;\nfast</mark> &amp; far. End.")
+    assert highlight(text, ["not there"]) == html_escape(text)
+    assert highlight(text, ["Intro.", "Intro. Moss", "End."]).count("<mark>") == 2  # overlaps merge
+    panel = render_paragraph("moss", "<i>t</i>", 2, text, ["far"], cited_for="<b>s</b>", turn=3)
+    assert 'data-doc="moss" data-paragraph="2" data-turn="3"' in panel and "<i>" not in panel and "<b>s" not in panel
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def test_choices_equal_to_the_configuration_are_left_unset(tmp_path):
+    from assistant.settings import Settings
+    from assistant.ui import choice_for, history_of, valid_turns
+    from assistant.workspace import Choice
+
+    settings = Settings(data_dir=tmp_path)
+    assert choice_for(settings, "extractive", 5, "auto", "", "paracite-llm") == Choice()
+    assert choice_for(settings, "openai", 8, "llm", "http://h/v1", "m") == Choice("openai", 8, "llm", "http://h/v1", "m")
+    assert choice_for(settings, "extractive", 5, "auto", "http://h/v1", "m") == Choice()  # URL only for openai
+    turns = valid_turns([{"question": "a", "answer": {"answer": "A", "sentences": []}}, "junk", {"question": 1}])
+    assert history_of(turns) == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "A"}]
+    assert valid_turns(None) == [] and valid_turns({"x": 1}) == []
