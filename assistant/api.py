@@ -12,12 +12,14 @@ pieces of text; together they are the answer's `answer` field.
 """
 
 
+import asyncio
 import json
 import secrets
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,7 +27,7 @@ from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from vectorstore.errors import InputError, NotFoundError, ParaciteError
 
@@ -169,6 +171,55 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
         yield "error", json.loads(response.body)["error"] | {"status": response.status_code}
 
 
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+async def on_own_thread(events: Iterator) -> AsyncIterator:
+    """A blocking iterator, run to its end on a thread of its own, as an async iterator.
+
+    Not the shared thread pool, step by step (starlette's iterate_in_threadpool): a stream may
+    wait for another stream's answer to the same question, and with every pool thread taken by
+    waiters the answers they wait for could never take their next step.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    stop = threading.Event()
+
+    def put(item) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is gone (server shutting down): nobody is listening
+            stop.set()
+
+    def produce() -> None:
+        try:
+            for item in events:
+                if stop.is_set():  # the client went away
+                    break
+                put(item)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(_Failed(exc))
+        finally:
+            close = getattr(events, "close", None)
+            if close:
+                close()
+            put(_END)
+
+    threading.Thread(target=produce, name="paracite-stream", daemon=True).start()
+    try:
+        while (item := await queue.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+
+
 def build_router(workspace: Workspace, guard) -> APIRouter:
     """`guard` is the dependency that checks origin, site key and budget of an answering call."""
     settings = workspace.settings
@@ -223,7 +274,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         events = answer_events(workspace, request, choice_of(request))
         return EventSourceResponse(
             ({"event": name, "data": json.dumps(data, ensure_ascii=False)}
-             async for name, data in iterate_in_threadpool(events)),
+             async for name, data in on_own_thread(events)),
             ping=15,
         )
 
@@ -309,7 +360,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
 
         async def chunks():
             yield {"data": chunk({"role": "assistant", "content": ""})}
-            async for name, data in iterate_in_threadpool(answer_events(workspace, ask_request, Choice())):
+            async for name, data in on_own_thread(answer_events(workspace, ask_request, Choice())):
                 if name == "token":
                     yield {"data": chunk({"content": data["text"]})}
                 elif name == "done":

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     )
     rate_limit_ip: str = Field(default="30/minute", description="Answers per client IP (limits syntax).")
     rate_limit_site: str = Field(default="300/minute", description="Answers per widget site key, unless the site sets its own.")
+    max_concurrent_answers: int | None = Field(
+        default=None, ge=1, description="Answers computed at once by the server; the CPU count when unset "
+        "(raise it when the LLM is a remote server)."
+    )
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest JSON body the API reads.")
 
     @property

@@ -92,10 +92,12 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=20, help="distinct questions (0: all of the dev suite)")
     parser.add_argument("--endpoint", choices=["ask", "chat"], default="ask")
     parser.add_argument("--url", help="a running server; default: start one on the demo corpus")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the load this many times against the same server (the first from a cold cache)")
     args = parser.parse_args()
     pool = questions(args.distinct)
     if args.url:
-        asyncio.run(load(args.url, args.clients, args.requests, pool, args.endpoint))
+        rounds(args.url, args, pool)
         return
     with tempfile.TemporaryDirectory(prefix="paracite-load-") as tmp:
         env = dict(os.environ, PARACITE_DATA_DIR=str(Path(tmp) / "data"), PARACITE_GENERATOR="extractive",
@@ -107,7 +109,13 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", Path(tmp) / "serve.log",
                      timeout=180, env=env):
-            asyncio.run(load(url, args.clients, args.requests, pool, args.endpoint))
+            rounds(url, args, pool)
+
+
+def rounds(url: str, args, pool: list[str]) -> None:
+    for number in range(1, args.rounds + 1):
+        print(f"round {number} of {args.rounds}" + (" (answers cached by earlier rounds)" if number > 1 else ""))
+        asyncio.run(load(url, args.clients, args.requests, pool, args.endpoint))
 
 
 if __name__ == "__main__":

@@ -241,3 +241,26 @@ def test_each_client_ip_has_a_budget(settings):
         assert client.post("/api/ask", json={"question": ""}).status_code == 400  # spends the budget
         limited = client.post("/api/ask", json={"question": EN_QUESTION})
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+def test_many_streams_of_one_question_at_once_all_finish(server):
+    """More concurrent streams than the server's thread pool (40) asking one new question: one
+    computes, the others wait for its answer, and every stream ends with it."""
+    import asyncio
+
+    question = "What does the 2024 summary say about Fukushima?"
+
+    async def stream(client: httpx.AsyncClient) -> str:
+        async with client.stream("POST", "/api/chat", json={"question": question}) as response:
+            body = "".join([chunk async for chunk in response.aiter_text()])
+        done = body.split("event: done")[1].split("data: ", 1)[1].split("\r\n")[0].split("\n")[0]
+        return json.loads(done)["answer"]
+
+    async def main() -> list[str]:
+        limits = httpx.Limits(max_connections=60)
+        async with httpx.AsyncClient(base_url=server, timeout=60, limits=limits) as client:
+            # a bound of our own: the server's keep-alive pings would reset any read timeout
+            return await asyncio.wait_for(asyncio.gather(*(stream(client) for _ in range(60))), 120)
+
+    answers = asyncio.run(main())
+    assert len(answers) == 60 and len(set(answers)) == 1 and "¶" in answers[0]
