@@ -39,7 +39,7 @@ llm: $(LLM_INSTALLED)
 # fonts make Chinese readable in the screenshots the tests save.
 BROWSER_INSTALLED := $(VENV)/.installed-browser
 $(BROWSER_INSTALLED): $(INSTALLED)
-	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
