@@ -417,13 +417,21 @@ def serve(
         f"(API docs at /docs, widget at /widget.js)", highlight=False,
     )
     url = f"http://{settings.host}:{settings.port}/"
-    if open_browser:
+    if open_browser and _has_desktop():
         import threading
         import webbrowser
 
-        threading.Timer(1.5, webbrowser.open, [url]).start()  # once uvicorn listens; no browser: nothing
+        threading.Timer(1.5, webbrowser.open, [url]).start()  # once uvicorn listens
     # An open browser tab keeps a stream open; without a bound, Ctrl-C would wait for it.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=3)
+
+
+def _has_desktop() -> bool:
+    """A graphical session to open a browser in; without one, webbrowser would start a text
+    browser (lynx, w3m) in this terminal, on top of the server's output."""
+    import os
+
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 @sites_app.command("add")
