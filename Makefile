@@ -60,9 +60,9 @@ LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --
 	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3
 
 test: models llm browser
+	@# esbuild for the test that the committed widget build is the build of widget/src
+	cd widget && npm ci --silent --no-audit --no-fund
 	$(BIN)/python -m pytest -ra
-	@# the committed widget build must be the build of widget/src (no build step at install time)
-	cd widget && npm ci --silent --no-audit --no-fund && npm run --silent check
 	mkdir -p reports
 	$(BIN)/paracite eval eval/npt --junit reports/eval-npt.xml --json reports/eval-npt.json --report reports/eval-npt.html
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/paracite eval eval/npt --generator llamacpp --judge llm --sample 6 $(LLM_SAMPLE_THRESHOLDS) \

@@ -724,6 +724,10 @@ textarea:focus-visible { outline-offset: 0; }
         this.panel
       );
       this.root.addEventListener("keydown", (event) => {
+        if (event.key === "Tab") {
+          this.keepFocusInside(event);
+          return;
+        }
         if (event.key !== "Escape") return;
         if (!this.view.hidden) this.closeParagraph();
         else if (this.isOpen) this.close();
@@ -732,6 +736,23 @@ textarea:focus-visible { outline-offset: 0; }
       });
       shadow.append(h("style", { text: STYLES }), this.root);
       this.applyColor(this.dataset.color);
+    }
+    // Full screen on a phone, the panel covers the page: Tab must not wander to what is hidden
+    // behind it. On a larger screen the panel sits beside the page, which stays reachable.
+    keepFocusInside(event) {
+      if (!this.isOpen || !window.matchMedia("(max-width: 480px)").matches) return;
+      const focusable = [...this.panel.querySelectorAll("button, textarea, input, [href], [tabindex]:not([tabindex='-1'])")].filter((node) => !node.disabled && !node.closest("[hidden]") && node.getClientRects().length);
+      if (!focusable.length) return;
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      const active = this.shadowRoot.activeElement;
+      if (event.shiftKey && (active === first || !this.panel.contains(active))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (active === last || !this.panel.contains(active))) {
+        event.preventDefault();
+        first.focus();
+      }
     }
     applyColor(color) {
       if (!color || !CSS.supports("color", color)) return;
