@@ -103,3 +103,24 @@ def test_export_of_nothing_is_an_empty_file(feedback, tmp_path):
     out = tmp_path / "empty.jsonl"
     assert export_questions(feedback, out) == 0
     assert out.read_text() == ""
+
+
+def test_the_export_command(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    store = FeedbackStore(tmp_path / "data" / "feedback.sqlite")
+    store.add("up", "扎波罗热核电厂", "扎波罗热核电厂", "……[npt-2024-chair-summary ¶142]", CITES, "extractive")
+    store.add("down", "朝鲜呢？", "2007年的工作文件对朝鲜表示了什么？", "……", [], "extractive",
+              history=HISTORY, comment="wrong paragraph")
+    out = tmp_path / "suite" / "questions.jsonl"
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run([sys.executable, "-m", "assistant", "feedback", "export", str(out)], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "2 questions written" in result.stdout
+    up, down = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert up["gold"] == [{"doc": "npt-2024-chair-summary", "paragraph": 142},
+                          {"doc": "npt-2024-chair-summary", "paragraph": 80}]
+    assert down["gold"] == [] and down["kind"] == "followup" and down["comment"] == "wrong paragraph"
