@@ -342,6 +342,26 @@ def choice_for(settings: Settings, generator: str | None, k: float | None, judge
     )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def corpus_refusal(settings: Settings, given_key: str | None) -> str | None:
+    """Why this visitor may not add or delete documents here, or None when they may.
+
+    The UI is served beside the widget's API, possibly to the public: with an admin key set,
+    changing the corpus takes that key; without one, only a server that listens on this
+    machine alone lets its UI change the corpus."""
+    key = settings.admin_key.get_secret_value()
+    if key:
+        if given_key and secrets.compare_digest(given_key.encode(), key.encode()):
+            return None
+        return "Adding and deleting documents needs the admin key (PARACITE_ADMIN_KEY): enter it above."
+    if settings.host in LOOPBACK:
+        return None
+    return (f"Adding and deleting documents is off here: the server listens on {settings.host}, not only on "
+            "this machine. Set PARACITE_ADMIN_KEY to allow it with that key.")
+
+
 def _browser_secret(settings: Settings) -> str:
     """The key that encrypts the conversation in localStorage, kept in the data directory so that
     a conversation outlives a server restart."""
@@ -415,6 +435,9 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                     with gr.Tab("Documents", id="documents", elem_id="pc-tab-documents"):
                         doc_filter = gr.CheckboxGroup(label="Search only in", info="Nothing checked: all documents",
                                                       choices=[], elem_id="pc-doc-filter")
+                        admin_key = gr.Textbox(label="Admin key", type="password", elem_id="pc-admin-key",
+                                               info="Needed to add or delete documents on this server",
+                                               visible=bool(settings.admin_key.get_secret_value()))
                         upload = gr.File(label="Add documents: " + " ".join(SUPPORTED_SUFFIXES[:5]),
                                          file_count="multiple", type="filepath", elem_id="pc-upload")
                         upload_note = gr.HTML("", elem_id="pc-upload-note", js_on_load=None)
@@ -611,10 +634,13 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         library_outputs = [doc_table, doc_filter, doomed]
         demo.load(restore, [conversation, doc_filter], [chat, *library_outputs, scope], api_visibility="private")
 
-        def add_documents(files, turns, selected, progress=gr.Progress()):  # noqa: B008 (how Gradio injects it)
+        def add_documents(files, turns, selected, key, progress=gr.Progress()):  # noqa: B008 (how Gradio injects it)
             paths = [files] if isinstance(files, str) else list(files or [])
             if not paths:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            if why := corpus_refusal(settings, key):
+                table, checks, dropdown, docs = library_updates(selected)
+                return None, note(why), table, checks, dropdown, gr.skip(), _scope_text(selected, len(docs))
             uploads = [Upload(Path(p).name, Path(p)) for p in paths]
             progress(0, desc="Reading")
 
@@ -637,14 +663,17 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             return (None, note(" ".join(_ingested(r) for r in results), "ok"), table, checks, dropdown, chat_html,
                     _scope_text(selected, len(docs)))
 
-        upload.upload(add_documents, [upload, conversation, doc_filter],
+        upload.upload(add_documents, [upload, conversation, doc_filter, admin_key],
                       [upload, upload_note, *library_outputs, chat, scope], api_visibility="private",
                       show_progress="full", show_progress_on=[upload])
 
-        def remove_document(doc, turns, selected):
+        def remove_document(doc, turns, selected, key):
             if not doc:
                 table, checks, dropdown, docs = library_updates(selected)
                 return note("Choose a document to delete."), table, checks, dropdown, gr.skip(), gr.skip()
+            if why := corpus_refusal(settings, key):
+                table, checks, dropdown, docs = library_updates(selected)
+                return note(why), table, checks, dropdown, gr.skip(), gr.skip()
             try:
                 workspace.delete(doc)
                 message = note(f"Deleted {doc}.", "ok")
@@ -655,7 +684,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             chat_html = render_conversation([], documents=docs) if not valid_turns(turns) else gr.skip()
             return message, table, checks, dropdown, chat_html, _scope_text(selected, len(docs))
 
-        delete.click(remove_document, [doomed, conversation, doc_filter],
+        delete.click(remove_document, [doomed, conversation, doc_filter, admin_key],
                      [upload_note, *library_outputs, chat, scope], api_visibility="private")
 
         def scope_changed(selected):

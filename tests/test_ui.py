@@ -378,3 +378,16 @@ def test_choices_equal_to_the_configuration_are_left_unset(tmp_path):
     turns = valid_turns([{"question": "a", "answer": {"answer": "A", "sentences": []}}, "junk", {"question": 1}])
     assert history_of(turns) == [{"role": "user", "content": "a"}, {"role": "assistant", "content": "A"}]
     assert valid_turns(None) == [] and valid_turns({"x": 1}) == []
+
+
+def test_only_a_local_server_or_the_admin_key_changes_the_corpus(tmp_path):
+    from assistant.settings import Settings
+    from assistant.ui import corpus_refusal
+
+    assert corpus_refusal(Settings(data_dir=tmp_path), None) is None  # 127.0.0.1: this machine's user
+    public = Settings(data_dir=tmp_path, host="0.0.0.0")
+    assert "PARACITE_ADMIN_KEY" in corpus_refusal(public, None)
+    keyed = Settings(data_dir=tmp_path, host="0.0.0.0", admin_key="s3cret")
+    assert "needs the admin key" in corpus_refusal(keyed, None)
+    assert "needs the admin key" in corpus_refusal(keyed, "guess")
+    assert corpus_refusal(keyed, "s3cret") is None
