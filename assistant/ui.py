@@ -453,7 +453,8 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
                                              elem_id="pc-generator")
                         llm_url = gr.Textbox(label="OpenAI-compatible endpoint", value=settings.llm_url or "",
                                              placeholder="http://127.0.0.1:8080/v1",
-                                             visible=settings.generator == "openai", elem_id="pc-llm-url")
+                                             visible=settings.generator == "openai", elem_id="pc-llm-url",
+                                             interactive=settings.host in LOOPBACK)
                         llm_model = gr.Textbox(label="Model name", value=settings.llm_model,
                                                visible=settings.generator == "openai", elem_id="pc-llm-model")
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Paragraphs retrieved (top-k)",
@@ -484,6 +485,9 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             except InputError as exc:
                 yield render_conversation(turns, documents=documents()), gr.skip(), text, note(_sentence(str(exc)))
                 return
+            if settings.host not in LOOPBACK:
+                # a public page must not point this server at any URL it likes
+                url, model = settings.llm_url or "", settings.llm_model
             choice = choice_for(settings, gen, k, jdg, url, model)
             pending = {"question": text.strip(), "answer": {"sentences": [], "lead": ""}, "status": "Searching the documents…"}
             yield render_conversation(turns, pending), gr.skip(), "", ""
