@@ -85,7 +85,7 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
-def citations_json(workspace: Workspace, answer: Answer) -> list[dict]:
+def citations_json(answer: Answer) -> list[dict]:
     """Each cited paragraph once, in order of use, with its title and the quotes cited from it."""
     titles = {r.doc: r.title for r in answer.retrieved}
     quotes: dict[tuple[str, int], list[str]] = {}
@@ -101,9 +101,9 @@ def citations_json(workspace: Workspace, answer: Answer) -> list[dict]:
     ]
 
 
-def answer_json(workspace: Workspace, answer: Answer) -> dict:
+def answer_json(answer: Answer) -> dict:
     data = answer.as_json()
-    data["citations"] = citations_json(workspace, answer)
+    data["citations"] = citations_json(answer)
     return data
 
 
@@ -165,7 +165,7 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
             elif isinstance(event, Done):
                 if piece := text.finish(event.answer):
                     yield "token", {"text": piece}
-                yield "done", answer_json(workspace, event.answer)
+                yield "done", answer_json(event.answer)
     except ParaciteError as exc:
         response = domain_error_response(exc)
         yield "error", json.loads(response.body)["error"] | {"status": response.status_code}
@@ -257,7 +257,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         request = parse(AskRequest, body)
         history = [t.model_dump() for t in request.history]
         answer = await run_in_threadpool(workspace.ask, request.question, history, request.docs, choice_of(request))
-        return JSONResponse(answer_json(workspace, answer))
+        return JSONResponse(answer_json(answer))
 
     @router.post("/api/chat", tags=["answers"], dependencies=[Depends(guard)],
                  summary="The same answer streamed over server-sent events",
@@ -337,7 +337,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         created = int(time.time())
         if not request.stream:
             answer = await run_in_threadpool(workspace.ask, question, history, None, Choice())
-            data = answer_json(workspace, answer)
+            data = answer_json(answer)
             return {
                 "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_NAME,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
