@@ -14,6 +14,7 @@ pieces of text; together they are the answer's `answer` field.
 
 import asyncio
 import json
+import logging
 import secrets
 import tempfile
 import threading
@@ -36,6 +37,7 @@ from .answers import Answer, AnswerSentence
 from .workspace import Choice, Upload, Workspace
 
 MODEL_NAME = "paracite"
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -169,6 +171,10 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
     except ParaciteError as exc:
         response = domain_error_response(exc)
         yield "error", json.loads(response.body)["error"] | {"status": response.status_code}
+    except Exception:  # a bug: the stream still ends with an event a client understands
+        log.exception("answering %r failed", request.question)
+        yield "error", error_body("internal_error", "something went wrong on the server; its log has the details")[
+            "error"] | {"status": 500}
 
 
 class _Failed:
@@ -220,18 +226,37 @@ async def on_own_thread(events: Iterator) -> AsyncIterator:
         stop.set()
 
 
+def admin_check(key: str):
+    """Raises the admin API's refusal for a missing or wrong Bearer key."""
+    def check(authorization: str | None) -> None:
+        if not key:
+            raise ApiError(403, "admin_disabled", "the admin API is disabled; set PARACITE_ADMIN_KEY to enable it")
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not given or not secrets.compare_digest(given.encode(), key.encode()):
+            raise ApiError(401, "unauthorized", "admin endpoints need 'Authorization: Bearer <PARACITE_ADMIN_KEY>'",
+                           {"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
 def build_router(workspace: Workspace, guard) -> APIRouter:
     """`guard` is the dependency that checks origin, site key and budget of an answering call."""
     settings = workspace.settings
     router = APIRouter()
 
     async def json_body(request: Request) -> Any:
-        body = await request.body()
-        if len(body) > settings.max_request_bytes:
-            raise ApiError(413, "request_too_large",
-                           f"the request body is {len(body)} bytes; the limit is {settings.max_request_bytes}")
+        limit = settings.max_request_bytes
+        too_large = ApiError(413, "request_too_large", f"the request body is over the limit of {limit} bytes")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        body = bytearray()
+        async for chunk in request.stream():  # a chunked body has no length to check first
+            body += chunk
+            if len(body) > limit:
+                raise too_large
         try:
-            return json.loads(body or b"null")
+            return json.loads(bytes(body) or b"null")
         except ValueError:
             raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
 
@@ -245,7 +270,8 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
             raise ApiError(422, "invalid_request", problems) from None
 
     def choice_of(request: AskRequest) -> Choice:
-        return Choice(k=request.k)
+        # the configured k is the default pipeline (and its cached answers), however it is asked for
+        return Choice(k=None if request.k == settings.top_k else request.k)
 
     @router.get("/healthz", tags=["meta"])
     def healthz() -> dict:
@@ -288,14 +314,10 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         p = workspace.paragraph(doc, number)
         return {"doc": info.doc_id, "title": info.title, "paragraph": p.number, "text": p.text}
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        key = settings.admin_key.get_secret_value()
-        if not key:
-            raise ApiError(403, "admin_disabled", "the admin API is disabled; set PARACITE_ADMIN_KEY to enable it")
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not secrets.compare_digest(given.encode(), key.encode()):
-            raise ApiError(401, "unauthorized", "admin endpoints need 'Authorization: Bearer <PARACITE_ADMIN_KEY>'",
-                           {"WWW-Authenticate": "Bearer"})
+    check_admin = admin_check(settings.admin_key.get_secret_value())
+
+    async def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        check_admin(authorization)  # the server's middleware checks first, before a body is read
 
     @router.post("/api/admin/documents", tags=["admin"], dependencies=[Depends(admin)],
                  summary="Ingest uploaded documents (the file name without extension is the document id)")

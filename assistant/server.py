@@ -10,6 +10,7 @@ CORSMiddleware is not used because the allowed origins depend on the site key a 
 
 from __future__ import annotations
 
+import logging
 import math
 from importlib import resources
 from pathlib import Path
@@ -22,9 +23,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vectorstore.errors import InputError, ParaciteError
 
-from .api import ApiError, build_router, domain_error_response, error_response
+from .api import ApiError, admin_check, build_router, domain_error_response, error_response
 from .sites import RateLimits, Site, load_sites, normalise_origin
-from .workspace import Workspace
+from .workspace import MAX_UPLOAD_BYTES, Workspace
+
+log = logging.getLogger(__name__)
 
 SITE_HEADER = "x-paracite-site"
 CORS_PATHS = ("/api/", "/v1/")
@@ -45,8 +48,11 @@ class SitesFile:
         except FileNotFoundError:
             seen = None
         if seen != self._seen:
-            self._sites = load_sites(self.path) if seen else {}
             self._seen = seen
+            try:
+                self._sites = load_sites(self.path) if seen else {}
+            except InputError as exc:  # a bad edit while serving: the last good sites stay in force
+                log.error("%s; keeping the sites read before", exc)
         return self._sites
 
 
@@ -80,6 +86,11 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error_response(422, "invalid_request", problems)
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return error_response(500, "internal_error", "something went wrong on the server; its log has the details")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
@@ -90,6 +101,10 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         path = request.url.path
         origin = request.headers.get("origin")
         if not path.startswith(CORS_PATHS):
+            # The UI's own routes (Gradio's API and queue among them) are for its own page:
+            # Gradio would answer any origin with CORS headers on a public host.
+            if origin and path != "/widget.js" and not _same_origin(origin, request):
+                return error_response(403, "origin_not_allowed", "this page is not served to other sites")
             return await call_next(request)
         cors: dict[str, str] = {}
         try:
@@ -104,6 +119,8 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                 cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if listed else {}
             if key and site is None:
                 raise ApiError(403, "unknown_site", f"no site has the key {key!r}", cors)
+            if path.startswith("/api/admin") and request.method != "OPTIONS":
+                check_admin(request.headers.get("authorization"))  # before an upload is read, not after
             if same_origin:
                 request.state.site = site
                 return await call_next(request)
@@ -121,7 +138,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                 raise ApiError(403, "site_key_required",
                                f"a request from {origin} must name its site in the {SITE_HEADER} header", cors)
             if not site.allows(origin):
-                raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of the site {site.key!r}")
+                raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of the site {site.key!r}", cors)
             request.state.site = site
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -131,7 +148,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         response.headers.update(cors | {"Access-Control-Expose-Headers": "Retry-After"})
         return response
 
-    def guard(request: Request) -> None:
+    async def guard(request: Request) -> None:
         """An answer costs real work: each client IP and each site has a budget."""
         ip = request.client.host if request.client else "unknown"
         wait = budgets.hit(ip, getattr(request.state, "site", None))
@@ -140,6 +157,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
             raise ApiError(429, "rate_limited", f"too many questions; try again in {seconds} s",
                            {"Retry-After": str(seconds)})
 
+    check_admin = admin_check(settings.admin_key.get_secret_value())
     app.include_router(build_router(workspace, guard))
 
     @app.get("/widget.js", include_in_schema=False)
@@ -156,12 +174,12 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
 
         from . import ui as chat_ui
 
-        blocks = chat_ui.build_ui(workspace)
+        blocks = chat_ui.build_ui(workspace, budget=lambda ip: budgets.hit(ip, None))
         gr.mount_gradio_app(
             app, blocks, path="/", server_name=settings.host, server_port=settings.port,
             css=getattr(chat_ui, "CSS", None), head=getattr(chat_ui, "HEAD", None),
             js=getattr(chat_ui, "JS", None), theme=getattr(chat_ui, "THEME", None),
-            footer_links=["api"], ssr_mode=False,
+            footer_links=["api"], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
         )
     return app
 

@@ -46,11 +46,15 @@ class Site:
 
 def normalise_origin(origin: str) -> str:
     """scheme://host[:port] in lower case, the default port left out, as browsers send it."""
-    parts = urlsplit(origin.strip())
+    try:
+        parts = urlsplit(origin.strip())
+        port_number = parts.port  # raises on a port that is not a number
+    except ValueError:
+        raise InputError(f"{origin!r} is not an origin (like https://example.org)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{origin!r} is not an origin (like https://example.org)")
     default = {"http": 80, "https": 443}[parts.scheme]
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    port = f":{port_number}" if port_number and port_number != default else ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 

@@ -24,6 +24,7 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 STORAGE_KEY = "paracite-conversation"
 MAX_STORED_TURNS = 50  # the oldest turns are dropped from the browser's copy beyond this
 SNIPPET_CHARS = 160
+MAX_K = 20
 GENERATORS = ("extractive", "openai", "llamacpp")
 JUDGES = ("auto", "quote", "embedding", "llm")
 DEMO_DOCS = ("npt-2007-chair-working-paper", "npt-2024-chair-summary")
@@ -328,7 +330,7 @@ def choice_for(settings: Settings, generator: str | None, k: float | None, judge
     """The user's settings as a Choice; what equals the configuration is left None, so that the
     UI shares its pipelines and cached answers with the HTTP API."""
     generator = generator if generator in GENERATORS else settings.generator
-    k = int(k) if k else settings.top_k
+    k = min(max(int(k), 1), MAX_K) if k else settings.top_k  # every k is a pipeline kept in memory
     judge = judge if judge in JUDGES else settings.judge
     url = (llm_url or "").strip() or None
     model = (llm_model or "").strip() or None
@@ -355,7 +357,7 @@ def corpus_refusal(settings: Settings, given_key: str | None) -> str | None:
     if key:
         if given_key and secrets.compare_digest(given_key.encode(), key.encode()):
             return None
-        return "Adding and deleting documents needs the admin key (PARACITE_ADMIN_KEY): enter it above."
+        return "Adding and deleting documents needs the admin key (PARACITE_ADMIN_KEY): enter it in the Documents tab."
     if settings.host in LOOPBACK:
         return None
     return (f"Adding and deleting documents is off here: the server listens on {settings.host}, not only on "
@@ -384,7 +386,7 @@ def _browser_secret(settings: Settings) -> str:
 
 # --- the app -------------------------------------------------------------------------------------
 
-def build_ui(workspace: Workspace) -> gr.Blocks:
+def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None = None) -> gr.Blocks:
     settings = workspace.settings
     feedback = FeedbackStore.for_settings(settings)
 
@@ -477,11 +479,20 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
 
         # --- asking ------------------------------------------------------------------------------
 
-        def answer(text, turns, doc_ids, gen, k, jdg, url, model):
+        def over_budget(request: gr.Request | None) -> str | None:
+            """The same per-IP budget as the HTTP API's answers (`budget` is the server's)."""
+            if budget is None or request is None or request.client is None:
+                return None
+            wait = budget(request.client.host)
+            return None if wait is None else f"Too many questions; try again in {int(wait + 0.999)} s."
+
+        def answer(text, turns, doc_ids, gen, k, jdg, url, model, request: gr.Request = None):
             turns = valid_turns(turns)
             text = text if isinstance(text, str) else ""
             try:
                 check_question(text)
+                if why := over_budget(request):
+                    raise InputError(why)
             except InputError as exc:
                 yield render_conversation(turns, documents=documents()), gr.skip(), text, note(_sentence(str(exc)))
                 return
@@ -610,7 +621,9 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         comment_save.click(save_comment, [comment, comment_for], [comment_row, notice], api_visibility="private")
         comment.submit(save_comment, [comment, comment_for], [comment_row, notice], api_visibility="private")
 
-        def export_feedback():
+        def export_feedback(key):
+            if why := corpus_refusal(settings, key):  # everyone's questions and comments: not for any visitor
+                return gr.File(visible=False), note(why.replace("Adding and deleting documents", "Exporting feedback"))
             folder = Path(tempfile.mkdtemp(prefix="paracite-feedback-"))
             path = folder / "paracite-feedback.jsonl"
             count = export_questions(feedback, path)
@@ -619,7 +632,7 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
             return (gr.File(value=str(path), visible=True),
                     note(f"{count} rated answer{'s' if count != 1 else ''} exported.", "ok"))
 
-        export.click(export_feedback, None, [export_file, export_note], api_visibility="private")
+        export.click(export_feedback, [admin_key], [export_file, export_note], api_visibility="private")
 
         # --- the conversation and the library ----------------------------------------------------
 
@@ -705,8 +718,10 @@ def build_ui(workspace: Workspace) -> gr.Blocks:
         # --- the API for programs (gradio_client) ------------------------------------------------
 
         def ask_api(question: str, history: list | None = None, doc_ids: list | None = None,
-                    generator: str = "", k: int = 0) -> dict:
+                    generator: str = "", k: int = 0, request: gr.Request = None) -> dict:
             """Answer a question; returns the answer as JSON (as `paracite ask --json` prints it)."""
+            if why := over_budget(request):
+                raise gr.Error(why, print_exception=False)
             try:
                 choice = choice_for(settings, generator or None, k or None, None, None, None)
                 result = workspace.ask(question, list(history or []) or None, list(doc_ids or []) or None, choice)

@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,9 +171,10 @@ class Workspace:
 
     def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None,
             choice: Choice = Choice()) -> Answer:
-        for event in self.stream(question, history, doc_ids, choice):
-            if isinstance(event, Done):
-                return event.answer
+        with closing(self.stream(question, history, doc_ids, choice)) as events:  # releases its claim now
+            for event in events:
+                if isinstance(event, Done):
+                    return event.answer
         raise AssertionError("stream ended without an answer")
 
     def stream(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None,

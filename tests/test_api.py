@@ -264,3 +264,23 @@ def test_many_streams_of_one_question_at_once_all_finish(server):
 
     answers = asyncio.run(main())
     assert len(answers) == 60 and len(set(answers)) == 1 and "¶" in answers[0]
+
+
+def test_pages_of_other_sites_reach_only_the_widget_script(client):
+    foreign = {"Origin": "http://evil.example"}
+    page_route = client.get("/gradio_api/info", headers=foreign)  # the UI's own routes, Gradio's API among them
+    assert page_route.status_code == 403 and page_route.json()["error"]["code"] == "origin_not_allowed"
+    assert client.get("/widget.js", headers=foreign).status_code == 200
+    bad = client.post("/api/ask", json={"question": "hi"}, headers={"Origin": "http://a:port"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_origin"
+
+
+def test_a_chunked_body_over_the_limit_is_refused_without_being_read_whole(client):
+    def chunks():
+        yield b'{"question": "x", "pad": "'
+        for _ in range(100):
+            yield b"y" * 1024
+        yield b'"}'
+
+    response = client.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"

@@ -43,7 +43,7 @@ def served(tmp_path_factory, settings):
     root = tmp_path_factory.mktemp("ui")
     data = root / "data"
     env = dict(os.environ, PARACITE_DATA_DIR=str(data), PARACITE_CACHE_DIR=str(settings.cache_dir),
-               GRADIO_ANALYTICS_ENABLED="False")
+               GRADIO_ANALYTICS_ENABLED="False", PARACITE_RATE_LIMIT_IP="300/minute")
     paracite = [sys.executable, "-m", "assistant"]
     subprocess.run([*paracite, "ingest", *map(str, sorted(CORPUS.glob("*.txt")))], env=env, check=True,
                    capture_output=True)

@@ -606,6 +606,7 @@ textarea:focus-visible { outline-offset: 0; }
   var TAG = "paracite-chat";
   var SITE_HEADER = "X-Paracite-Site";
   var MAX_HISTORY_TURNS = 20;
+  var MAX_HISTORY_BYTES = 48 * 1024;
   var MAX_QUESTION_CHARS = 1e3;
   var MAX_STORED_MESSAGES = 200;
   var CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs"];
@@ -859,7 +860,10 @@ textarea:focus-visible { outline-offset: 0; }
           turns.push({ role: "user", content: message.text }, { role: "assistant", content: next.answer.answer || "" });
         }
       });
-      return turns.slice(-2 * MAX_HISTORY_TURNS);
+      const kept = turns.slice(-2 * MAX_HISTORY_TURNS);
+      const encoder = new TextEncoder();
+      while (kept.length && encoder.encode(JSON.stringify(kept)).length > MAX_HISTORY_BYTES) kept.splice(0, 2);
+      return kept;
     }
     push(message, node) {
       this.messages.push(message);

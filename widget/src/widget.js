@@ -18,6 +18,7 @@ import { answerLayout, paragraphKey, quoteRanges, splitMarkers } from "./text.js
 const TAG = "paracite-chat";
 const SITE_HEADER = "X-Paracite-Site";
 const MAX_HISTORY_TURNS = 20; // the server's limit (assistant.answering.MAX_HISTORY_TURNS)
+const MAX_HISTORY_BYTES = 48 * 1024; // under PARACITE_MAX_REQUEST_BYTES (64 KB) with the question
 const MAX_QUESTION_CHARS = 1000; // assistant.followup.MAX_QUESTION_CHARS
 const MAX_STORED_MESSAGES = 200;
 const CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs"];
@@ -266,7 +267,11 @@ class ParaciteChat extends HTMLElement {
         turns.push({ role: "user", content: message.text }, { role: "assistant", content: next.answer.answer || "" });
       }
     });
-    return turns.slice(-2 * MAX_HISTORY_TURNS);
+    const kept = turns.slice(-2 * MAX_HISTORY_TURNS);
+    // The server reads at most 64 KB of JSON: long answers drop the oldest turns, a pair at a time.
+    const encoder = new TextEncoder();
+    while (kept.length && encoder.encode(JSON.stringify(kept)).length > MAX_HISTORY_BYTES) kept.splice(0, 2);
+    return kept;
   }
 
   push(message, node) {
