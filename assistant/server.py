@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from vectorstore.errors import InputError, ParaciteError
 
@@ -30,6 +31,7 @@ from .workspace import MAX_UPLOAD_BYTES, Workspace
 log = logging.getLogger(__name__)
 
 SITE_HEADER = "x-paracite-site"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 CORS_PATHS = ("/api/", "/v1/")
 
 
@@ -72,6 +74,11 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         description="Answers questions about documents and cites the numbered paragraph for every statement.",
         version="0.1.0",
     )
+
+    if settings.host in LOOPBACK_HOSTS:
+        # A server for this machine alone answers only to its own names: a page on another site
+        # whose name was re-pointed at 127.0.0.1 (DNS rebinding) would otherwise pass as same-origin.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=sorted(LOOPBACK_HOSTS))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -237,7 +237,7 @@ def test_each_client_ip_has_a_budget(settings):
     from assistant.workspace import Workspace
 
     app = create_app(Workspace(settings.model_copy(update={"rate_limit_ip": "1/minute"})), ui=False)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.post("/api/ask", json={"question": ""}).status_code == 400  # spends the budget
         limited = client.post("/api/ask", json={"question": EN_QUESTION})
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
@@ -284,3 +284,9 @@ def test_a_chunked_body_over_the_limit_is_refused_without_being_read_whole(clien
 
     response = client.post("/api/ask", content=chunks(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
+
+
+def test_a_local_server_answers_only_to_its_own_names(client):
+    """DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name as Host."""
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
