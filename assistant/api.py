@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import quote
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
@@ -98,9 +99,13 @@ def citations_json(answer: Answer) -> list[dict]:
                 quotes[c.key].append(c.quote)
     return [
         {"doc": doc, "paragraph": n, "title": titles.get(doc, doc), "quotes": quotes[(doc, n)],
-         "url": f"/api/paragraphs/{doc}/{n}"}
+         "url": paragraph_url(doc, n)}
         for doc, n in answer.citations
     ]
+
+
+def paragraph_url(doc: str, number: int) -> str:
+    return f"/api/paragraphs/{quote(doc, safe='')}/{number}"
 
 
 def answer_json(answer: Answer) -> dict:
@@ -157,7 +162,7 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
                     if c.key not in cited:
                         cited.add(c.key)
                         yield "citation", {"doc": c.doc, "paragraph": c.paragraph, "title": titles.get(c.doc, c.doc),
-                                           "url": f"/api/paragraphs/{c.doc}/{c.paragraph}"}
+                                           "url": paragraph_url(c.doc, c.paragraph)}
                 if piece := text.sentence(event.sentence):
                     yield "token", {"text": piece}
                 yield "sentence", {"index": index, **event.sentence.as_json()}

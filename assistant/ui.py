@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import secrets
 import tempfile
@@ -731,6 +732,9 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
 
         gr.api(ask_api, api_name="ask")
 
+    # Gradio answers one event at a time by default, across all visitors; the workspace already
+    # bounds how many answers are computed at once, so the queue need not serialise them too.
+    demo.queue(default_concurrency_limit=settings.max_concurrent_answers or os.cpu_count() or 2)
     return demo
 
 
