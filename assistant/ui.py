@@ -668,7 +668,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             try:
                 results = workspace.ingest(uploads, on_progress=on_progress)
             except ParaciteError as exc:
-                message = note(_sentence(_without_upload_folder(str(exc))))
+                message = note(_sentence(str(exc)))
                 table, checks, dropdown, docs = library_updates(selected)
                 return None, message, table, checks, dropdown, gr.skip(), _scope_text(selected, len(docs))
             except Exception:
@@ -762,14 +762,6 @@ def _ingested(result) -> str:
     count = len(document.paragraphs)
     text = f"{verb} {document.doc_id} “{document.title}”, {count} paragraph{'s' if count != 1 else ''}."
     return " ".join([text, *(f"Note: {w}" for w in document.warnings)])
-
-
-_UPLOAD_FOLDER = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/paracite-upload-[^/\s]+/")
-
-
-def _without_upload_folder(message: str) -> str:
-    """Workspace.ingest reads uploads from a temporary folder; its name means nothing to the user."""
-    return _UPLOAD_FOLDER.sub("", message)
 
 
 def _sentence(message: str) -> str:
