@@ -25,6 +25,8 @@ from pathlib import Path
 from urllib.parse import quote
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -244,10 +246,20 @@ def admin_check(key: str):
     return check
 
 
+# Threads for answers, apart from the default pool that /healthz and /api/docs run on: an answer
+# may wait (for a slot to compute, or for another request's answer to the same question), and a
+# crowd of waiting answers must not hold every thread the quick endpoints need.
+ANSWER_THREADS = 64
+
+
 def build_router(workspace: Workspace, guard) -> APIRouter:
     """`guard` is the dependency that checks origin, site key and budget of an answering call."""
     settings = workspace.settings
     router = APIRouter()
+    answer_threads = anyio.CapacityLimiter(ANSWER_THREADS)
+
+    async def ask_on_answer_thread(question: str, history: list[dict], docs: list[str] | None, choice: Choice):
+        return await anyio.to_thread.run_sync(workspace.ask, question, history, docs, choice, limiter=answer_threads)
 
     async def json_body(request: Request) -> Any:
         limit = settings.max_request_bytes
@@ -287,7 +299,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
     async def ask(body: Annotated[Any, Depends(json_body)]) -> JSONResponse:
         request = parse(AskRequest, body)
         history = [t.model_dump() for t in request.history]
-        answer = await run_in_threadpool(workspace.ask, request.question, history, request.docs, choice_of(request))
+        answer = await ask_on_answer_thread(request.question, history, request.docs, choice_of(request))
         return JSONResponse(answer_json(answer))
 
     @router.post("/api/chat", tags=["answers"], dependencies=[Depends(guard)],
@@ -363,7 +375,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if not request.stream:
-            answer = await run_in_threadpool(workspace.ask, question, history, None, Choice())
+            answer = await ask_on_answer_thread(question, history, None, Choice())
             data = answer_json(answer)
             return {
                 "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_NAME,

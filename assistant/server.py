@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -136,7 +137,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                     raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of any site")
                 return Response(status_code=204, headers=cors | {
                     "Access-Control-Allow-Methods": "GET, POST",
-                    "Access-Control-Allow-Headers": f"Content-Type, {SITE_HEADER}",
+                    "Access-Control-Allow-Headers": _allowed_headers(request),
                     "Access-Control-Max-Age": "600",
                 })
             if path.startswith("/api/admin"):
@@ -189,6 +190,21 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
             footer_links=["api"], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
         )
     return app
+
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def _allowed_headers(request: Request) -> str:
+    """The headers a listed origin's page may send: ours, plus whatever its client asks for.
+
+    An OpenAI SDK in the page sends Authorization and its own x-stainless-* headers. None of
+    them grants anything here: the site key and the origin decide, and the admin API (the only
+    reader of Authorization) never answers a page.
+    """
+    asked = request.headers.get("access-control-request-headers", "")
+    names = [h.strip() for h in asked.split(",") if _HEADER_NAME.match(h.strip())][:32]
+    return ", ".join(dict.fromkeys(["Content-Type", SITE_HEADER, *names]))
 
 
 def _same_origin(origin: str, request: Request) -> bool:

@@ -114,8 +114,16 @@ class RateLimits:
         budgets = [(self._per_ip, "ip", ip)]
         if site is not None:
             budgets.append((_parse_rate(site.rate, "rate") if site.rate else self._per_site, "site", site.key))
+        # Every budget is checked before any is spent: a question one budget refuses costs the
+        # others nothing (a site's spent budget must not also drain its visitors' IP budgets).
         for item, kind, who in budgets:
-            if not self._limiter.hit(item, kind, who):
-                reset = self._limiter.get_window_stats(item, kind, who).reset_time
-                return max(1.0, reset - time.time())
+            if not self._limiter.test(item, kind, who):
+                return self._wait(item, kind, who)
+        for item, kind, who in budgets:
+            if not self._limiter.hit(item, kind, who):  # spent between test and hit by another request
+                return self._wait(item, kind, who)
         return None
+
+    def _wait(self, item: RateLimitItem, kind: str, who: str) -> float:
+        reset = self._limiter.get_window_stats(item, kind, who).reset_time
+        return max(1.0, reset - time.time())

@@ -266,6 +266,30 @@ def test_many_streams_of_one_question_at_once_all_finish(server):
     assert len(answers) == 60 and len(set(answers)) == 1 and "¶" in answers[0]
 
 
+def test_a_crowd_of_slow_answers_leaves_the_quick_endpoints_free(server):
+    """More concurrent new questions than the default thread pool (40) has threads, each waiting
+    for one of the server's few answer slots: /healthz still answers at once, not after half of
+    them have finished (it used to need a thread one of them had to give back)."""
+    import asyncio
+
+    crowd = 80
+
+    async def main() -> tuple[int, int]:
+        limits = httpx.Limits(max_connections=crowd + 10)
+        async with httpx.AsyncClient(base_url=server, timeout=120, limits=limits) as client:
+            asks = [asyncio.create_task(client.post("/api/ask", json={"question": f"第{n}段的主旨与第{n + 1}段有何关联？"}))
+                    for n in range(crowd)]
+            await asyncio.sleep(1.0)  # every ask is in, most are waiting for a slot
+            health = await client.get("/healthz")
+            pending = sum(not task.done() for task in asks)
+            answered = await asyncio.gather(*asks)
+            assert all(r.status_code == 200 for r in answered)
+            return health.status_code, pending
+
+    status, pending = asyncio.run(main())
+    assert status == 200 and pending > crowd // 2, pending
+
+
 def test_pages_of_other_sites_reach_only_the_widget_script(client):
     foreign = {"Origin": "http://evil.example"}
     page_route = client.get("/gradio_api/info", headers=foreign)  # the UI's own routes, Gradio's API among them

@@ -116,7 +116,7 @@ def servers(tmp_path_factory, settings):
     command = [*paracite, "serve", "--port", str(port_a)]
     try:
         with running(command, f"{api}/healthz", tmp / "serve.log", timeout=180, env=env):
-            yield {"api": api, "b": f"http://127.0.0.1:{port_b}", "c": f"http://127.0.0.1:{port_c}"}
+            yield {"api": api, "b": f"http://127.0.0.1:{port_b}", "c": f"http://127.0.0.1:{port_c}", "pages": pages}
     finally:
         site_b.shutdown()
         site_c.shutdown()
@@ -435,8 +435,54 @@ def test_rate_limit_and_bad_question_messages(servers, context):
     page.screenshot(path=ARTIFACTS / "8-errors.png")
 
 
-@pytest.mark.skipif(not shutil.which("node") or not (ROOT / "widget" / "node_modules").is_dir(),
-                    reason="needs node and `npm ci` in widget/")
+NEEDS_NODE_MODULES = pytest.mark.skipif(
+    not shutil.which("node") or not (ROOT / "widget" / "node_modules").is_dir(), reason="needs node and `npm ci` in widget/")
+OPENAI_PAGE_SCRIPT = """
+import OpenAI from "openai";
+window.askWithOpenAI = async (baseURL, site, question) => {
+  const client = new OpenAI({ baseURL, apiKey: "unused", dangerouslyAllowBrowser: true, maxRetries: 0,
+                              defaultHeaders: { "X-Paracite-Site": site } });
+  try {
+    const reply = await client.chat.completions.create({ model: "paracite", messages: [{ role: "user", content: question }] });
+    return { content: reply.choices[0].message.content, citations: reply.citations };
+  } catch (error) {
+    return { error: String(error) };
+  }
+};
+"""
+
+
+@NEEDS_NODE_MODULES
+def test_the_openai_sdk_works_from_a_listed_sites_page(servers, context, tmp_path):
+    """The official OpenAI JS SDK (a dev dependency in widget/), bundled into a page: its preflight
+    asks for Authorization and its own x-stainless-* headers, and a listed site gets answers."""
+    entry = tmp_path / "openai-page.mjs"
+    entry.write_text(OPENAI_PAGE_SCRIPT, encoding="utf-8")
+    bundle = servers["pages"] / "openai-client.js"
+    build = (f"require('esbuild').buildSync({{entryPoints: [{str(entry)!r}], bundle: true, format: 'iife', "
+             f"platform: 'browser', outfile: {str(bundle)!r}, nodePaths: ['node_modules'], logLevel: 'error'}})")
+    subprocess.run(["node", "-e", build], cwd=ROOT / "widget", check=True)
+    (servers["pages"] / "openai.html").write_text(
+        page_html("A page with the OpenAI SDK", '<script src="openai-client.js"></script>'), encoding="utf-8")
+
+    sent = []
+    for origin, expect_answer in ((servers["b"], True), (servers["c"], False)):
+        page = context.new_page()
+        page.on("request", lambda r: sent.append(r.headers) if r.url.endswith("/chat/completions") else None)
+        page.goto(f"{origin}/openai.html")
+        reply = page.evaluate("([api, site, q]) => window.askWithOpenAI(api, site, q)",
+                              [f"{servers['api']}/v1", SITE, QUESTION])
+        if expect_answer:
+            assert "¶142]" in reply["content"], reply
+            assert {"doc": "npt-2024-chair-summary", "paragraph": 142} in [
+                {"doc": c["doc"], "paragraph": c["paragraph"]} for c in reply["citations"]]
+        else:  # not a listed origin: the browser is not allowed to read anything
+            assert "error" in reply and "content" not in reply
+    # Headers that need a preflight's consent: the browser sent them, so the preflight allowed them.
+    assert "authorization" in sent[0] and any(h.startswith("x-stainless") for h in sent[0])
+
+
+@NEEDS_NODE_MODULES
 def test_the_committed_build_is_up_to_date():
     result = subprocess.run(["node", "build.mjs", "--check"], cwd=ROOT / "widget", capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
