@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import tempfile
+import zlib
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -173,12 +174,19 @@ def _render_fallback(answer: dict) -> str:
             f'not used ({_e(answer["fallback"])}); these are quotes from the paragraphs.</div>')
 
 
+def _details_key(index: int, kind: str, question: str) -> str:
+    """Names a disclosure across re-renders, so the page can keep it open (a new conversation's
+    first turn is another question, so another key)."""
+    return f"{index}-{kind}-{zlib.crc32(question.encode('utf-8')):08x}"
+
+
 def _render_details(index: int, question: str, answer: dict) -> str:
     parts = []
     standalone = answer.get("standalone_question") or ""
     if standalone and standalone.strip() != question.strip():
         parts.append(
-            f'<details class="pc-details pc-standalone"><summary>Searched as a standalone question</summary>'
+            f'<details class="pc-details pc-standalone" data-key="{_details_key(index, "standalone", question)}">'
+            f'<summary>Searched as a standalone question</summary>'
             f'<div class="pc-standalone-text">{_e(standalone)}</div></details>'
         )
     retrieved = answer.get("retrieved") or []
@@ -192,7 +200,8 @@ def _render_details(index: int, question: str, answer: dict) -> str:
         )
         count = len(retrieved)
         parts.append(
-            f'<details class="pc-details pc-retrieved"><summary>{count} retrieved paragraph{"s" if count != 1 else ""}'
+            f'<details class="pc-details pc-retrieved" data-key="{_details_key(index, "retrieved", question)}">'
+            f'<summary>{count} retrieved paragraph{"s" if count != 1 else ""}'
             f' · {_e(answer.get("generator", ""))}</summary><ol>{rows}</ol></details>'
         )
     return f'<div class="pc-meta">{"".join(parts)}</div>' if parts else ""
@@ -450,6 +459,14 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                                                  elem_id="pc-delete-choice")
                             delete = gr.Button("Delete", variant="stop", scale=1, min_width=90, size="md",
                                                elem_id="pc-delete")
+                        # Deleting cannot be undone: the first click only asks.
+                        with gr.Column(visible=False, elem_id="pc-confirm-row") as confirm_row:
+                            confirm_text = gr.HTML("", elem_id="pc-confirm-text", js_on_load=None)
+                            with gr.Row():
+                                confirm = gr.Button("Yes, delete", variant="stop", min_width=90, size="md",
+                                                    elem_id="pc-confirm-delete")
+                                cancel = gr.Button("Cancel", variant="secondary", min_width=90, size="md",
+                                                   elem_id="pc-cancel-delete")
                     with gr.Tab("Settings", id="settings", elem_id="pc-tab-settings"):
                         generator = gr.Radio(list(GENERATORS), value=settings.generator, label="Generator",
                                              info="extractive quotes the paragraphs; openai and llamacpp write with an LLM",
@@ -685,6 +702,26 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                       [upload, upload_note, *library_outputs, chat, scope], api_visibility="private",
                       show_progress="full", show_progress_on=[upload])
 
+        def ask_to_delete(doc, key):
+            if not doc:
+                return note("Choose a document to delete."), gr.Column(visible=False), gr.skip()
+            if why := corpus_refusal(settings, key):
+                return note(why), gr.Column(visible=False), gr.skip()
+            try:
+                info = workspace.document(doc)
+            except ParaciteError as exc:
+                return note(str(exc)), gr.Column(visible=False), gr.skip()
+            question = (f'<div class="pc-confirm" role="alert">Delete <b>{_e(info.doc_id)}</b> · {_e(info.title)} '
+                        f'({info.paragraphs} paragraphs)? This cannot be undone; citations of it in earlier '
+                        f'answers will no longer open their paragraphs.</div>')
+            return "", gr.Column(visible=True), question
+
+        delete.click(ask_to_delete, [doomed, admin_key], [upload_note, confirm_row, confirm_text],
+                     api_visibility="private")
+        cancel.click(lambda: gr.Column(visible=False), None, [confirm_row], api_visibility="private")
+        doomed.change(lambda: gr.Column(visible=False), None, [confirm_row], api_visibility="private",
+                      show_progress="hidden")
+
         def remove_document(doc, turns, selected, key):
             if not doc:
                 table, checks, dropdown, docs = library_updates(selected)
@@ -702,8 +739,9 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             chat_html = render_conversation([], documents=docs) if not valid_turns(turns) else gr.skip()
             return message, table, checks, dropdown, chat_html, _scope_text(selected, len(docs))
 
-        delete.click(remove_document, [doomed, conversation, doc_filter, admin_key],
-                     [upload_note, *library_outputs, chat, scope], api_visibility="private")
+        confirm.click(lambda: gr.Column(visible=False), None, [confirm_row], api_visibility="private").then(
+            remove_document, [doomed, conversation, doc_filter, admin_key],
+            [upload_note, *library_outputs, chat, scope], api_visibility="private")
 
         def scope_changed(selected):
             return _scope_text(selected, len(documents()))
@@ -812,7 +850,16 @@ element.addEventListener('click', (event) => {
     trigger('example', {question: d.example});
   }
 }, true);
-watch('value', follow);
+// The conversation is re-rendered whole on every update: disclosures the reader opened stay open.
+const opened = new Set();
+element.addEventListener('toggle', (event) => {
+  const key = event.target.dataset && event.target.dataset.key;
+  if (key) event.target.open ? opened.add(key) : opened.delete(key);
+}, true);
+const reopen = () => element.querySelectorAll('details[data-key]').forEach((d) => {
+  if (opened.has(d.dataset.key)) d.open = true;
+});
+watch('value', () => { reopen(); follow(); });
 follow();
 """
 

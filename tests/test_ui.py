@@ -140,8 +140,14 @@ def test_english_question_a_follow_up_and_the_history_after_a_reload(page, serve
     first = ask(page, EN_QUESTION, 0)
     assert first.locator(".pc-answer").inner_text().startswith("The documents say")
     assert chip(first, DOC_2007, 37).count() == 1
+    first.locator(".pc-retrieved summary").click()
+    assert first.locator(".pc-retrieved").get_attribute("open") is not None
     second = ask(page, "And what about the Democratic People's Republic of Korea?", 1)
     assert second.locator(".pc-chip").count() >= 1
+    # The conversation was rendered again for the second answer: what the reader opened stays open.
+    first = page.locator('#pc-chat .pc-turn[data-turn="0"]')
+    assert first.locator(".pc-retrieved").get_attribute("open") is not None
+    assert first.locator(".pc-retrieved .pc-src").first.is_visible()
     standalone = second.locator(".pc-standalone")
     standalone.locator("summary").click()
     assert "2007" in standalone.inner_text()  # the follow-up was searched with the earlier question's document
@@ -199,9 +205,18 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
     page.click("#pc-tab-documents-button")
     page.locator("#pc-delete-choice input").click()
     page.locator('li[data-testid="dropdown-option"][aria-label="zorblat-accord"]').click()
+    page.click("#pc-delete")  # asks first; cancelling keeps the document
+    page.wait_for_selector("#pc-confirm-text:has-text('Delete zorblat-accord')")
+    assert "cannot be undone" in page.locator("#pc-confirm-text").inner_text()
+    shot(page, "delete-confirmation")
+    page.click("#pc-cancel-delete")
+    page.locator("#pc-confirm-row").wait_for(state="hidden")
+    assert "zorblat-accord" in page.locator("#pc-doc-table").inner_text()
     page.click("#pc-delete")
+    page.click("#pc-confirm-delete")
     page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('Deleted zorblat-accord')")
     assert "zorblat-accord" not in page.locator("#pc-doc-table").inner_text()
+    assert not page.locator("#pc-confirm-row").is_visible()
 
 
 def test_bad_questions_and_uploads_get_a_clear_message(page, tmp_path):
