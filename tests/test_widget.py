@@ -8,6 +8,7 @@ context (its own sessionStorage). Screenshots go to test-artifacts/widget/.
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import os
 import shutil
@@ -433,6 +434,43 @@ def test_rate_limit_and_bad_question_messages(servers, context):
     page.locator("paracite-chat .msg.error").nth(1).wait_for()
     assert "the limit is 1000" in page.locator("paracite-chat .msg.error").nth(1).text_content()
     page.screenshot(path=ARTIFACTS / "8-errors.png")
+
+
+def test_removals_and_a_fallback_are_said_plainly(servers, context):
+    """What the verifier removed from an LLM's answer, and an LLM answer replaced by quotes, as the
+    widget shows them. No LLM runs in the widget tests: a real stream from the server is replayed
+    with a removal and a fallback added to its `done` event (stubbed)."""
+    import httpx
+
+    real = httpx.post(f"{servers['api']}/api/chat", json={"question": QUESTION}, timeout=120).text
+    events = [block for block in real.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    done_at = next(i for i, block in enumerate(events) if block.startswith("event: done"))
+    done = json.loads(events[done_at].split("data: ", 1)[1])
+    done["removed"] = [
+        {"what": "sentence", "text": "The plant was returned in 2023.", "reason": "not supported"},
+        {"what": "citation", "text": "[npt-2024-chair-summary ¶141]", "reason": "¶141 does not support it"},
+    ]
+    done["fallback"] = "the generator found no answer in the paragraphs"
+    events[done_at] = "event: done\ndata: " + json.dumps(done, ensure_ascii=False)
+    cors = {"Access-Control-Allow-Origin": servers["b"]}
+
+    def reply(route):
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors | {"Access-Control-Allow-Headers": "Content-Type, X-Paracite-Site",
+                                                      "Access-Control-Allow-Methods": "POST"})
+            return
+        route.fulfill(status=200, headers=cors | {"Content-Type": "text/event-stream"}, body="\n\n".join(events) + "\n\n")
+
+    page = context.new_page()
+    page.route("**/api/chat", reply)
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, QUESTION)
+    answer = final_answer(page)
+    notes = answer.locator(".removed").all_text_contents()
+    assert notes == ["有1句话因没有段落支持而被删去。", "有1处引用因段落不支持该句而被删去。", "未能采用生成的回答，以下是段落原文的摘录。"]
+    assert answer.locator(".chip", has_text="¶142").count() >= 1  # the answer itself is intact
+    page.screenshot(path=ARTIFACTS / "9-removals.png")
 
 
 NEEDS_NODE_MODULES = pytest.mark.skipif(

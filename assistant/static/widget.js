@@ -370,6 +370,8 @@ ${value}`;
       paragraphTitle: (n) => `Paragraph ${n}`,
       loading: "Loading the paragraph…",
       removed: (n) => n === 1 ? "1 statement was left out: no paragraph supports it." : `${n} statements were left out: no paragraph supports them.`,
+      removedCitations: (n) => n === 1 ? "1 citation was removed: its paragraph does not support the sentence." : `${n} citations were removed: their paragraphs do not support the sentences.`,
+      fallback: "The writer's answer could not be used; these are quotes from the paragraphs.",
       notAllowed: "This site is not allowed to use this assistant. (Its owner must add this page's origin to the site's allowed origins.)",
       unreachable: "The assistant cannot be reached right now. Please try again later.",
       rateLimited: (s) => `Too many questions: please try again in ${s} s.`,
@@ -392,6 +394,8 @@ ${value}`;
       paragraphTitle: (n) => `第${n}段`,
       loading: "正在加载段落…",
       removed: (n) => `有${n}句话因没有段落支持而被删去。`,
+      removedCitations: (n) => `有${n}处引用因段落不支持该句而被删去。`,
+      fallback: "未能采用生成的回答，以下是段落原文的摘录。",
       notAllowed: "本网站未获准使用此问答助手。（网站所有者需要把本页面的来源加入该站点允许的来源。）",
       unreachable: "暂时无法连接问答助手，请稍后再试。",
       rateLimited: (s) => `提问太频繁，请在 ${s} 秒后再试。`,
@@ -828,10 +832,12 @@ textarea:focus-visible { outline-offset: 0; }
       } else {
         this.appendMarked(node, answer.answer || "", answer.titles);
       }
-      if (answer.removed && answer.removed.length) {
-        const sentences = answer.removed.filter((r) => r.what === "sentence").length;
-        if (sentences) node.append(h("small", { class: "removed", text: this.t.removed(sentences) }));
-      }
+      const removed = answer.removed || [];
+      const sentences = removed.filter((r) => r.what === "sentence").length;
+      const citations = removed.filter((r) => r.what === "citation").length;
+      if (sentences) node.append(h("small", { class: "removed", text: this.t.removed(sentences) }));
+      if (citations) node.append(h("small", { class: "removed", text: this.t.removedCitations(citations) }));
+      if (answer.fallback && !answer.refused) node.append(h("small", { class: "removed", text: this.t.fallback }));
       return node;
     }
     /** Text whose citation markers become chips. */
@@ -1020,6 +1026,7 @@ textarea:focus-visible { outline-offset: 0; }
         refused: Boolean(done.refused),
         sentences: done.sentences || [],
         removed: done.removed || [],
+        fallback: done.fallback || null,
         titles,
         paragraphs
       };

@@ -236,10 +236,13 @@ class ParaciteChat extends HTMLElement {
     } else {
       this.appendMarked(node, answer.answer || "", answer.titles);
     }
-    if (answer.removed && answer.removed.length) {
-      const sentences = answer.removed.filter((r) => r.what === "sentence").length;
-      if (sentences) node.append(h("small", { class: "removed", text: this.t.removed(sentences) }));
-    }
+    // What the verifier took out, and a writer's answer that was not used, are said plainly.
+    const removed = answer.removed || [];
+    const sentences = removed.filter((r) => r.what === "sentence").length;
+    const citations = removed.filter((r) => r.what === "citation").length;
+    if (sentences) node.append(h("small", { class: "removed", text: this.t.removed(sentences) }));
+    if (citations) node.append(h("small", { class: "removed", text: this.t.removedCitations(citations) }));
+    if (answer.fallback && !answer.refused) node.append(h("small", { class: "removed", text: this.t.fallback }));
     return node;
   }
 
@@ -435,7 +438,7 @@ class ParaciteChat extends HTMLElement {
     }
     const answer = {
       answer: done.answer || "", refused: Boolean(done.refused), sentences: done.sentences || [],
-      removed: done.removed || [], titles, paragraphs,
+      removed: done.removed || [], fallback: done.fallback || null, titles, paragraphs,
     };
     this.messages.push({ role: "assistant", answer });
     const node = this.answerNode(answer, this.messages.length - 1);
