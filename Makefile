@@ -72,6 +72,7 @@ bench: models
 	$(BIN)/python benchmarks/ingest.py --keep .bench/synthetic
 	$(BIN)/python benchmarks/retrieval.py --misses --synthetic-data .bench/synthetic
 	$(BIN)/python benchmarks/answers.py --misses
+	$(BIN)/python benchmarks/refusal.py
 
 clean:
 	rm -rf $(VENV)

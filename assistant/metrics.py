@@ -60,6 +60,23 @@ def best_threshold(positives: Sequence[float], negatives: Sequence[float]) -> tu
     return best, accuracy(best)
 
 
+def caught_within_budget(positives: Sequence[float], negatives: Sequence[float], budget: float) -> tuple[float, int]:
+    """The highest threshold (accept when score >= t) that rejects at most `budget` of the
+    positives, and how many negatives it rejects: what a refusal signal buys for a given share
+    of false refusals. Thresholds sit midway between neighbouring scores."""
+    if not positives:
+        raise ValueError("no positive scores to calibrate on")
+    allowed = int(budget * len(positives) + 1e-9)  # positives that may fall below the threshold
+    ordered = sorted(positives)
+    if allowed >= len(ordered):
+        threshold = max([*positives, *negatives]) + 1e-6
+    else:
+        above = ordered[allowed]  # the lowest positive that must still be accepted
+        below = [s for s in [*ordered[:allowed], *negatives] if s < above]
+        threshold = (above + max(below)) / 2 if below else above - 1e-6
+    return threshold, sum(n < threshold for n in negatives)
+
+
 def threshold_without_false_rejections(positives: Sequence[float], negatives: Sequence[float]) -> float:
     """The highest threshold (accept when score >= t) that accepts every positive: midway between
     the lowest positive and the highest negative below it (or just under the lowest positive).

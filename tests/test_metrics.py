@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from assistant.metrics import best_threshold, mean, recall_at_k, reciprocal_rank, roc_auc
+from assistant.metrics import best_threshold, caught_within_budget, mean, recall_at_k, reciprocal_rank, roc_auc
 
 A, B, C, D = ("d", 1), ("d", 2), ("e", 1), ("e", 2)
 
@@ -40,6 +40,22 @@ def test_no_gold_is_an_error_not_a_score():
 def test_mean_of_nothing_is_nan():
     assert math.isnan(mean([]))
     assert mean([1.0, 0.0, 0.5]) == 0.5
+
+
+def test_caught_within_budget():
+    answerable = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    unanswerable = [0.55, 0.25, 0.15, 0.02]
+    # No false refusal allowed: the threshold sits between 0.05 and the 0.02 below it.
+    assert caught_within_budget(answerable, unanswerable, 0.0) == (pytest.approx(0.035), 1)
+    # 20 % of 10: two answerable may be refused (0.05, 0.1); then 0.15 and 0.02 are caught.
+    threshold, caught = caught_within_budget(answerable, unanswerable, 0.2)
+    assert threshold == pytest.approx(0.175) and caught == 2
+    # A budget under one question is no budget.
+    assert caught_within_budget(answerable, unanswerable, 0.05)[1] == 1
+    # Everything may be refused: everything is caught.
+    assert caught_within_budget([0.5], [0.9, 0.1], 1.0)[1] == 2
+    with pytest.raises(ValueError):
+        caught_within_budget([], [0.1], 0.1)
 
 
 def test_roc_auc():
