@@ -60,7 +60,32 @@ def test_html_without_numbers_is_numbered_in_order(tmp_path):
     loaded = load_document(path)
     assert loaded.numbering == "inferred"
     assert loaded.title == "Policy"
-    assert pairs(loaded) == [(1, "We keep data for 30 days ."), (2, "Then we delete it.")]
+    assert pairs(loaded) == [(1, "We keep data for 30 days."), (2, "Then we delete it.")]
+
+
+def test_html_blocks_in_containers_tables_and_bare_text(tmp_path):
+    """Each paragraph once, as printed, in order: a quoted paragraph is not repeated by its
+    blockquote, text standing in a div is a paragraph, and a table row that prints its number in
+    one cell and its text in the next is that numbered paragraph."""
+    path = tmp_path / "report.html"
+    path.write_text(
+        "<html><head><title>Report</title></head><body><h1>Report</h1>"
+        "<div>1. An opening paragraph in a bare <i>div</i>.</div>"
+        "<blockquote><p>2. A quoted paragraph.</p></blockquote>"
+        "<div><p>3. A paragraph in a div.</p>4. Then text in the div after it.<br></div>"
+        "<table><tr><td>5.</td><td>A paragraph in a table row.</td></tr>"
+        "<tr><td>6.</td><td>Another,<br>with a line break.</td></tr></table>"
+        "<!-- 7. a comment is not text --></body></html>", encoding="utf-8")
+    loaded = load_document(path)
+    assert loaded.numbering == "printed"
+    assert pairs(loaded) == [
+        (1, "An opening paragraph in a bare div."),
+        (2, "A quoted paragraph."),
+        (3, "A paragraph in a div."),
+        (4, "Then text in the div after it."),
+        (5, "A paragraph in a table row."),
+        (6, "Another, with a line break."),
+    ]
 
 
 def test_gb18030_text_is_decoded(tmp_path):

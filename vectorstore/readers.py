@@ -270,27 +270,76 @@ def _format_number(value: int, fmt: str) -> str:
     return str(value)
 
 
+# Blocks whose whole text is one paragraph: nothing inside them is a paragraph of its own. A
+# table row is one, so a row that prints its number in one cell and its text in the next reads
+# as the numbered paragraph it is. Any other element that holds one of these (a blockquote, a
+# div, a table) is a container: the text standing directly in it is a paragraph between its
+# blocks, in the order printed, and its blocks are their own.
+_TEXT_BLOCKS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "tr", "dt", "dd", "caption",
+                          "figcaption"})
+_BREAKS = frozenset({"div", "blockquote", "section", "article", "main", "aside", "td", "th", "br", "hr",
+                     "ul", "ol", "dl", "table", "figure", "form", "fieldset", "address"})
+
+
 def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, NavigableString
+    from bs4.element import PreformattedString
 
     soup = BeautifulSoup(decode_text(data, str(path)), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer"]):
-        tag.decompose()
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "head"]):
+        tag.extract()
+    title_tag = soup.find("title")
+    title = " ".join(title_tag.get_text(" ").split()) if title_tag else ""
+    if title_tag:
+        title_tag.extract()
     lines: list[str] = []
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    blocks = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre"])
-    if title and not any(b.name == "h1" for b in blocks):
-        lines.append(title)
-    for block in blocks:
-        if block.find_parent(["p", "li"]) is not None:
-            continue  # its text is already part of the enclosing block
-        text = " ".join(block.get_text(" ", strip=True).split())
-        if not text:
-            continue
-        if block.name == "li" and block.parent is not None and block.parent.name == "ol":
+    run: list[str] = []
+
+    def raw_text(element) -> str:
+        """Its text as printed: inline markup adds no space ("<b>30 days</b>."), blocks, cells and
+        line breaks inside it do."""
+        parts = []
+        for node in element.descendants:
+            if isinstance(node, NavigableString):
+                if not isinstance(node, PreformattedString):  # comments, doctypes, CDATA
+                    parts.append(str(node))
+            elif node.name in _TEXT_BLOCKS or node.name in _BREAKS:
+                parts.append(" ")
+        return "".join(parts)
+
+    def flush() -> None:
+        text = " ".join("".join(run).split())
+        run.clear()
+        if text:
+            lines.append(text)
+
+    def paragraph(block) -> None:
+        text = " ".join(raw_text(block).split())
+        if text and block.name == "li" and block.parent is not None and block.parent.name == "ol":
             items = block.parent.find_all("li", recursive=False)
             position = next(i for i, item in enumerate(items) if item is block)  # not ==: equal items repeat
             start = str(block.parent.get("start", "1")).strip()
             text = f"{(int(start) if start.isdigit() else 1) + position}. {text}"
-        lines.append(text)
+        if text:
+            lines.append(text)
+
+    def walk(node) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
+                    run.append(str(child))
+            elif child.name in _TEXT_BLOCKS:
+                flush()
+                paragraph(child)
+            elif child.name in _BREAKS or child.find(list(_TEXT_BLOCKS)) is not None:
+                flush()
+                walk(child)
+                flush()
+            else:  # inline markup (b, a, span...) inside running text
+                run.append(raw_text(child))
+
+    walk(soup)
+    flush()
+    if title and not soup.find("h1"):
+        lines.insert(0, title)
     return lines, False
