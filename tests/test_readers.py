@@ -131,3 +131,91 @@ def test_html_list_items_with_the_same_text_keep_their_own_numbers(tmp_path):
     assert [(p.number, p.text) for p in load_document(path).paragraphs] == [
         (1, "Opened."), (2, "[Deleted]"), (3, "[Deleted]"), (4, "Closed."),
     ]
+
+
+def _word_numbering(word, abstract_id: str, instances: dict[str, int | None]) -> None:
+    """A decimal list definition ("%1.") and its instances: numId -> start override (or None)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def element(tag, **attributes):
+        node = OxmlElement(tag)
+        for name, value in attributes.items():
+            node.set(qn(f"w:{name}"), value)
+        return node
+
+    numbering = word.part.numbering_part.element
+    abstract = element("w:abstractNum", abstractNumId=abstract_id)
+    level = element("w:lvl", ilvl="0")
+    for tag, value in (("w:start", "1"), ("w:numFmt", "decimal"), ("w:lvlText", "%1.")):
+        level.append(element(tag, val=value))
+    abstract.append(level)
+    numbering.insert(0, abstract)
+    for num_id, start in instances.items():
+        num = element("w:num", numId=num_id)
+        num.append(element("w:abstractNumId", val=abstract_id))
+        if start is not None:
+            override = element("w:lvlOverride", ilvl="0")
+            override.append(element("w:startOverride", val=str(start)))
+            num.append(override)
+        numbering.append(num)
+
+
+def _numbered(paragraph, num_id: str):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    num_pr = OxmlElement("w:numPr")
+    for tag, value in (("w:ilvl", "0"), ("w:numId", num_id)):
+        child = OxmlElement(tag)
+        child.set(qn("w:val"), value)
+        num_pr.append(child)
+    paragraph._p.get_or_add_pPr().append(num_pr)
+    return paragraph
+
+
+def test_docx_numbering_counts_as_word_does(tmp_path):
+    """Instances of one list definition continue one sequence; a start override restarts it where
+    its instance is first used; an empty numbered paragraph takes its number (Word prints it)."""
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Report of the meeting")
+    _word_numbering(word, "70", {"71": None, "72": None, "73": 1})
+    for text, num_id in [("First.", "71"), ("Second.", "71"), ("", "71"), ("Fourth, another instance.", "72"),
+                         ("Fifth.", "71")]:
+        _numbered(word.add_paragraph(text), num_id)
+    path = tmp_path / "meeting.docx"
+    word.save(str(path))
+    assert pairs(load_document(path)) == [
+        (1, "First."), (2, "Second."), (4, "Fourth, another instance."), (5, "Fifth."),
+    ]
+
+    word = docx.Document()
+    _word_numbering(word, "80", {"81": None, "82": 1})
+    for text, num_id in [("One.", "81"), ("Two.", "81"), ("One again: a restarted list.", "82"),
+                         ("Two again.", "82"), ("Three: the restart carries on.", "81")]:
+        _numbered(word.add_paragraph(text), num_id)
+    path = tmp_path / "annex.docx"
+    word.save(str(path))
+    numbers = [p.number for p in load_document(path).paragraphs]
+    assert numbers == [1, 2, 1, 2, 3]
+
+
+def test_docx_tables_are_read_row_by_row(tmp_path):
+    """A row that prints the number in one cell and the text in the next is that paragraph; a
+    numbered paragraph inside a cell keeps its number."""
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("1. A paragraph before the table.")
+    table = word.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "2.", "A paragraph in a table row."
+    table.cell(1, 0).text, table.cell(1, 1).text = "3.", "Another row."
+    word.add_paragraph("4. After the table.")
+    path = tmp_path / "tabled.docx"
+    word.save(str(path))
+    assert pairs(load_document(path)) == [
+        (1, "A paragraph before the table."), (2, "A paragraph in a table row."), (3, "Another row."),
+        (4, "After the table."),
+    ]

@@ -162,34 +162,56 @@ def _docx_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InputError(f"{path}: cannot read this DOCX ({exc.__class__.__name__})") from None
     numbering = _WordNumbering(document)
-    lines = []
-    for paragraph in document.paragraphs:
-        text = paragraph.text.strip()
-        if not text:
-            continue
-        label = numbering.label(paragraph)
-        lines.append(f"{label} {text}" if label else text)
-    return lines, False
+    return list(_docx_blocks(document, numbering)), False
+
+
+def _docx_blocks(container, numbering: _WordNumbering):
+    """The lines of a document body or a table cell, in order: a paragraph each, with its
+    automatic number in front; a table row each (its cells' text in turn), since a row that prints
+    the number in one cell and the text in the next is one numbered paragraph."""
+    from docx.table import Table
+
+    for item in container.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                seen, cells = set(), []
+                for cell in row.cells:  # a merged cell comes once per grid column it spans
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(" ".join(_docx_blocks(cell, numbering)))
+                text = " ".join(c for c in cells if c)
+                if text:
+                    yield text
+        else:
+            label = numbering.label(item)  # counted even when empty: Word prints its number
+            text = item.text.strip()
+            if text:
+                yield f"{label} {text}" if label else text
 
 
 class _WordNumbering:
     """Word's automatic numbering, which lives in numbering.xml and not in the text runs.
 
-    Counts list items per numbering instance and level, honouring start values and overrides,
-    and renders the level's text pattern ("%1.", "(%2)") for the common number formats.
+    As Word counts (ECMA-376 §17.9): the running count belongs to the abstract list definition
+    and its level, so every numbering instance (`w:num`) of one definition continues the same
+    sequence, and an instance with a start override restarts it where that instance is first
+    used. Level text patterns ("%1.", "(%2)") are rendered for the common number formats.
     """
 
     def __init__(self, document) -> None:
         from docx.oxml.ns import qn
 
         self._qn = qn
-        self._counters: dict[tuple[str, int], int] = {}
-        self._levels: dict[tuple[str, int], tuple[int, str, str]] = {}
+        self._counters: dict[tuple[str, int], int] = {}  # by (abstract definition, level)
+        self._levels: dict[tuple[str, int], tuple[int, str, str]] = {}  # by (instance, level)
+        self._abstract_of: dict[str, str] = {}
+        self._restarts: dict[str, set[int]] = {}  # levels an instance restarts on first use
+        self._used: set[tuple[str, int]] = set()
         try:
             root = document.part.numbering_part.element
         except (KeyError, NotImplementedError):
             return
-        abstract = {}
+        abstract, style_links = {}, {}
         for node in root.findall(qn("w:abstractNum")):
             levels = {}
             for lvl in node.findall(qn("w:lvl")):
@@ -198,18 +220,35 @@ class _WordNumbering:
                     self._val(lvl, "w:numFmt") or "decimal",
                     self._val(lvl, "w:lvlText") or "",
                 )
-            abstract[node.get(qn("w:abstractNumId"))] = levels
-        for num in root.findall(qn("w:num")):
-            num_id = num.get(qn("w:numId"))
-            levels = dict(abstract.get(self._val(num, "w:abstractNumId"), {}))
+            abstract_id = node.get(qn("w:abstractNumId"))
+            abstract[abstract_id] = levels
+            if link := self._val(node, "w:numStyleLink"):
+                style_links[abstract_id] = link
+        instances = {num.get(qn("w:numId")): num for num in root.findall(qn("w:num"))}
+        for num_id, num in instances.items():
+            abstract_id = self._val(num, "w:abstractNumId")
+            # A definition that only links to a numbering style takes that style's list.
+            if abstract_id in style_links:
+                abstract_id = self._style_list(document, style_links[abstract_id], instances) or abstract_id
+            self._abstract_of[num_id] = abstract_id
+            levels = dict(abstract.get(abstract_id, {}))
             for override in num.findall(qn("w:lvlOverride")):
                 ilvl = int(override.get(qn("w:ilvl")))
                 start = override.find(qn("w:startOverride"))
                 if start is not None and ilvl in levels:
                     _, fmt, text = levels[ilvl]
                     levels[ilvl] = (int(start.get(qn("w:val"))), fmt, text)
+                    self._restarts.setdefault(num_id, set()).add(ilvl)
             for ilvl, level in levels.items():
                 self._levels[(num_id, ilvl)] = level
+
+    def _style_list(self, document, style_id: str, instances: dict) -> str | None:
+        try:
+            style = document.styles.element.get_by_id(style_id)
+            num_id = self._val(style.pPr.find(self._qn("w:numPr")), "w:numId")
+            return self._val(instances[num_id], "w:abstractNumId")
+        except (AttributeError, KeyError, TypeError):
+            return None
 
     def _val(self, node, tag: str) -> str | None:
         child = node.find(self._qn(tag))
@@ -234,20 +273,22 @@ class _WordNumbering:
         ilvl = int(self._val(num_pr, "w:ilvl") or 0)
         if num_id in (None, "0") or (num_id, ilvl) not in self._levels:
             return ""
-        start, _, _ = self._levels[(num_id, ilvl)]
-        key = (num_id, ilvl)
+        abstract_id = self._abstract_of[num_id]
+        start, fmt, pattern = self._levels[(num_id, ilvl)]
+        key = (abstract_id, ilvl)
+        if ilvl in self._restarts.get(num_id, ()) and (num_id, ilvl) not in self._used:
+            self._counters.pop(key, None)
+        self._used.add((num_id, ilvl))
         self._counters[key] = self._counters.get(key, start - 1) + 1
-        for deeper in [k for k in self._counters if k[0] == num_id and k[1] > ilvl]:
+        for deeper in [k for k in self._counters if k[0] == abstract_id and k[1] > ilvl]:
             del self._counters[deeper]
-        _, fmt, pattern = self._levels[key]
         if fmt == "bullet":
             return ""
 
         def render(match: re.Match[str]) -> str:
             level = int(match.group(1)) - 1
-            level_key = (num_id, level)
-            value = self._counters.get(level_key, self._levels.get(level_key, (1, "", ""))[0])
-            return _format_number(value, self._levels.get(level_key, (1, "decimal", ""))[1])
+            start, fmt, _ = self._levels.get((num_id, level), (1, "decimal", ""))
+            return _format_number(self._counters.get((abstract_id, level), start), fmt)
 
         return re.sub(r"%(\d)", render, pattern).strip()
 
