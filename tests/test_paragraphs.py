@@ -154,3 +154,20 @@ def test_the_next_number_in_lower_case_mid_sentence_is_not_a_paragraph():
     assert [(p.number, p.text) for p in parsed.paragraphs] == [
         (1, "The vote was 12 to 2. abstentions were noted."), (2, "Next."),
     ]
+
+
+def test_a_footnote_marker_is_dropped_only_on_its_own_page():
+    lines = ["1. 缔约国欢迎三项倡议，1 并呼吁各国加入。", "__________", "1 见 A/61/1。",
+             "2. 缔约国指出，1 个国家尚未批准。"]
+    parsed = parse_lines(lines)
+    assert [(p.number, p.text) for p in parsed.paragraphs] == [
+        (1, "缔约国欢迎三项倡议，并呼吁各国加入。"), (2, "缔约国指出，1 个国家尚未批准。"),
+    ]
+
+
+def test_body_text_that_starts_with_a_number_is_not_taken_for_the_next_footnote():
+    lines = ["1. 缔约国指出，已有", "__________", "1 见 A/61/1。", "15 个国家批准了该议定书。", "2. 第二段。"]
+    parsed = parse_lines(lines)
+    assert [(p.number, p.text) for p in parsed.paragraphs] == [
+        (1, "缔约国指出，已有 15 个国家批准了该议定书。"), (2, "第二段。"),
+    ]

@@ -9,8 +9,8 @@ citation points to reads as the printed paragraph and nothing more:
 - footnote blocks (a separator line of underscores, the footnote's number and its text) and bare
   URL lines (hyperlink targets) are dropped, and the paragraph they interrupt reads on;
 - inline footnote markers are dropped: U+F02A followed by digits always, and a bare number only
-  when the document has a footnote with that number and the number stands where a marker stands
-  (after CJK punctuation, or followed by two spaces), since "第 1 款" is a number, not a marker;
+  where that footnote's marker can be (in a paragraph printed on the page the footnote ends, after
+  CJK punctuation or followed by two spaces), since "第 1 款" is a number, not a marker;
 - the lines before paragraph 1 (title, session, date) become metadata.
 
 Deliberate simplifications: a footnote's text ends at its first line that ends a sentence, and a
@@ -37,6 +37,8 @@ PRIVATE_USE_MARKER = re.compile(r"\s*\uf02a\d{1,3}\s*")
 # A footnote's text runs to the end of its sentence, but never past a paragraph start or this
 # many lines: an unfinished footnote must not swallow the body text after it.
 _MAX_FOOTNOTE_LINES = 3
+# Footnote numbers run on through a document; one may be missing from the extracted text.
+_MAX_FOOTNOTE_GAP = 2
 _MAX_HEADER_LINES = 8
 SENTENCE_END = re.compile(r"[。．.!?！？:：;；)）”\"']\s*$")
 
@@ -96,25 +98,42 @@ def tidy(text: str, footnote_numbers: set[int] = frozenset()) -> str:
     return text.strip()
 
 
-def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]:
+@dataclass(frozen=True)
+class _Line:
+    number: int  # in the file, for warnings
+    text: str
+    page: int  # footnote blocks before it: a marker only refers to the block that ends its page
+
+
+def _strip_footnotes(lines: list[str]) -> tuple[list[_Line], dict[int, int]]:
     """Remove footnote blocks and URL lines.
 
-    Returns the body lines with their line numbers in the file, and the footnote numbers seen.
+    Returns the body lines, and for each footnote number the page whose body it annotates (the
+    body lines before its block). Footnotes are numbered in order through a document, so a line
+    in a footnote block that starts with any other number is body text resuming ("15 个国家…").
     """
-    body: list[tuple[int, str]] = []
-    numbers: set[int] = set()
+    body: list[_Line] = []
+    pages: dict[int, int] = {}
+    page = 0
+    last = 0  # the last footnote number seen
     in_footnotes = False
     footnote_open = False  # inside a footnote's text, which runs to the end of a sentence
     footnote_lines = 0
     expecting_text = False  # saw a footnote number on a line of its own
+
+    def next_footnote(number: int) -> bool:
+        return last < number <= last + _MAX_FOOTNOTE_GAP
+
     for line_no, line in enumerate(lines, start=1):
         if URL_LINE.match(line):
             continue
         if FOOTNOTE_SEPARATOR.match(line):
+            if not in_footnotes:
+                page += 1
             in_footnotes, footnote_open, expecting_text = True, False, False
             continue
         if not in_footnotes:
-            body.append((line_no, line))
+            body.append(_Line(line_no, line, page))
             continue
         if not line.strip():
             continue
@@ -127,17 +146,24 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[tuple[int, str]], set[int]]
             footnote_lines += 1
             footnote_open = not SENTENCE_END.search(line)
             continue
-        if m := FOOTNOTE_NUMBER_ALONE.match(line):
-            numbers.add(int(m.group(1)))
+        if (m := FOOTNOTE_NUMBER_ALONE.match(line)) and next_footnote(int(m.group(1))):
+            last = int(m.group(1))
+            pages[last] = page - 1
             expecting_text = True
             continue
-        if (m := FOOTNOTE_START.match(line)) and not PARAGRAPH_START.match(line):
-            numbers.add(int(m.group(1)))
+        if (m := FOOTNOTE_START.match(line)) and not PARAGRAPH_START.match(line) and next_footnote(int(m.group(1))):
+            last = int(m.group(1))
+            pages[last] = page - 1
             footnote_open, footnote_lines = not SENTENCE_END.search(line), 1
             continue
         in_footnotes = False
-        body.append((line_no, line))
-    return body, numbers
+        body.append(_Line(line_no, line, page))
+    return body, pages
+
+
+def _markers_in(pages_of_text: set[int], footnote_pages: dict[int, int]) -> set[int]:
+    """The footnote numbers whose markers may stand in text printed on these pages."""
+    return {number for number, page in footnote_pages.items() if page in pages_of_text}
 
 
 def _numbered_starts(lines: list[str]) -> int:
@@ -150,8 +176,8 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
     `blank_line_separates` says whether a blank line ends a paragraph when the document has no
     printed numbers (true for text; readers whose lines are already paragraphs pass either).
     """
-    body, footnote_numbers = _strip_footnotes([line.rstrip("\r\n") for line in lines])
-    text_lines = [line for _, line in body if line.strip()]
+    body, footnote_pages = _strip_footnotes([line.rstrip("\r\n") for line in lines])
+    text_lines = [line.text for line in body if line.text.strip()]
     first = next(
         (i for i, line in enumerate(text_lines)
          if (m := PARAGRAPH_START.match(line)) and m.group("number") == "1"),
@@ -166,33 +192,36 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
         and _numbered_starts(text_lines) >= 2
     )
     if has_printed:
-        return _parse_printed(body, footnote_numbers)
-    return _parse_inferred([line for _, line in body], footnote_numbers, blank_line_separates)
+        return _parse_printed(body, footnote_pages)
+    return _parse_inferred(body, footnote_pages, blank_line_separates)
 
 
-def _parse_printed(body: list[tuple[int, str]], footnote_numbers: set[int]) -> ParsedText:
+def _parse_printed(body: list[_Line], footnote_pages: dict[int, int]) -> ParsedText:
     header: list[str] = []
     numbers: list[int] = []
     texts: list[str] = []
+    pages: list[set[int]] = []
     warnings: list[str] = []
-    for line_no, line in body:
-        if not line.strip():
+    for line in body:
+        if not line.text.strip():
             continue
-        m = PARAGRAPH_START.match(line)
+        m = PARAGRAPH_START.match(line.text)
         if m and _is_paragraph_start(m, numbers, texts):
             number = int(m.group("number"))
             if numbers and number != numbers[-1] + 1:
                 kind = "repeats" if number <= numbers[-1] else "jumps"
                 warnings.append(
-                    f"paragraph numbering {kind} from {numbers[-1]} to {number} (line {line_no})"
+                    f"paragraph numbering {kind} from {numbers[-1]} to {number} (line {line.number})"
                 )
             numbers.append(number)
             texts.append(m.group("rest"))
+            pages.append({line.page})
         elif not numbers:
-            header.append(line.strip())
+            header.append(line.text.strip())
         else:
-            texts[-1] = join_lines(texts[-1], line)
-    paragraphs = [Paragraph(n, tidy(t, footnote_numbers)) for n, t in zip(numbers, texts)]
+            texts[-1] = join_lines(texts[-1], line.text)
+            pages[-1].add(line.page)
+    paragraphs = [Paragraph(n, tidy(t, _markers_in(p, footnote_pages))) for n, t, p in zip(numbers, texts, pages)]
     return ParsedText([p for p in paragraphs if p.text], "printed", header, warnings)
 
 
@@ -209,22 +238,26 @@ def _is_paragraph_start(m: re.Match[str], numbers: list[int], texts: list[str]) 
     return not m.group("indent") and bool(SENTENCE_END.search(texts[-1]))
 
 
-def _parse_inferred(body: list[str], footnote_numbers: set[int], blank_line_separates: bool) -> ParsedText:
-    blocks: list[str] = []
+def _parse_inferred(body: list[_Line], footnote_pages: dict[int, int], blank_line_separates: bool) -> ParsedText:
+    blocks: list[tuple[str, set[int]]] = []
     current: str | None = None
+    pages: set[int] = set()
     for line in body:
-        if not line.strip():
+        if not line.text.strip():
             if blank_line_separates and current is not None:
-                blocks.append(current)
+                blocks.append((current, pages))
                 current = None
             continue
         if not blank_line_separates:
-            blocks.append(line.strip())
+            blocks.append((line.text.strip(), {line.page}))
             continue
-        current = line.strip() if current is None else join_lines(current, line)
+        if current is None:
+            current, pages = line.text.strip(), {line.page}
+        else:
+            current, pages = join_lines(current, line.text), pages | {line.page}
     if current is not None:
-        blocks.append(current)
-    texts = [tidy(block, footnote_numbers) for block in blocks]
+        blocks.append((current, pages))
+    texts = [tidy(block, _markers_in(block_pages, footnote_pages)) for block, block_pages in blocks]
     texts = [t for t in texts if t]
     header: list[str] = []
     # A short first block without a sentence end is the document's title, not a paragraph.
