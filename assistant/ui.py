@@ -813,7 +813,7 @@ def _sentence(message: str) -> str:
 
 HEADER = """
 <div class="pc-header">
-  <div class="pc-brand"><span class="pc-logo">¶</span><span class="pc-name">Paracite</span></div>
+  <div class="pc-brand"><span class="pc-logo" aria-hidden="true">¶</span><h1 class="pc-name">Paracite</h1></div>
   <div class="pc-tagline">Answers that cite, for every sentence, the numbered paragraph it comes from
   <span class="pc-tagline-zh" lang="zh">· 每一句都注明出处段落</span></div>
 </div>
@@ -874,7 +874,8 @@ CSS = """
 .pc-brand { display: flex; align-items: center; gap: 8px; }
 .pc-logo { display: inline-flex; align-items: center; justify-content: center; width: 32px; height: 32px;
   border-radius: 8px; background: var(--pc-accent); color: #fff; font-weight: 700; font-size: 20px; }
-.pc-name { font-size: 24px; font-weight: 700; letter-spacing: -0.01em; color: var(--body-text-color); }
+.pc-name { font-size: 24px; font-weight: 700; letter-spacing: -0.01em; color: var(--body-text-color); margin: 0;
+  line-height: 1.2; }
 .pc-tagline { color: var(--body-text-color-subdued); font-size: 14px; }
 #pc-chat { border: 1px solid var(--border-color-primary); border-radius: 12px; background: var(--background-fill-primary); }
 .pc-scroll { height: calc(100vh - 330px); min-height: 380px; overflow-y: auto; padding: 18px 18px 8px; }
@@ -959,4 +960,17 @@ CSS = """
 # Local fonts only: the default theme asks Google Fonts for Inter, which an offline server cannot reach.
 _SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Noto Sans CJK SC", "Noto Sans SC",
          "PingFang SC", "Microsoft YaHei", "sans-serif"]
-THEME = gr.themes.Default(primary_hue="blue", font=_SANS, font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
+# Text and accents at WCAG AA contrast (4.5:1 and more; an axe audit in tests/test_ui.py checks
+# it): the default theme's subdued grey (#bbbbc2) and blue-500 buttons and tabs fall short.
+THEME = gr.themes.Default(
+    primary_hue="blue", font=_SANS, font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
+).set(
+    body_text_color_subdued="#5b6170", body_text_color_subdued_dark="#a3a9b6",
+    color_accent="#2f5bd3", color_accent_soft="#e8eefc",
+    button_primary_background_fill="#2f5bd3", button_primary_background_fill_hover="#2749b0",
+    button_primary_background_fill_dark="#2f5bd3", button_primary_background_fill_hover_dark="#3d68de",
+    button_primary_text_color="#ffffff", button_primary_text_color_dark="#ffffff",
+    button_cancel_background_fill="#c81e1e", button_cancel_background_fill_hover="#a61b1b",
+    button_cancel_background_fill_dark="#c81e1e", button_cancel_background_fill_hover_dark="#dc2626",
+    button_cancel_text_color="#ffffff", button_cancel_text_color_dark="#ffffff",
+)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from . import axe
 from .conftest import DEMO_FILES, ROOT
 from .servers import free_port, running
 
@@ -471,6 +472,25 @@ def test_removals_and_a_fallback_are_said_plainly(servers, context):
     assert notes == ["有1句话因没有段落支持而被删去。", "有1处引用因段落不支持该句而被删去。", "未能采用生成的回答，以下是段落原文的摘录。"]
     assert answer.locator(".chip", has_text="¶142").count() >= 1  # the answer itself is intact
     page.screenshot(path=ARTIFACTS / "9-removals.png")
+
+
+@axe.needs_axe
+@pytest.mark.parametrize("page_name", ["index.html", "left.html"])
+def test_the_widget_passes_an_accessibility_audit(servers, context, page_name):
+    """axe-core, WCAG 2.1 AA, inside the widget's shadow root (the host page is not ours): closed,
+    open with an answer, and showing a paragraph; with the default colour and a pale one."""
+    page = context.new_page()
+    page.emulate_media(reduced_motion="reduce")  # no panel animation to catch half-way
+    page.goto(f"{servers['b']}/{page_name}")
+    page.locator("paracite-chat .launcher").wait_for()
+    assert axe.violations(page, "paracite-chat") == []
+    page.locator("paracite-chat .launcher").click()
+    ask(page, QUESTION)
+    final_answer(page).locator(".chip").first.wait_for()
+    assert axe.violations(page, "paracite-chat") == []
+    final_answer(page).locator(".chip").first.click()
+    page.locator("paracite-chat .paragraph mark").first.wait_for()
+    assert axe.violations(page, "paracite-chat") == []
 
 
 NEEDS_NODE_MODULES = pytest.mark.skipif(

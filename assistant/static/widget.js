@@ -416,6 +416,7 @@ ${value}`;
   all: initial;
   --accent: #1d4ed8;
   --on-accent: #ffffff;
+  --accent-ink: #1d4ed8; /* the accent as text and lines on the white panel, darkened if too pale */
   --fg: #1f2328;
   --muted: #59636e;
   --bg: #ffffff;
@@ -492,7 +493,7 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 
 .chip {
   display: inline-block; vertical-align: baseline; margin: 0 3px; padding: 0 6px;
-  border: 1px solid var(--accent); border-radius: 999px; background: var(--bg); color: var(--accent);
+  border: 1px solid var(--accent-ink); border-radius: 999px; background: var(--bg); color: var(--accent-ink);
   font-size: 12px; line-height: 18px; font-weight: 600; cursor: pointer; white-space: nowrap;
 }
 .chip:hover { background: var(--accent); color: var(--on-accent); }
@@ -522,7 +523,7 @@ textarea::placeholder { color: var(--muted); opacity: 1; }
 .send:disabled { opacity: 0.55; cursor: default; }
 .note { padding: 0 12px 8px; font-size: 11.5px; color: var(--muted); background: var(--bg); flex: none; }
 
-:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+:focus-visible { outline: 3px solid var(--accent-ink); outline-offset: 2px; }
 header :focus-visible, .msg.user :focus-visible { outline-color: var(--on-accent); }
 textarea:focus-visible { outline-offset: 0; }
 
@@ -764,11 +765,24 @@ textarea:focus-visible { outline-offset: 0; }
       this.root.style.setProperty("--accent", color);
       const rgb = getComputedStyle(this.launcher).backgroundColor.match(/[\d.]+/g);
       if (!rgb) return;
-      const [r, g, b] = rgb.slice(0, 3).map((v) => {
+      const linear = rgb.slice(0, 3).map((v) => {
         const c = Number(v) / 255;
         return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
       });
-      if (0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4) this.root.style.setProperty("--on-accent", "#111111");
+      const luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+      const onWhite = 1.05 / (luminance + 0.05);
+      const onBlack = (luminance + 0.05) / 0.0556;
+      this.root.style.setProperty("--on-accent", onBlack > onWhite ? "#111111" : "#ffffff");
+      if (onWhite < 4.5) {
+        const scale = 0.16 / luminance;
+        const ink = linear.map((c) => {
+          const v = c * scale;
+          return Math.round(255 * (v <= 31308e-7 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
+        });
+        this.root.style.setProperty("--accent-ink", `rgb(${ink.join(", ")})`);
+      } else {
+        this.root.style.setProperty("--accent-ink", color);
+      }
     }
     fitInput() {
       this.input.style.height = "auto";

@@ -8,6 +8,7 @@ export const STYLES = `
   all: initial;
   --accent: #1d4ed8;
   --on-accent: #ffffff;
+  --accent-ink: #1d4ed8; /* the accent as text and lines on the white panel, darkened if too pale */
   --fg: #1f2328;
   --muted: #59636e;
   --bg: #ffffff;
@@ -84,7 +85,7 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 
 .chip {
   display: inline-block; vertical-align: baseline; margin: 0 3px; padding: 0 6px;
-  border: 1px solid var(--accent); border-radius: 999px; background: var(--bg); color: var(--accent);
+  border: 1px solid var(--accent-ink); border-radius: 999px; background: var(--bg); color: var(--accent-ink);
   font-size: 12px; line-height: 18px; font-weight: 600; cursor: pointer; white-space: nowrap;
 }
 .chip:hover { background: var(--accent); color: var(--on-accent); }
@@ -114,7 +115,7 @@ textarea::placeholder { color: var(--muted); opacity: 1; }
 .send:disabled { opacity: 0.55; cursor: default; }
 .note { padding: 0 12px 8px; font-size: 11.5px; color: var(--muted); background: var(--bg); flex: none; }
 
-:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+:focus-visible { outline: 3px solid var(--accent-ink); outline-offset: 2px; }
 header :focus-visible, .msg.user :focus-visible { outline-color: var(--on-accent); }
 textarea:focus-visible { outline-offset: 0; }
 

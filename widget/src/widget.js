@@ -159,14 +159,30 @@ class ParaciteChat extends HTMLElement {
   applyColor(color) {
     if (!color || !CSS.supports("color", color)) return;
     this.root.style.setProperty("--accent", color);
-    // Text on the accent is white or near black, whichever reads better on it.
     const rgb = getComputedStyle(this.launcher).backgroundColor.match(/[\d.]+/g);
     if (!rgb) return;
-    const [r, g, b] = rgb.slice(0, 3).map((v) => {
+    // WCAG relative luminance, and contrast ratios against white (1.0) and the near black #111 (0.0056).
+    const linear = rgb.slice(0, 3).map((v) => {
       const c = Number(v) / 255;
       return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
     });
-    if (0.2126 * r + 0.7152 * g + 0.0722 * b > 0.4) this.root.style.setProperty("--on-accent", "#111111");
+    const luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+    // Text on the accent: white or near black, whichever contrasts more.
+    const onWhite = 1.05 / (luminance + 0.05);
+    const onBlack = (luminance + 0.05) / 0.0556;
+    this.root.style.setProperty("--on-accent", onBlack > onWhite ? "#111111" : "#ffffff");
+    // The accent as text on the white panel (chips, focus rings) needs 4.5:1: a pale brand colour
+    // is darkened, keeping its hue, until it reads.
+    if (onWhite < 4.5) {
+      const scale = 0.16 / luminance;  // luminance 0.16: 5:1 against white, with room for rounding
+      const ink = linear.map((c) => {
+        const v = c * scale;
+        return Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
+      });
+      this.root.style.setProperty("--accent-ink", `rgb(${ink.join(", ")})`);
+    } else {
+      this.root.style.setProperty("--accent-ink", color);
+    }
   }
 
   fitInput() {
