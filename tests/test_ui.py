@@ -428,3 +428,31 @@ def test_only_a_local_server_or_the_admin_key_changes_the_corpus(tmp_path):
     assert "needs the admin key" in corpus_refusal(keyed, None)
     assert "needs the admin key" in corpus_refusal(keyed, "guess")
     assert corpus_refusal(keyed, "s3cret") is None
+
+
+@pytest.mark.llm
+def test_the_local_llm_chosen_in_settings_answers_with_verified_citations(page):
+    """The llamacpp generator (the pulled Qwen, in the server process) picked in the Settings tab:
+    its answer cites retrieved paragraphs, each chip opens its paragraph with the quote marked, and
+    whatever the verifier removed or replaced is said under the answer."""
+    pytest.importorskip("llama_cpp", reason="needs `make llm`")
+    page.click("#pc-tab-settings-button")
+    page.locator("#pc-generator label", has_text="llamacpp").click()
+    page.fill("#pc-question textarea", EN_QUESTION)
+    page.click("#pc-ask")
+    turn = page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending)')
+    turn.locator(".pc-actions").wait_for(timeout=300_000)  # loads the model, writes, judges each sentence
+    assert "llamacpp" in turn.locator(".pc-retrieved summary").inner_text()
+    chips = turn.locator(".pc-chip")
+    assert chips.count() >= 1
+    retrieved = set(turn.locator(".pc-retrieved .pc-src").all_text_contents())
+    for i in range(chips.count()):
+        c = chips.nth(i)
+        assert f"{c.get_attribute('data-doc')} ¶{c.get_attribute('data-p')}" in retrieved
+    first = chips.first
+    panel = open_chip(page, first, first.get_attribute("data-doc"), int(first.get_attribute("data-p")), 0)
+    assert panel.locator(".pc-para mark").count() >= 1
+    answer = turn.inner_text()
+    # The model's own words, or quotes with a note saying its answer was not used.
+    assert not answer.startswith("The documents say") or turn.locator(".pc-fallback").count() == 1
+    shot(page, "llamacpp-answer")
