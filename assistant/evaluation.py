@@ -35,6 +35,9 @@ METRICS = {
     "citation_validity": "min", "cited_sentences": "min", "quote_match": "min",
     "alce_recall": "min", "alce_precision": "min",
     "gold_hit": "min", "refusal_accuracy": "min", "false_refusal_rate": "max",
+    # Answers where an LLM generator's own answer was not used and its extractive fallback was
+    # shown instead: still verified, but a sign the model is not doing the answering.
+    "fallback_rate": "max",
 }
 
 
@@ -234,6 +237,8 @@ def score(
                     result.failures.append(f"alce_recall: sentence {i + 1} is not supported by its citations ({judge.name} judge): {sentences[i].get('text', '')[:80]}")
             if recall == 1.0 and precision < 1.0:
                 result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
+        if not refused:
+            result.scores["fallback_rate"] = 1.0 if answer.get("fallback") else 0.0
         if gold:
             result.scores["false_refusal_rate"] = 1.0 if refused else 0.0
             if refused:

@@ -63,6 +63,7 @@ def test_the_extractive_answers_hold_the_thresholds(generated):
     assert metrics["citation_validity"] == 1.0 and metrics["quote_match"] == 1.0
     assert metrics["alce_recall"] == 1.0 and metrics["alce_precision"] == 1.0
     assert metrics["gold_hit"] >= 0.8
+    assert metrics["fallback_rate"] == 0.0  # the extractive generator is its own answer
     assert {"lang=zh", "lang=en", "kind=single", "kind=followup"} <= set(report["breakdown"])
     assert len((out / "answers.jsonl").read_text(encoding="utf-8").splitlines()) == len(QUESTION_IDS)
 
@@ -124,6 +125,8 @@ def test_planted_faults_in_answers_from_elsewhere_are_caught(env, suite, generat
     for answer in answers:
         answer.pop("retrieved")  # another system's log need not say what it retrieved
     planted = plant_faults(answers)
+    answered = [a for a in answers if not a["refused"]]
+    answered[-1]["fallback"] = "the generator found no answer in the paragraphs"  # an LLM's answer replaced
     faulty = tmp_path / "faulty.jsonl"
     faulty.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers), encoding="utf-8")
     result = paracite(env, "eval", str(suite), "--answers", str(faulty), "--json", str(tmp_path / "r.json"))
@@ -138,6 +141,7 @@ def test_planted_faults_in_answers_from_elsewhere_are_caught(env, suite, generat
     metrics = report["metrics"]
     assert metrics["citation_validity"] < 1.0 and metrics["cited_sentences"] < 1.0
     assert metrics["quote_match"] < 1.0 and metrics["alce_recall"] < 0.95
+    assert metrics["fallback_rate"] == pytest.approx(1 / len(answered))
 
 
 def test_bad_suite_and_bad_threshold_are_errors_not_threshold_failures(env, suite, tmp_path):
