@@ -237,7 +237,7 @@ def score(
                     result.failures.append(f"alce_recall: sentence {i + 1} is not supported by its citations ({judge.name} judge): {sentences[i].get('text', '')[:80]}")
             if recall == 1.0 and precision < 1.0:
                 result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
-        if not refused:
+        if not refused or answer.get("fallback"):  # a fallback that then refused too still counts
             result.scores["fallback_rate"] = 1.0 if answer.get("fallback") else 0.0
         if gold:
             result.scores["false_refusal_rate"] = 1.0 if refused else 0.0

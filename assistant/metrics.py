@@ -66,6 +66,7 @@ def caught_within_budget(positives: Sequence[float], negatives: Sequence[float],
     of false refusals. Thresholds sit midway between neighbouring scores."""
     if not positives:
         raise ValueError("no positive scores to calibrate on")
+    budget = min(max(budget, 0.0), 1.0)
     allowed = int(budget * len(positives) + 1e-9)  # positives that may fall below the threshold
     ordered = sorted(positives)
     if allowed >= len(ordered):

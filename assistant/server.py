@@ -136,6 +136,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                 if not listed or path.startswith("/api/admin"):
                     raise ApiError(403, "origin_not_allowed", f"{origin} is not an origin of any site")
                 return Response(status_code=204, headers=cors | {
+                    "Vary": "Origin, Access-Control-Request-Headers",
                     "Access-Control-Allow-Methods": "GET, POST",
                     "Access-Control-Allow-Headers": _allowed_headers(request),
                     "Access-Control-Max-Age": "600",

@@ -171,3 +171,13 @@ def test_body_text_that_starts_with_a_number_is_not_taken_for_the_next_footnote(
     assert [(p.number, p.text) for p in parsed.paragraphs] == [
         (1, "缔约国指出，已有 15 个国家批准了该议定书。"), (2, "第二段。"),
     ]
+
+
+def test_footnotes_that_restart_or_do_not_end_a_sentence_stay_footnotes():
+    # Numbering restarts on each page; a footnote that is only a symbol does not end a sentence.
+    lines = ["1. 第一段，1 内容。", "__________", "1 A/61/1", "2 A/62/2", "3 见第三个文件。",
+             "2. 第二段，1 内容。", "__________", "1 另一页的注。", "3. 第三段。"]
+    parsed = parse_lines(lines)
+    assert [(p.number, p.text) for p in parsed.paragraphs] == [
+        (1, "第一段，内容。"), (2, "第二段，内容。"), (3, "第三段。"),
+    ]

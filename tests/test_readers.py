@@ -212,10 +212,33 @@ def test_docx_tables_are_read_row_by_row(tmp_path):
     table = word.add_table(rows=2, cols=2)
     table.cell(0, 0).text, table.cell(0, 1).text = "2.", "A paragraph in a table row."
     table.cell(1, 0).text, table.cell(1, 1).text = "3.", "Another row."
-    word.add_paragraph("4. After the table.")
+    layout = word.add_table(rows=2, cols=2)  # paragraphs laid out in cells, one spanning two rows
+    merged = layout.cell(0, 0).merge(layout.cell(1, 0))
+    merged.text = "4. In a merged cell."
+    merged.add_paragraph("5. Its second paragraph.")
+    layout.cell(0, 1).text = "6. Beside it."
+    layout.cell(1, 1).text = "7. Below that."
+    word.add_paragraph("8. After the tables.")
     path = tmp_path / "tabled.docx"
     word.save(str(path))
     assert pairs(load_document(path)) == [
         (1, "A paragraph before the table."), (2, "A paragraph in a table row."), (3, "Another row."),
-        (4, "After the table."),
+        (4, "In a merged cell."), (5, "Its second paragraph."), (6, "Beside it."), (7, "Below that."),
+        (8, "After the tables."),
     ]
+
+
+def test_html_layout_tables_line_breaks_and_the_head_title(tmp_path):
+    layout = tmp_path / "layout.html"
+    layout.write_text("<html><head><title>Layout</title></head><body><table><tr><td><p>1. Alpha.</p><p>2. Beta.</p>"
+                      "</td><td><p>3. Gamma.</p></td></tr></table></body></html>", encoding="utf-8")
+    loaded = load_document(layout)
+    assert pairs(loaded) == [(1, "Alpha."), (2, "Beta."), (3, "Gamma.")]
+    assert loaded.title == "Layout"  # from <head>, the page having no <h1>
+
+    breaks = tmp_path / "notice.html"
+    breaks.write_text("<title>Notice</title><div>One sentence,<br>broken by a line.<br><br>Another paragraph.</div>",
+                      encoding="utf-8")
+    loaded = load_document(breaks)
+    assert loaded.title == "Notice"
+    assert [p.text for p in loaded.paragraphs] == ["One sentence, broken by a line.", "Another paragraph."]

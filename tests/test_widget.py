@@ -111,6 +111,8 @@ def servers(tmp_path_factory, settings):
     (pages / "plain.html").write_text(page_html("Host page", ""), encoding="utf-8")
     (pages / "left.html").write_text(page_html("Host page", script.replace(
         " defer", ' data-position="bottom-left" data-color="#fde047" data-title="Yellow" defer')), encoding="utf-8")
+    (pages / "pale-oklch.html").write_text(page_html("Host page", script.replace(
+        " defer", ' data-color="oklch(0.93 0.12 95)" defer')), encoding="utf-8")
     (pages / "hostile.html").write_text(
         page_html("Hostile host page", script, f"<style>{HOSTILE_CSS}</style>"), encoding="utf-8")
 
@@ -475,10 +477,11 @@ def test_removals_and_a_fallback_are_said_plainly(servers, context):
 
 
 @axe.needs_axe
-@pytest.mark.parametrize("page_name", ["index.html", "left.html"])
+@pytest.mark.parametrize("page_name", ["index.html", "left.html", "pale-oklch.html"])
 def test_the_widget_passes_an_accessibility_audit(servers, context, page_name):
     """axe-core, WCAG 2.1 AA, inside the widget's shadow root (the host page is not ours): closed,
-    open with an answer, and showing a paragraph; with the default colour and a pale one."""
+    open with an answer, and showing a paragraph; with a dark colour, a pale hex one and a pale
+    oklch() one."""
     page = context.new_page()
     page.emulate_media(reduced_motion="reduce")  # no panel animation to catch half-way
     page.goto(f"{servers['b']}/{page_name}")

@@ -105,24 +105,34 @@ class _Line:
     page: int  # footnote blocks before it: a marker only refers to the block that ends its page
 
 
-def _strip_footnotes(lines: list[str]) -> tuple[list[_Line], dict[int, int]]:
+def _strip_footnotes(lines: list[str]) -> tuple[list[_Line], dict[int, set[int]]]:
     """Remove footnote blocks and URL lines.
 
-    Returns the body lines, and for each footnote number the page whose body it annotates (the
-    body lines before its block). Footnotes are numbered in order through a document, so a line
-    in a footnote block that starts with any other number is body text resuming ("15 个国家…").
+    Returns the body lines, and for each footnote number the pages whose body it annotates (the
+    body lines before its block). A block's first footnote may have any number (numbering may
+    restart by page or annex, an excerpt may start anywhere); after it, footnotes run on in
+    order, so a line in the block that starts with any other number is the body resuming
+    ("15 个国家…").
     """
     body: list[_Line] = []
-    pages: dict[int, int] = {}
+    pages: dict[int, set[int]] = {}
     page = 0
     last = 0  # the last footnote number seen
+    first_in_block = False
     in_footnotes = False
     footnote_open = False  # inside a footnote's text, which runs to the end of a sentence
     footnote_lines = 0
     expecting_text = False  # saw a footnote number on a line of its own
 
-    def next_footnote(number: int) -> bool:
-        return last < number <= last + _MAX_FOOTNOTE_GAP
+    def footnote_number(line: str) -> tuple[int, bool] | None:
+        """A footnote's number at the start of the line, and whether it stands alone."""
+        if PARAGRAPH_START.match(line):
+            return None
+        if m := FOOTNOTE_NUMBER_ALONE.match(line):
+            return int(m.group(1)), True
+        if m := FOOTNOTE_START.match(line):
+            return int(m.group(1)), False
+        return None
 
     for line_no, line in enumerate(lines, start=1):
         if URL_LINE.match(line):
@@ -130,12 +140,20 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[_Line], dict[int, int]]:
         if FOOTNOTE_SEPARATOR.match(line):
             if not in_footnotes:
                 page += 1
-            in_footnotes, footnote_open, expecting_text = True, False, False
+            in_footnotes, footnote_open, expecting_text, first_in_block = True, False, False, True
             continue
         if not in_footnotes:
             body.append(_Line(line_no, line, page))
             continue
         if not line.strip():
+            continue
+        found = footnote_number(line)
+        if found and (first_in_block or last < found[0] <= last + _MAX_FOOTNOTE_GAP):
+            last, alone = found
+            first_in_block = False
+            pages.setdefault(last, set()).add(page - 1)
+            expecting_text = alone
+            footnote_open, footnote_lines = (False, 0) if alone else (not SENTENCE_END.search(line), 1)
             continue
         if expecting_text and not PARAGRAPH_START.match(line):
             expecting_text = False
@@ -146,24 +164,14 @@ def _strip_footnotes(lines: list[str]) -> tuple[list[_Line], dict[int, int]]:
             footnote_lines += 1
             footnote_open = not SENTENCE_END.search(line)
             continue
-        if (m := FOOTNOTE_NUMBER_ALONE.match(line)) and next_footnote(int(m.group(1))):
-            last = int(m.group(1))
-            pages[last] = page - 1
-            expecting_text = True
-            continue
-        if (m := FOOTNOTE_START.match(line)) and not PARAGRAPH_START.match(line) and next_footnote(int(m.group(1))):
-            last = int(m.group(1))
-            pages[last] = page - 1
-            footnote_open, footnote_lines = not SENTENCE_END.search(line), 1
-            continue
         in_footnotes = False
         body.append(_Line(line_no, line, page))
     return body, pages
 
 
-def _markers_in(pages_of_text: set[int], footnote_pages: dict[int, int]) -> set[int]:
+def _markers_in(pages_of_text: set[int], footnote_pages: dict[int, set[int]]) -> set[int]:
     """The footnote numbers whose markers may stand in text printed on these pages."""
-    return {number for number, page in footnote_pages.items() if page in pages_of_text}
+    return {number for number, pages in footnote_pages.items() if pages & pages_of_text}
 
 
 def _numbered_starts(lines: list[str]) -> int:
@@ -196,7 +204,7 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
     return _parse_inferred(body, footnote_pages, blank_line_separates)
 
 
-def _parse_printed(body: list[_Line], footnote_pages: dict[int, int]) -> ParsedText:
+def _parse_printed(body: list[_Line], footnote_pages: dict[int, set[int]]) -> ParsedText:
     header: list[str] = []
     numbers: list[int] = []
     texts: list[str] = []
@@ -238,7 +246,7 @@ def _is_paragraph_start(m: re.Match[str], numbers: list[int], texts: list[str]) 
     return not m.group("indent") and bool(SENTENCE_END.search(texts[-1]))
 
 
-def _parse_inferred(body: list[_Line], footnote_pages: dict[int, int], blank_line_separates: bool) -> ParsedText:
+def _parse_inferred(body: list[_Line], footnote_pages: dict[int, set[int]], blank_line_separates: bool) -> ParsedText:
     blocks: list[tuple[str, set[int]]] = []
     current: str | None = None
     pages: set[int] = set()

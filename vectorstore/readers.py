@@ -167,21 +167,28 @@ def _docx_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
 
 def _docx_blocks(container, numbering: _WordNumbering):
     """The lines of a document body or a table cell, in order: a paragraph each, with its
-    automatic number in front; a table row each (its cells' text in turn), since a row that prints
-    the number in one cell and the text in the next is one numbered paragraph."""
+    automatic number in front. A table row whose cells hold one paragraph each is one line (a row
+    that prints the number in one cell and the text in the next is one numbered paragraph); a row
+    whose cells hold several (a layout table) gives each its own line."""
     from docx.table import Table
 
     for item in container.iter_inner_content():
         if isinstance(item, Table):
+            # A merged cell comes once per row and grid column it spans. Its XML element is the
+            # same each time; holding on to them keeps lxml handing out the same Python object.
+            seen: list = []
             for row in item.rows:
-                seen, cells = set(), []
-                for cell in row.cells:  # a merged cell comes once per grid column it spans
-                    if id(cell._tc) not in seen:
-                        seen.add(id(cell._tc))
-                        cells.append(" ".join(_docx_blocks(cell, numbering)))
-                text = " ".join(c for c in cells if c)
-                if text:
-                    yield text
+                cells = []
+                for cell in row.cells:
+                    if not any(cell._tc is element for element in seen):
+                        seen.append(cell._tc)
+                        cells.append(list(_docx_blocks(cell, numbering)))
+                if all(len(lines) <= 1 for lines in cells):
+                    text = " ".join(line for lines in cells for line in lines)
+                    if text:
+                        yield text
+                else:
+                    yield from (line for lines in cells for line in lines)
         else:
             label = numbering.label(item)  # counted even when empty: Word prints its number
             text = item.text.strip()
@@ -311,15 +318,16 @@ def _format_number(value: int, fmt: str) -> str:
     return str(value)
 
 
-# Blocks whose whole text is one paragraph: nothing inside them is a paragraph of its own. A
-# table row is one, so a row that prints its number in one cell and its text in the next reads
-# as the numbered paragraph it is. Any other element that holds one of these (a blockquote, a
-# div, a table) is a container: the text standing directly in it is a paragraph between its
-# blocks, in the order printed, and its blocks are their own.
+# Blocks whose whole text is one paragraph. A table row is one, so a row that prints its number
+# in one cell and its text in the next reads as the numbered paragraph it is; but a row, a
+# definition or a caption that holds paragraphs of its own (a layout table) is walked instead.
+# Any other element that holds blocks (a blockquote, a div, a table) is a container: the text
+# standing directly in it is a paragraph between its blocks, in the order printed.
 _TEXT_BLOCKS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "tr", "dt", "dd", "caption",
                           "figcaption"})
-_BREAKS = frozenset({"div", "blockquote", "section", "article", "main", "aside", "td", "th", "br", "hr",
-                     "ul", "ol", "dl", "table", "figure", "form", "fieldset", "address"})
+_HOLDS_PARAGRAPHS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "table", "div", "blockquote"]
+_BREAKS = frozenset({"div", "blockquote", "section", "article", "main", "aside", "td", "th", "hr",
+                     "ul", "ol", "dl", "table", "figure", "form", "fieldset", "address", "body", "html"})
 
 
 def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
@@ -327,12 +335,10 @@ def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
     from bs4.element import PreformattedString
 
     soup = BeautifulSoup(decode_text(data, str(path)), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "head"]):
-        tag.extract()
     title_tag = soup.find("title")
     title = " ".join(title_tag.get_text(" ").split()) if title_tag else ""
-    if title_tag:
-        title_tag.extract()
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "head", "title"]):
+        tag.extract()
     lines: list[str] = []
     run: list[str] = []
 
@@ -344,7 +350,7 @@ def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
             if isinstance(node, NavigableString):
                 if not isinstance(node, PreformattedString):  # comments, doctypes, CDATA
                     parts.append(str(node))
-            elif node.name in _TEXT_BLOCKS or node.name in _BREAKS:
+            elif node.name in _TEXT_BLOCKS or node.name in _BREAKS or node.name == "br":
                 parts.append(" ")
         return "".join(parts)
 
@@ -365,21 +371,35 @@ def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
             lines.append(text)
 
     def walk(node) -> None:
+        after_break = False  # two line breaks in a row end a paragraph; one is a space
         for child in node.children:
             if isinstance(child, NavigableString):
                 if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
                     run.append(str(child))
-            elif child.name in _TEXT_BLOCKS:
+                    after_break = after_break and not str(child).strip()
+                continue
+            if child.name == "br":
+                if after_break:
+                    flush()
+                else:
+                    run.append(" ")
+                after_break = not after_break
+                continue
+            after_break = False
+            if child.name in _TEXT_BLOCKS and (child.name == "li" or child.find(_HOLDS_PARAGRAPHS) is None):
                 flush()
                 paragraph(child)
-            elif child.name in _BREAKS or child.find(list(_TEXT_BLOCKS)) is not None:
+            elif child.name in _BREAKS or child.find([*_TEXT_BLOCKS, *_BREAKS]) is not None:
                 flush()
                 walk(child)
                 flush()
             else:  # inline markup (b, a, span...) inside running text
                 run.append(raw_text(child))
 
-    walk(soup)
+    try:
+        walk(soup)
+    except RecursionError:
+        raise InputError(f"{path}: the HTML is nested too deeply to read") from None
     flush()
     if title and not soup.find("h1"):
         lines.insert(0, title)

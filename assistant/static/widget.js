@@ -640,6 +640,15 @@ textarea:focus-visible { outline-offset: 0; }
     svg.append(path);
     return svg;
   }
+  function srgbOf(color) {
+    const context = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    if (!context) return null;
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, 1, 1);
+    context.fillStyle = color;
+    context.fillRect(0, 0, 1, 1);
+    return Array.from(context.getImageData(0, 0, 1, 1).data.slice(0, 3));
+  }
   var ParaciteChat = class extends HTMLElement {
     connectedCallback() {
       if (this.shadowRoot) return;
@@ -763,9 +772,10 @@ textarea:focus-visible { outline-offset: 0; }
     applyColor(color) {
       if (!color || !CSS.supports("color", color)) return;
       this.root.style.setProperty("--accent", color);
-      const rgb = getComputedStyle(this.launcher).backgroundColor.match(/[\d.]+/g);
+      this.root.style.setProperty("--accent-ink", color);
+      const rgb = srgbOf(color);
       if (!rgb) return;
-      const linear = rgb.slice(0, 3).map((v) => {
+      const linear = rgb.map((v) => {
         const c = Number(v) / 255;
         return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
       });
@@ -780,8 +790,6 @@ textarea:focus-visible { outline-offset: 0; }
           return Math.round(255 * (v <= 31308e-7 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
         });
         this.root.style.setProperty("--accent-ink", `rgb(${ink.join(", ")})`);
-      } else {
-        this.root.style.setProperty("--accent-ink", color);
       }
     }
     fitInput() {

@@ -53,6 +53,19 @@ function chatIcon() {
   return svg;
 }
 
+
+/** A CSS colour as 8-bit sRGB, whatever syntax it was given in (hex, rgb(), hsl(), oklch()...):
+ * painted on one opaque pixel and read back. Null where there is no canvas. */
+function srgbOf(color) {
+  const context = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+  if (!context) return null;
+  context.fillStyle = "#ffffff";
+  context.fillRect(0, 0, 1, 1);
+  context.fillStyle = color;
+  context.fillRect(0, 0, 1, 1);
+  return Array.from(context.getImageData(0, 0, 1, 1).data.slice(0, 3));
+}
+
 class ParaciteChat extends HTMLElement {
   connectedCallback() {
     if (this.shadowRoot) return;
@@ -159,10 +172,11 @@ class ParaciteChat extends HTMLElement {
   applyColor(color) {
     if (!color || !CSS.supports("color", color)) return;
     this.root.style.setProperty("--accent", color);
-    const rgb = getComputedStyle(this.launcher).backgroundColor.match(/[\d.]+/g);
+    this.root.style.setProperty("--accent-ink", color);
+    const rgb = srgbOf(color);
     if (!rgb) return;
     // WCAG relative luminance, and contrast ratios against white (1.0) and the near black #111 (0.0056).
-    const linear = rgb.slice(0, 3).map((v) => {
+    const linear = rgb.map((v) => {
       const c = Number(v) / 255;
       return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
     });
@@ -180,8 +194,6 @@ class ParaciteChat extends HTMLElement {
         return Math.round(255 * (v <= 0.0031308 ? 12.92 * v : 1.055 * v ** (1 / 2.4) - 0.055));
       });
       this.root.style.setProperty("--accent-ink", `rgb(${ink.join(", ")})`);
-    } else {
-      this.root.style.setProperty("--accent-ink", color);
     }
   }
 
