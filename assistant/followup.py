@@ -3,9 +3,11 @@
 Two rewriters behind one signature, `rewrite(question, history) -> standalone question`:
 - `RuleRewriter`, for the offline default: deterministic patterns. An elliptical follow-up
   ("那X呢", "what about X", "and X?") takes the previous question and puts X where its topic
-  was; a follow-up with a pronoun ("它", "该决议", "it", "they") gets the previous topic in the
-  pronoun's place; "2007年的工作文件怎么说？" asks about the previous topic. The topic is the phrase after 对/关于/就 or about/on/regarding. A deliberate
-  simplification: it handles the common shapes, not every one; anything else passes unchanged.
+  was (the phrase after 对/关于/就 or about/on/regarding; else the last place name; a document
+  named by year replaces the document named before); a follow-up with a pronoun ("它", "该决议",
+  "it", "they") gets the previous topic in the pronoun's place; "2007年的工作文件怎么说？" asks
+  about the previous topic. A deliberate simplification: it handles the common shapes, not every
+  one; anything else, and any question that reads as complete, passes unchanged.
 - `LLMRewriter`: asks the configured LLM, and keeps the rule result when the model's output is
   not a usable question.
 
@@ -32,9 +34,17 @@ class Rewriter(Protocol):
     def rewrite(self, question: str, history: list[dict]) -> str: ...
 
 
-_ZH_ELLIPSIS = re.compile(r"^(?:那么?|还有|而|那关于|关于)?\s*(?P<x>.{1,30}?)\s*(?:呢|的情况呢|怎么样|又如何|如何)\s*[？?。]?$")
+# "X呢" and "X又如何" are follow-ups on their own; "X如何" and "X怎么样" only after 那/还有/而:
+# "扎波罗热核电厂的情况如何？" is a question of its own, not a change of topic.
+_ZH_ELLIPSIS = re.compile(
+    r"^(?:那么?|还有|而|那关于|关于)?\s*(?P<x>.{1,30}?)\s*(?:的情况)?(?:呢|又如何|又怎么样)\s*[？?。]?$"
+    r"|^(?:那么?|还有|而)\s*(?P<y>.{1,30}?)\s*(?:的情况)?(?:怎么样|如何)\s*[？?。]?$"
+)
 _EN_ELLIPSIS = re.compile(
-    r"^(?:and|but|so|ok|okay)?[\s,]*(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$|^(?:and|but)\s+(?P<y>[^?]{1,60}?)\s*\?$",
+    r"^(?:and|but|so|ok|okay)?[\s,]*(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$"
+    # "And Syria?", but not "And what did the 2024 summary say?", which asks on its own
+    r"|^(?:and|but)\s+(?!(?:what|which|who|whom|whose|when|where|why|how|did|does|do|is|are|was|were|can|could|"
+    r"has|have|had|will|would|should)\b)(?P<y>[^?]{1,60}?)\s*\?$",
     re.IGNORECASE,
 )
 _ZH_TOPIC = re.compile(r"(?:对于?|关于|就|针对)(?P<t>.+?)(?=提出|表示|采取|作出|发表|有何|有什么|有哪些|说了|说|的[^的]{0,6}[？?]|[，,。？?]|$)")
@@ -92,6 +102,12 @@ class RuleRewriter:
         return matches[-1].group("t").strip() if matches else ""
 
     def _replace_topic(self, previous: str, new_topic: str) -> str:
+        # "那2024年的总结呢？": the same question of another document, not about a new topic.
+        document = _DOCUMENT_PHRASE[language_of(previous)]
+        if language_of(new_topic) == language_of(previous) and document.fullmatch(new_topic):
+            named = list(document.finditer(previous))
+            if named:
+                return previous[: named[-1].start()] + new_topic + previous[named[-1].end():]
         pattern = _ZH_TOPIC if language_of(previous) == "zh" else _EN_TOPIC
         matches = list(pattern.finditer(previous))
         if matches:
@@ -104,9 +120,53 @@ class RuleRewriter:
                 new_topic = (old_topic[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name")
                              + old_topic[name.end("name"):])
             return previous[: last.start("t")] + new_topic + previous[last.end("t"):]
+        swapped = _swap_name(previous, new_topic)
+        if swapped:
+            return swapped
         if language_of(previous) == "zh":
             return f"关于{new_topic}，{previous}"
         return f"{previous} (about {new_topic})"
+
+
+# How a question names a document by its year: "2007年的工作文件", "the 2024 summary".
+_DOCUMENT_PHRASE = {
+    "zh": re.compile(r"(?:19|20)\d{2}\s*年?的?[^，,。？?\s]{0,6}?(?:工作文件|文件|总结|报告)"),
+    "en": re.compile(r"(?:the\s+)?(?:19|20)\d{2}\s+(?:[\w'-]+\s+){0,2}?(?:working\s+paper|paper|summary|report|document)\b",
+                     re.IGNORECASE),
+}
+# Multi-word names of institutions are what a question asks about, rarely the topic it changes.
+_INSTITUTION = re.compile(r"\b(?:Council|Agency|Committee|Conference|Treaty|Nations|Assembly|Convention|Group)\b")
+
+
+def _swap_name(previous: str, new_topic: str) -> str:
+    """With no topic phrase to replace, a place name follows a place name: "2007年的工作文件要求伊朗
+    遵守哪几项决议？" + "那朝鲜呢？" asks the same of 朝鲜. A heuristic: the last name of that kind in
+    the previous question (jieba's place tag in Chinese; a capitalised word, not the first and not an
+    institution's, in English); "" when there is none or the new topic is not such a name."""
+    if language_of(previous) != language_of(new_topic):
+        return ""
+    if language_of(previous) == "zh":
+        import jieba.posseg
+
+        if [flag for _, flag in jieba.posseg.lcut(new_topic)] != ["ns"]:
+            return ""
+        places, position = [], 0
+        for word, flag in jieba.posseg.lcut(previous):
+            if flag == "ns":
+                places.append((position, position + len(word)))
+            position += len(word)
+        if not places:
+            return ""
+        start, end = places[-1]
+        return previous[:start] + new_topic + previous[end:]
+    if not _EN_NAME.fullmatch(new_topic):
+        return ""
+    names = [m for m in _EN_NAME.finditer(previous)
+             if m.start("name") > 0 and not _INSTITUTION.search(m.group("name"))]
+    if not names:
+        return ""
+    name = names[-1]
+    return previous[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name") + previous[name.end("name"):]
 
 
 class LLMRewriter:

@@ -30,6 +30,17 @@ def history(*questions):
      "What does the 2007 paper say about the DPRK?"),
     ("Which Security Council resolution endorsed the JCPOA?", "When was it adopted?",
      "Which Security Council resolution endorsed the JCPOA? When was it adopted?"),
+    # No topic phrase: a place name takes the place of the previous one, not of the whole question
+    ("2007年的工作文件要求伊朗遵守哪几项安理会决议？", "那朝鲜呢？", "2007年的工作文件要求朝鲜遵守哪几项安理会决议？"),
+    ("2007年的工作文件要求伊朗遵守哪几项安理会决议？", "朝鲜又如何？", "2007年的工作文件要求朝鲜遵守哪几项安理会决议？"),
+    ("Which Security Council resolutions did the 2007 paper ask Iran to comply with?", "what about North Korea?",
+     "Which Security Council resolutions did the 2007 paper ask North Korea to comply with?"),
+    ("Which Security Council resolutions did the 2007 paper ask Iran to comply with?", "And Syria?",
+     "Which Security Council resolutions did the 2007 paper ask Syria to comply with?"),
+    # Another document: the same question of it
+    ("2007年的工作文件对伊朗核计划表示了什么？", "那2024年的总结呢？", "2024年的总结对伊朗核计划表示了什么？"),
+    ("What did the 2007 working paper say about Iran?", "what about the 2024 summary?",
+     "What did the 2024 summary say about Iran?"),
 ])
 def test_follow_up_becomes_standalone(previous, follow_up, standalone):
     assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
@@ -43,6 +54,10 @@ def test_a_follow_up_to_a_follow_up_builds_on_the_rewritten_one():
 @pytest.mark.parametrize("question", [
     "2024年缔约国对福岛处理水排海有何看法？",
     "What does paragraph 144 of the 2024 summary say?",
+    # "如何" and "怎么样" close ordinary questions; only 那/还有/而 before them make a follow-up
+    "扎波罗热核电厂的情况如何？",
+    "福岛处理水排海的情况怎么样？",
+    "And what did the 2024 summary say about Fukushima?",
 ])
 def test_a_question_that_stands_alone_is_left_alone(question):
     assert RuleRewriter().rewrite(question, history("2007年的工作文件对伊朗核计划表示了什么？")) == question
