@@ -87,6 +87,30 @@ def document_hints(info: DocumentInfo) -> set[str]:
     return years | {p for p in (phrase, title) if p}
 
 
+# What a Chinese topic lookup may hold besides the name: the document, and "what does it say".
+_TOPIC_LOOKUP_FILLER = re.compile(
+    r"(?:19|20)\d{2}\s*年?|工作文件|文件|总结|报告|主席|缔约国|两份|这份|那份|对于?|关于|有关|就|针对|说了?|讲了?|提到了?|"
+    r"提及|谈到了?|怎么|怎样|如何|什么|有何|哪些|看法|评价|描述|论述|表述|情况|内容|立场|的|了|呢|吗|中|里|在|是|和|与|"
+    r"[\s，,。？?！!：:“”\"《》]"
+)
+
+
+def _topic_lookup_names(query: str) -> list[str]:
+    """The names a Chinese question is only a lookup of (see `Retriever.relevant`); [] otherwise."""
+    if language_of(query) != "zh":
+        return []
+    import jieba.posseg
+
+    names = [w for w, flag in jieba.posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 2]
+    names += re.findall(r"《([^》]+)》", query)
+    if not names:
+        return []
+    rest = query
+    for name in sorted(set(names), key=len, reverse=True):
+        rest = rest.replace(name, "")
+    return names if not _TOPIC_LOOKUP_FILLER.sub("", rest) else []
+
+
 class Retriever:
     def __init__(self, store: ParagraphStore, embedder: Embedder, lexical_dir: Path) -> None:
         self.store = store
@@ -203,8 +227,18 @@ class Retriever:
         return RELEVANCE_THRESHOLD["same" if same else "cross"]
 
     def relevant(self, query: str, results: list[SearchResult]) -> list[SearchResult]:
-        """The results similar enough to the question to be worth answering from."""
-        return [r for r in results if r.similarity >= self.threshold(query, r)]
+        """The results similar enough to the question to be worth answering from.
+
+        Below the thresholds, a Chinese topic lookup ("福岛", "2024年的总结对福岛说了什么？": a
+        name and nothing else the question asks) still has its answer in the paragraphs that
+        print the name: a bare name is a short query, and short queries score low. A question
+        asking for a fact about the name ("《佩林达巴条约》是在哪一年生效的？") gets no such pass.
+        """
+        similar = [r for r in results if r.similarity >= self.threshold(query, r)]
+        if similar:
+            return similar
+        names = _topic_lookup_names(query)
+        return [r for r in results if any(name in re.sub(r"\s+", "", r.text) for name in names)]
 
     def is_relevant(self, query: str, results: list[SearchResult]) -> bool:
         return bool(self.relevant(query, results))
