@@ -130,7 +130,7 @@ class Assistant:
                 yield Removed(removal)
             if checked.sentence:
                 if not answer.sentences:
-                    answer.lead = self.generator.lead(question)
+                    answer.lead = self.generator.lead(question, relevant)
                     yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
@@ -153,7 +153,7 @@ class Assistant:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:
                 if not answer.sentences:
-                    answer.lead = self.extractive.lead(question)
+                    answer.lead = self.extractive.lead(question, relevant)
                     yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)

@@ -25,7 +25,7 @@ import numpy as np
 import prompts
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import tokenize
-from vectorstore.paragraphs import split_sentences
+from vectorstore.paragraphs import mostly_han, split_sentences
 from vectorstore.search import SearchResult
 
 from .answers import language_of, marker
@@ -51,7 +51,7 @@ class DraftSentence:
 class Generator(Protocol):
     name: str
 
-    def lead(self, question: str) -> str:
+    def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         """A sentence before the cited ones that claims nothing about the documents ("" for none)."""
         ...
 
@@ -80,10 +80,13 @@ class ExtractiveGenerator:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
-    def lead(self, question: str) -> str:
-        if language_of(question) == "zh":
-            return "根据文件："
-        return "The documents say (quoted in their original language):"
+    def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
+        # Quotes are verbatim: say so when they are not in the question's language.
+        zh = language_of(question) == "zh"
+        translated = any(mostly_han(p.text) != zh for p in paragraphs)
+        if zh:
+            return "根据文件（引文为原文）：" if translated else "根据文件："
+        return "The documents say (quoted in their original language):" if translated else "The documents say:"
 
     def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
         if not paragraphs:
@@ -151,7 +154,7 @@ class LLMGenerator:
         self.name = name
         self.max_tokens = max_tokens
 
-    def lead(self, question: str) -> str:
+    def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         return ""
 
     def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:

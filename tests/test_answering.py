@@ -55,8 +55,21 @@ def test_english_question_gets_an_english_lead_in_and_the_chinese_quotes(assista
     answer = assistant.ask("What did the 2007 working paper say about Iran's nuclear programme?")
     assert_faithful(answer)
     assert answer.citations[0] == (DOC_2007, 37)
-    assert answer.text.startswith("The documents say")
+    assert answer.text.startswith("The documents say (quoted in their original language):")
     assert "伊朗" in answer.sentences[0].text
+
+
+@pytest.mark.parametrize("question, text, lead", [
+    ("How many cups of coffee are free?", "Each employee may take two free cups of coffee per day.", "The documents say:"),
+    ("How many cups of coffee are free?", "每名员工每天可以免费喝两杯咖啡。", "The documents say (quoted in their original language):"),
+    ("每天能免费喝几杯咖啡？", "每名员工每天可以免费喝两杯咖啡。", "根据文件："),
+    ("每天能免费喝几杯咖啡？", "Each employee may take two free cups of coffee per day.", "根据文件（引文为原文）："),
+])
+def test_the_lead_in_says_original_language_only_when_the_quotes_are_in_another(question, text, lead):
+    from vectorstore.search import SearchResult
+
+    paragraph = SearchResult("policy", 2, "Policy", text, 1.0, 0.8)
+    assert ExtractiveGenerator(embedder=None).lead(question, [paragraph]) == lead
 
 
 def test_multi_document_question_cites_both_documents(assistant):
