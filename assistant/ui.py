@@ -33,7 +33,7 @@ import gradio as gr
 
 from vectorstore.errors import InputError, NotFoundError, ParaciteError
 from vectorstore.paragraphs import mostly_han
-from vectorstore.readers import SUPPORTED_SUFFIXES
+from vectorstore.readers import SUPPORTED_SUFFIXES, document_id
 
 from .answering import (
     MAX_HISTORY_TURNS,
@@ -453,6 +453,16 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                         upload = gr.File(label="Add documents: " + " ".join(SUPPORTED_SUFFIXES[:5]),
                                          file_count="multiple", type="filepath", elem_id="pc-upload")
                         upload_note = gr.HTML("", elem_id="pc-upload-note", js_on_load=None)
+                        # Uploading under a stored document's name replaces it: as final as deleting, so
+                        # that asks first too. The files wait in `pending` until the answer.
+                        pending = gr.State([])
+                        with gr.Column(visible=False, elem_id="pc-replace-row") as replace_row:
+                            replace_text = gr.HTML("", elem_id="pc-replace-text", js_on_load=None)
+                            with gr.Row():
+                                replace_yes = gr.Button("Yes, replace", variant="stop", min_width=90, size="md",
+                                                        elem_id="pc-confirm-replace")
+                                replace_no = gr.Button("Cancel", variant="secondary", min_width=90, size="md",
+                                                       elem_id="pc-cancel-replace")
                         doc_table = gr.HTML(render_documents([]), elem_id="pc-doc-table", js_on_load=None)
                         with gr.Row(equal_height=False, elem_id="pc-delete-row"):
                             doomed = gr.Dropdown(label="Remove a document", choices=[], value=None, scale=3,
@@ -669,10 +679,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
         library_outputs = [doc_table, doc_filter, doomed]
         demo.load(restore, [conversation, doc_filter], [chat, *library_outputs, scope], api_visibility="private")
 
-        def add_documents(files, turns, selected, key, progress=gr.Progress()):  # noqa: B008 (how Gradio injects it)
-            paths = [files] if isinstance(files, str) else list(files or [])
-            if not paths:
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        def ingest_paths(paths, turns, selected, key, progress):
+            """Returns the updates for upload, upload_note, the library, chat and scope."""
             if why := corpus_refusal(settings, key):
                 table, checks, dropdown, docs = library_updates(selected)
                 return None, note(why), table, checks, dropdown, gr.skip(), _scope_text(selected, len(docs))
@@ -698,9 +706,36 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             return (None, note(" ".join(_ingested(r) for r in results), "ok"), table, checks, dropdown, chat_html,
                     _scope_text(selected, len(docs)))
 
+        def add_documents(files, turns, selected, key, progress=gr.Progress()):  # noqa: B008 (how Gradio injects it)
+            paths = [files] if isinstance(files, str) else list(files or [])
+            hide = gr.Column(visible=False)
+            if not paths:
+                return (gr.skip(),) * 7 + ([], hide, gr.skip())
+            stored = {d.doc_id: d for d in documents()}
+            replaced = [stored[i] for i in dict.fromkeys(document_id(Path(p)) for p in paths) if i in stored]
+            if replaced and not corpus_refusal(settings, key):
+                listing = "; ".join(f"<b>{_e(d.doc_id)}</b> · {_e(d.title)} ({d.paragraphs} paragraphs)" for d in replaced)
+                question = (f'<div class="pc-confirm" role="alert">Replace {listing} with the uploaded file? The '
+                            f'stored paragraphs cannot be brought back; citations of them in earlier answers will '
+                            f'open the new text.</div>')
+                return (None, "") + (gr.skip(),) * 5 + (paths, gr.Column(visible=True), question)
+            return ingest_paths(paths, turns, selected, key, progress) + ([], hide, gr.skip())
+
+        upload_outputs = [upload, upload_note, *library_outputs, chat, scope]
         upload.upload(add_documents, [upload, conversation, doc_filter, admin_key],
-                      [upload, upload_note, *library_outputs, chat, scope], api_visibility="private",
+                      [*upload_outputs, pending, replace_row, replace_text], api_visibility="private",
                       show_progress="full", show_progress_on=[upload])
+
+        def replace_documents(paths, turns, selected, key, progress=gr.Progress()):  # noqa: B008
+            if not paths:
+                return (gr.skip(),) * 7 + ([],)
+            return ingest_paths(paths, turns, selected, key, progress) + ([],)
+
+        replace_yes.click(lambda: gr.Column(visible=False), None, [replace_row], api_visibility="private").then(
+            replace_documents, [pending, conversation, doc_filter, admin_key], [*upload_outputs, pending],
+            api_visibility="private", show_progress="full", show_progress_on=[upload_note])
+        replace_no.click(lambda: ([], gr.Column(visible=False), note("Nothing was replaced.", "ok")), None,
+                         [pending, replace_row, upload_note], api_visibility="private")
 
         def ask_to_delete(doc, key):
             if not doc:

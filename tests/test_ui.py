@@ -200,6 +200,12 @@ def test_english_question_a_follow_up_and_the_history_after_a_reload(page, serve
     assert page.locator("#pc-chat .pc-turn").count() == 0
 
 
+def listed_paragraphs(page, doc_id: str) -> int:
+    """The paragraph count the Documents tab lists for a document."""
+    row = page.locator("#pc-doc-table tr", has=page.locator(f"td.pc-doc-id:text-is('{doc_id}')"))
+    return int(row.locator("td.pc-num").inner_text())
+
+
 def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path):
     document = tmp_path / "zorblat-accord.txt"
     document.write_text(UPLOADED.format(payload=PAYLOAD), encoding="utf-8")
@@ -224,7 +230,24 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
     assert page.locator('img[src="x"]').count() == 0 and page.locator("#pc-chat script, #pc-panel script").count() == 0
     shot(page, "upload-answer-escaped")
 
+    # The same name again replaces the document: asked first, and cancelling keeps it whole.
     page.click("#pc-tab-documents-button")
+    shorter = tmp_path / "upload-again" / "zorblat-accord.txt"
+    shorter.parent.mkdir()
+    shorter.write_text("Zorblat Accord, short version\n\n1. Moss is protected.\n", encoding="utf-8")
+    page.set_input_files("#pc-upload input[type=file]", str(shorter))
+    page.wait_for_selector("#pc-replace-text:has-text('Replace zorblat-accord')")
+    assert "(3 paragraphs)" in page.locator("#pc-replace-text").inner_text()
+    shot(page, "replace-confirmation")
+    page.click("#pc-cancel-replace")
+    page.wait_for_selector("#pc-upload-note:has-text('Nothing was replaced')")
+    page.locator("#pc-replace-row").wait_for(state="hidden")
+    assert listed_paragraphs(page, "zorblat-accord") == 3
+    page.set_input_files("#pc-upload input[type=file]", str(shorter))
+    page.click("#pc-confirm-replace")
+    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('Replaced zorblat-accord')")
+    assert listed_paragraphs(page, "zorblat-accord") == 1
+
     page.locator("#pc-delete-choice input").click()
     page.locator('li[data-testid="dropdown-option"][aria-label="zorblat-accord"]').click()
     page.click("#pc-delete")  # asks first; cancelling keeps the document
