@@ -53,9 +53,10 @@ demo: models
 	$(BIN)/paracite ingest corpus/*.txt
 	$(BIN)/paracite serve --open
 
-# The tests, then the eval suite as CI runs it: the default generator and judge on every question
-# of eval/npt, and the local LLM (llamacpp generator, llm judge) on a sample of 6. A threshold
-# that does not hold fails the target (exit 100). Reports in reports/.
+# The tests, then the eval suites as CI runs them: the default generator and judge on every question
+# of eval/npt and of the held-out eval/npt-heldout, and the local LLM (llamacpp generator, llm
+# judge) on a sample of 6 of eval/npt. A threshold that does not hold fails the target (exit 100).
+# Reports in reports/.
 LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --threshold alce_precision=0.8 \
 	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3
 
@@ -65,12 +66,15 @@ test: models llm browser
 	$(BIN)/python -m pytest -ra
 	mkdir -p reports
 	$(BIN)/paracite eval eval/npt --junit reports/eval-npt.xml --json reports/eval-npt.json --report reports/eval-npt.html
+	$(BIN)/paracite eval eval/npt-heldout --junit reports/eval-npt-heldout.xml --json reports/eval-npt-heldout.json \
+		--report reports/eval-npt-heldout.html
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/paracite eval eval/npt --generator llamacpp --judge llm --sample 6 $(LLM_SAMPLE_THRESHOLDS) \
 		--junit reports/eval-npt-llamacpp.xml --json reports/eval-npt-llamacpp.json --report reports/eval-npt-llamacpp.html
 
 bench: models
 	$(BIN)/python benchmarks/ingest.py --keep .bench/synthetic
 	$(BIN)/python benchmarks/retrieval.py --misses --synthetic-data .bench/synthetic
+	$(BIN)/python benchmarks/retrieval.py --misses --no-baseline --questions eval/npt-heldout/questions.jsonl
 	$(BIN)/python benchmarks/answers.py --misses
 	$(BIN)/python benchmarks/refusal.py
 
