@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 STORAGE_KEY = "paracite-conversation"
 MAX_STORED_TURNS = 50  # the oldest turns are dropped from the browser's copy beyond this
 SNIPPET_CHARS = 160
+CHIP_TITLE_CHARS = 12  # a chip names its document (when an answer cites several) in this many
 MAX_K = 20
 GENERATORS = ("extractive", "openai", "llamacpp")
 JUDGES = ("auto", "quote", "embedding", "llm")
@@ -122,6 +123,8 @@ def _render_answer(index: int, answer: dict) -> str:
         return ""
     cjk = mostly_han(" ".join(s["text"] for s in sentences)) if sentences else True
     titles = {r["doc"]: r.get("title") or r["doc"] for r in answer.get("retrieved") or []}
+    # Documents share paragraph numbers: when an answer cites several, each chip names its own.
+    cited = {c["doc"] for s in sentences for c in s.get("citations") or []}
     pieces = []
     for j, sentence in enumerate(sentences):
         chips = []
@@ -136,7 +139,7 @@ def _render_answer(index: int, answer: dict) -> str:
             chips.append(
                 f'<a href="#" role="button" class="pc-chip" data-cite="1" data-turn="{index}" data-s="{j}" data-c="{k}" '
                 f'data-doc="{_e(citation["doc"])}" data-p="{int(citation["paragraph"])}" title="{_e(hover)}">'
-                f'¶{int(citation["paragraph"])}</a>'
+                f'{_e(_short(title, CHIP_TITLE_CHARS)) + " " if len(cited) > 1 else ""}¶{int(citation["paragraph"])}</a>'
             )
         flagged = sentence.get("flagged")
         text = _e(sentence["text"])
@@ -537,6 +540,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                     elif isinstance(event, Retrieved):
                         n = len(event.results)
                         pending["status"] = f"Reading {n} paragraph{'s' if n != 1 else ''}…"
+                        if (choice.generator or settings.generator) == "llamacpp":
+                            pending["status"] += " The local model takes about a minute on a CPU."
                         yield render_conversation(turns, pending), gr.skip(), gr.skip(), gr.skip()
                     elif isinstance(event, Lead):
                         pending["answer"]["lead"] = event.text
@@ -562,9 +567,17 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
 
         ask_inputs = [question, conversation, doc_filter, *settings_inputs]
         ask_outputs = [chat, conversation, question, notice]
-        ask.click(answer, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
-        question.submit(answer, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden")
-        _wire_example(chat, question, answer, ask_inputs, ask_outputs)
+        # The Ask button is off while an answer is on its way: a second question would be dropped.
+        def answering(trigger):
+            return trigger(lambda: gr.Button(interactive=False), None, [ask], api_visibility="private",
+                           show_progress="hidden", queue=False).then(
+                answer, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden").then(
+                lambda: gr.Button(interactive=True), None, [ask], api_visibility="private", show_progress="hidden",
+                queue=False)
+
+        answering(ask.click)
+        answering(question.submit)
+        _wire_example(chat, question, answering)
 
         # --- citations ---------------------------------------------------------------------------
 
@@ -811,13 +824,11 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
     return demo
 
 
-def _wire_example(chat, question, answer, ask_inputs, ask_outputs) -> None:
+def _wire_example(chat, question, answering) -> None:
     def fill(evt: gr.EventData):
         return str((evt._data or {}).get("question", ""))
 
-    chat.example(fill, None, question, api_visibility="private", show_progress="hidden").then(
-        answer, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden"
-    )
+    answering(chat.example(fill, None, question, api_visibility="private", show_progress="hidden").then)
 
 
 def _scope_text(selected: list[str] | None, total: int) -> str:

@@ -463,8 +463,12 @@ def test_the_local_llm_chosen_in_settings_answers_with_verified_citations(page):
     page.locator("#pc-generator label", has_text="llamacpp").click()
     page.fill("#pc-question textarea", EN_QUESTION)
     page.click("#pc-ask")
+    # While it writes: the wait is announced, and Ask is off (a second question would be dropped).
+    page.wait_for_selector("#pc-chat .pc-pending:has-text('about a minute')", timeout=60_000)
+    assert page.locator("#pc-ask").is_disabled()
     turn = page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending)')
     turn.locator(".pc-actions").wait_for(timeout=300_000)  # loads the model, writes, judges each sentence
+    page.wait_for_function("!document.querySelector('#pc-ask').disabled", timeout=10_000)
     assert "llamacpp" in turn.locator(".pc-retrieved summary").inner_text()
     chips = turn.locator(".pc-chip")
     assert chips.count() >= 1
@@ -479,3 +483,20 @@ def test_the_local_llm_chosen_in_settings_answers_with_verified_citations(page):
     # The model's own words, or quotes with a note saying its answer was not used.
     assert not answer.startswith("The documents say") or turn.locator(".pc-fallback").count() == 1
     shot(page, "llamacpp-answer")
+
+
+def test_chips_name_their_document_when_an_answer_cites_two():
+    from assistant.ui import render_conversation
+
+    def cite(doc, paragraph):
+        return {"doc": doc, "paragraph": paragraph, "quote": "甲"}
+
+    retrieved = [{"doc": DOC_2007, "paragraph": 38, "title": "主席的工作文件", "text": "甲。"},
+                 {"doc": DOC_2024, "paragraph": 38, "title": "主席的总结", "text": "甲。"}]
+    one = {"sentences": [{"text": "甲。", "citations": [cite(DOC_2024, 38)]}], "retrieved": retrieved, "lead": ""}
+    two = {"sentences": [{"text": "甲。", "citations": [cite(DOC_2007, 38)]},
+                         {"text": "乙。", "citations": [cite(DOC_2024, 38)]}], "retrieved": retrieved, "lead": ""}
+    html = render_conversation([{"question": "问？", "answer": one, "feedback": None}])
+    assert '">¶38</a>' in html
+    html = render_conversation([{"question": "问？", "answer": two, "feedback": None}])
+    assert '">主席的工作文件 ¶38</a>' in html and '">主席的总结 ¶38</a>' in html
