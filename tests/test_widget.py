@@ -423,9 +423,11 @@ def test_rate_limit_and_bad_question_messages(servers, context):
             route.fulfill(status=204, headers=cors | {"Access-Control-Allow-Headers": "Content-Type, X-Paracite-Site",
                                                       "Access-Control-Allow-Methods": "POST"})
             return
-        status, headers, body = replies.pop(0)
+        posts.append(route.request.post_data_json["question"])
+        status, headers, body = replies[len(posts) - 1] if len(posts) <= len(replies) else replies[-1]
         route.fulfill(status=status, headers=cors | headers, body=body)
 
+    posts = []
     page.route("**/api/chat", reply)
     page.goto(f"{servers['b']}/en.html")
     page.locator("paracite-chat .launcher").click()
@@ -436,6 +438,14 @@ def test_rate_limit_and_bad_question_messages(servers, context):
     ask(page, "anything again")
     page.locator("paracite-chat .msg.error").nth(1).wait_for()
     assert "the limit is 1000" in page.locator("paracite-chat .msg.error").nth(1).text_content()
+    # Longer than the limit: said at once, nothing sent, and the text kept whole to shorten
+    long_question = "What does the summary say? " * 40
+    ask(page, long_question)
+    page.locator("paracite-chat .msg.error").nth(2).wait_for()
+    assert page.locator("paracite-chat .msg.error").nth(2).text_content() == (
+        f"The question is {len(long_question.strip())} characters long; the limit is 1000. Please shorten it.")
+    assert page.locator("paracite-chat textarea").input_value() == long_question
+    assert posts == ["anything", "anything again"]  # the long one was never sent
     page.screenshot(path=ARTIFACTS / "8-errors.png")
 
 

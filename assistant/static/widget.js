@@ -376,6 +376,7 @@ ${value}`;
       unreachable: "The assistant cannot be reached right now. Please try again later.",
       rateLimited: (s) => `Too many questions: please try again in ${s} s.`,
       interrupted: "The answer was interrupted. Please ask again.",
+      tooLong: (n, max) => `The question is ${n} characters long; the limit is ${max}. Please shorten it.`,
       failed: "Something went wrong while answering.",
       sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it."
     },
@@ -400,6 +401,7 @@ ${value}`;
       unreachable: "暂时无法连接问答助手，请稍后再试。",
       rateLimited: (s) => `提问太频繁，请在 ${s} 秒后再试。`,
       interrupted: "回答被中断了，请重新提问。",
+      tooLong: (n, max) => `问题有 ${n} 个字符，上限是 ${max} 个，请缩短后再问。`,
       failed: "回答时出错了。",
       sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。"
     }
@@ -691,7 +693,6 @@ textarea:focus-visible { outline-offset: 0; }
         rows: 1,
         placeholder: t.placeholder,
         "aria-label": t.placeholder,
-        maxlength: MAX_QUESTION_CHARS,
         enterkeyhint: "send"
       });
       this.input.addEventListener("keydown", (event) => {
@@ -906,6 +907,10 @@ textarea:focus-visible { outline-offset: 0; }
     submit() {
       const question = this.input.value.trim();
       if (!question || this.controller) return;
+      if (question.length > MAX_QUESTION_CHARS) {
+        this.push({ role: "error", text: this.t.tooLong(question.length, MAX_QUESTION_CHARS) });
+        return;
+      }
       this.input.value = "";
       this.fitInput();
       this.ask(question);

@@ -106,8 +106,7 @@ class ParaciteChat extends HTMLElement {
     this.view = h("div", { class: "paragraph", role: "dialog", "aria-labelledby": "paracite-paragraph-title", hidden: true });
 
     this.input = h("textarea", {
-      rows: 1, placeholder: t.placeholder, "aria-label": t.placeholder, maxlength: MAX_QUESTION_CHARS,
-      enterkeyhint: "send",
+      rows: 1, placeholder: t.placeholder, "aria-label": t.placeholder, enterkeyhint: "send",
     });
     this.input.addEventListener("keydown", (event) => {
       // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition is not a send.
@@ -320,6 +319,11 @@ class ParaciteChat extends HTMLElement {
   submit() {
     const question = this.input.value.trim();
     if (!question || this.controller) return;
+    if (question.length > MAX_QUESTION_CHARS) {
+      // Said, and left in the box to shorten: a maxlength would cut a long paste without a word.
+      this.push({ role: "error", text: this.t.tooLong(question.length, MAX_QUESTION_CHARS) });
+      return;
+    }
     this.input.value = "";
     this.fitInput();
     this.ask(question);
