@@ -8,8 +8,9 @@ quote. Everything that comes from a question, an answer or a document is HTML-es
 one place (`_e`); nothing else builds markup from text.
 
 State: the conversation lives in the browser (gr.BrowserState, localStorage, encrypted with a key
-kept in the data directory), so it survives a page reload and a server restart; the server holds
-no per-user state except the feedback comment being written.
+kept in the data directory), and so do the documents ticked under "Search only in", so both
+survive a page reload and a server restart; the server holds no per-user state except the
+feedback comment being written and uploads waiting for "Yes, replace".
 
 Clicks inside the rendered HTML (a chip, a retrieved paragraph, a thumb, an example question)
 are caught by one listener on the conversation component and sent to Python as custom events
@@ -52,6 +53,7 @@ from .workspace import Choice, Upload, Workspace
 log = logging.getLogger(__name__)
 
 STORAGE_KEY = "paracite-conversation"
+SCOPE_STORAGE_KEY = "paracite-searched-in"
 MAX_STORED_TURNS = 50  # the oldest turns are dropped from the browser's copy beyond this
 SNIPPET_CHARS = 160
 CHIP_TITLE_CHARS = 12  # a chip names its document (when an answer cites several) in this many
@@ -425,6 +427,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
         gr.HTML(f"<style>{CSS}</style>{HEADER}", elem_id="pc-header", js_on_load=None)
         conversation = gr.BrowserState([], storage_key=STORAGE_KEY, secret=_browser_secret(settings))
         comment_for = gr.State(None)
+        searched_in = gr.BrowserState([], storage_key=SCOPE_STORAGE_KEY)  # the ticked documents, kept like the chat
 
         with gr.Row(equal_height=False, elem_id="pc-main"):
             with gr.Column(scale=7, min_width=420, elem_id="pc-chat-column"):
@@ -690,7 +693,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             return render_conversation(turns, documents=docs), table, checks, dropdown, _scope_text(selected, len(docs))
 
         library_outputs = [doc_table, doc_filter, doomed]
-        demo.load(restore, [conversation, doc_filter], [chat, *library_outputs, scope], api_visibility="private")
+        demo.load(restore, [conversation, searched_in], [chat, *library_outputs, scope], api_visibility="private")
 
         def ingest_paths(paths, turns, selected, key, progress):
             """Returns the updates for upload, upload_note, the library, chat and scope."""
@@ -792,9 +795,10 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             [upload_note, *library_outputs, chat, scope], api_visibility="private")
 
         def scope_changed(selected):
-            return _scope_text(selected, len(documents()))
+            return _scope_text(selected, len(documents())), list(selected or [])
 
-        doc_filter.change(scope_changed, [doc_filter], [scope], api_visibility="private", show_progress="hidden")
+        doc_filter.change(scope_changed, [doc_filter], [scope, searched_in], api_visibility="private",
+                          show_progress="hidden")
 
         def generator_changed(value):
             return gr.Textbox(visible=value == "openai"), gr.Textbox(visible=value == "openai")

@@ -362,6 +362,12 @@ def test_checked_documents_restrict_the_search(page):
     assert {sources.nth(i).get_attribute("data-doc") for i in range(sources.count())} == {DOC_2007}
     chips = turn.locator(".pc-chip")
     assert all(chips.nth(i).get_attribute("data-doc") == DOC_2007 for i in range(chips.count()))
+    page.reload()  # the choice is kept, like the conversation
+    page.wait_for_selector(f"#pc-scope :text('Searching only {DOC_2007}')")
+    page.click("#pc-tab-documents-button")
+    assert page.locator("#pc-doc-filter label", has_text=DOC_2007).locator("input").is_checked()
+    page.locator("#pc-doc-filter label", has_text=DOC_2007).click()
+    page.wait_for_selector("#pc-scope :text('Searching all')")
 
 
 # --- rendering, without a browser ---------------------------------------------------------------
