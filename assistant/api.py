@@ -276,6 +276,8 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
             return json.loads(bytes(body) or b"null")
         except ValueError:
             raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+        except RecursionError:  # "[[[[…" a few thousand deep: the parser's stack, not a bug of ours
+            raise ApiError(400, "invalid_json", "the request body is nested too deeply") from None
 
     def parse(model: type[BaseModel], data: Any) -> Any:
         from pydantic import ValidationError

@@ -59,16 +59,17 @@ def ingest(
     for document in documents:
         for warning in document.warnings:
             err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
-    store = services.store(settings)
-    embedder = services.embedder(settings)
-    total = work_units(documents)
-    with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=as_json or not err.is_terminal,
-    ) as progress:
-        task = progress.add_task("embed", total=total)
-        results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
-    services.refresh_lexical(settings)
+    with services.owning_the_store(settings):
+        store = services.store(settings)
+        embedder = services.embedder(settings)
+        total = work_units(documents)
+        with Progress(
+            TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=as_json or not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("embed", total=total)
+            results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
+        services.refresh_lexical(settings)
     if as_json:
         _print_json([
             {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
@@ -254,6 +255,9 @@ def eval_suite(
 
     if judge not in (None, "quote", "embedding", "llm"):
         raise InputError(f"unknown judge {judge!r}: use quote, embedding or llm")
+    # Checked now: the files are written after every question has run, which can take an hour.
+    for option, path in (("--junit", junit), ("--json", json_out), ("--report", report), ("--save-answers", save_answers)):
+        _output_file(option, path)
     the_suite = evaluation.load_suite(suite)
     thresholds = evaluation.override_thresholds(the_suite.thresholds, threshold or [])
     documents = read_all(the_suite.corpus)
@@ -325,6 +329,20 @@ def _generate(suite, documents, questions, settings, generator) -> dict[str, dic
     return produced
 
 
+def _output_file(option: str, path: Path | None) -> None:
+    """A file we can write later: its folder is made now; a folder in its place is refused."""
+    from vectorstore.errors import InputError
+
+    if path is None:
+        return
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot make its folder ({exc.strerror})") from None
+
+
 def _calibrate(suite, paragraphs, settings, judge_name, json_out) -> None:
     from vectorstore.errors import InputError
 
@@ -389,8 +407,9 @@ def show(
 def delete(doc: Annotated[str, typer.Argument(help="Document id.")]) -> None:
     """Remove a document and all its paragraphs from the store."""
     settings = Settings()
-    services.store(settings).delete(doc)
-    services.refresh_lexical(settings)
+    with services.owning_the_store(settings):
+        services.store(settings).delete(doc)
+        services.refresh_lexical(settings)
     out.print(f"deleted {doc}", highlight=False)
 
 
@@ -401,13 +420,19 @@ def serve(
     open_browser: Annotated[bool, typer.Option("--open", help="Open the chat UI in a browser, where there is one.")] = False,
 ) -> None:
     """Serve the chat UI (/), the HTTP API (/api, /v1, docs at /docs) and the widget (/widget.js)."""
+    changes = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**changes)
+    # Held while it serves: it searches the embedded store's index from its own memory.
+    with services.owning_the_store(settings):
+        _serve(settings, open_browser)
+
+
+def _serve(settings: Settings, open_browser: bool) -> None:
     import uvicorn
 
     from .server import create_app
     from .workspace import Workspace
 
-    changes = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**changes)
     workspace = Workspace(settings)
     documents = workspace.documents()
     app = create_app(workspace)

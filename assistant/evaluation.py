@@ -17,6 +17,7 @@ suite's own collections (prefix `eval_<suite>`), never the user's store.
 from __future__ import annotations
 
 import glob
+import math
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,7 +39,11 @@ METRICS = {
     # Answers where an LLM generator's own answer was not used and its extractive fallback was
     # shown instead: still verified, but a sign the model is not doing the answering.
     "fallback_rate": "max",
+    # Questions of the suite with an answer to score: below 1.0 only with --answers from elsewhere,
+    # and always guarded (1.0 unless a threshold says otherwise), so missing answers fail the run.
+    "answered": "min",
 }
+ALWAYS = {"answered": ("min", 1.0)}
 
 
 @dataclass
@@ -80,24 +85,29 @@ def parse_thresholds(data: dict, where: Path | str) -> dict[str, tuple[str, floa
         for name, value in data.get(direction, {}).items():
             if METRICS.get(name) != direction:
                 raise InputError(f"{where}: {name!r} is not a metric with a {direction}imum; known: {', '.join(METRICS)}")
-            if not isinstance(value, (int, float)):
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{where}: {name} must be a number")
             thresholds[name] = (direction, float(value))
-    return thresholds
+    return ALWAYS | thresholds
 
 
 def override_thresholds(thresholds: dict, overrides: list[str]) -> dict:
     """`NAME=VALUE` from the command line; the direction is the metric's own."""
     merged = dict(thresholds)
     for item in overrides:
-        name, _, value = item.partition("=")
+        name, equals, value = item.partition("=")
         name = name.strip()
+        if not equals:
+            raise InputError(f"--threshold {item!r}: expected NAME=VALUE, e.g. gold_hit=0.9")
         if name not in METRICS:
             raise InputError(f"--threshold {item!r}: unknown metric {name!r}; known: {', '.join(METRICS)}")
         try:
-            merged[name] = (METRICS[name], float(value))
+            number = float(value)
         except ValueError:
-            raise InputError(f"--threshold {item!r}: the value must be a number") from None
+            number = float("nan")
+        if not math.isfinite(number):
+            raise InputError(f"--threshold {item!r}: the value must be a number, e.g. gold_hit=0.9")
+        merged[name] = (METRICS[name], number)
     return merged
 
 
@@ -196,8 +206,9 @@ def score(
         result = QuestionResult(question, answer)
         results.append(result)
         gold = [(g["doc"], g["paragraph"]) for g in question.get("gold", [])]
+        result.scores["answered"] = float(answer is not None)
         if answer is None:
-            result.failures.append("answer: no answer with this id")
+            result.failures.append("answered: no answer with this id")
             continue
         refused = bool(answer.get("refused"))
         sentences = answer.get("sentences") or []

@@ -22,6 +22,8 @@ def objects(path: Path) -> Iterator[tuple[int, dict]]:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InputError(f"{path}:{line_no}: JSON nested too deeply") from None
         if not isinstance(item, dict):
             raise InputError(f"{path}:{line_no}: each line must be a JSON object")
         yield line_no, item

@@ -6,11 +6,13 @@ command and request that needs it shares the one instance.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from vectorstore.embedder import CachedEmbedder, SentenceTransformerEmbedder
-from vectorstore.errors import ModelError
+from vectorstore.errors import ModelError, StoreError
 from vectorstore.models import EMBEDDING_GEMMA, is_pulled
 from vectorstore.search import Retriever
 from vectorstore.store import ParagraphStore, open_client
@@ -61,6 +63,37 @@ def store(settings: Settings) -> ParagraphStore:
     return ParagraphStore(
         client, embedding_model=embedding_model_name(settings), prefix=settings.collection_prefix
     )
+
+
+@contextlib.contextmanager
+def owning_the_store(settings: Settings) -> Iterator[None]:
+    """This process alone changes the embedded store while the block runs (`serve` for its
+    lifetime, `ingest` and `delete` while they write).
+
+    An embedded Chroma keeps its vector index in the memory of each process that opened it: a
+    server whose store another process changed went on searching its stale index (deleted ids,
+    500s) until restarted. A Chroma server takes writes from many processes, so this is only
+    for the embedded store. The lock is the operating system's, released if the process dies.
+    """
+    if settings.chroma_url:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / "store.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StoreError(
+            f"another Paracite process is using the store in {settings.data_dir} (a running `paracite serve`, "
+            "or an ingest that is still writing); add or delete documents through the running server (its "
+            "Documents tab, or POST /api/admin/documents), or stop it first"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def lexical_dir(settings: Settings) -> Path:

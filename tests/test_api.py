@@ -6,6 +6,7 @@ official `openai` package.
 import json
 import os
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,13 +26,20 @@ EN_QUESTION = "What did the 2007 working paper say about Iran?"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, settings):
+def server_env(tmp_path_factory, settings) -> dict[str, str]:
+    """The environment `server` runs in (its data directory)."""
+    root = tmp_path_factory.mktemp("api")
+    return dict(os.environ, PARACITE_DATA_DIR=str(root / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir),
+                PARACITE_ADMIN_KEY=ADMIN_KEY, PARACITE_SERVE_UI="false", PARACITE_RATE_LIMIT_IP="1000/minute")
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
     """A served demo corpus, with one widget site and an admin key."""
     import subprocess
 
-    root = tmp_path_factory.mktemp("api")
-    env = dict(os.environ, PARACITE_DATA_DIR=str(root / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir),
-               PARACITE_ADMIN_KEY=ADMIN_KEY, PARACITE_SERVE_UI="false", PARACITE_RATE_LIMIT_IP="1000/minute")
+    env = server_env
+    root = Path(env["PARACITE_DATA_DIR"]).parent
     paracite = [sys.executable, "-m", "assistant"]
     subprocess.run([*paracite, "ingest", *map(str, sorted(CORPUS.glob("*.txt")))], env=env, check=True,
                    capture_output=True)
@@ -114,6 +122,9 @@ def test_bad_questions_are_clear_4xx(client, body, status, code):
 
 def test_bad_bodies_are_clear_4xx(client):
     assert client.post("/api/ask", content=b"{not json").json()["error"]["code"] == "invalid_json"
+    for path in ("/api/ask", "/v1/chat/completions"):
+        deep = client.post(path, content=b"[" * 20_000 + b"]" * 20_000)
+        assert deep.status_code == 400 and deep.json()["error"]["code"] == "invalid_json", deep.text
     huge = client.post("/api/ask", content=json.dumps({"question": "x", "pad": "y" * 100_000}))
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "request_too_large"
 
@@ -314,3 +325,21 @@ def test_a_local_server_answers_only_to_its_own_names(client):
     """DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name as Host."""
     assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_a_running_server_owns_its_embedded_store(server, server_env, tmp_path):
+    """Another process changing the store under a running server left it searching a stale
+    index (500s until restarted): the command line now says to go through the server."""
+    import subprocess
+
+    paracite = [sys.executable, "-m", "assistant"]
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Extra\n\n1. A paragraph.\n\n2. Another one.\n", encoding="utf-8")
+    for command in (["ingest", str(extra)], ["delete", DOC_2007], ["serve", "--port", str(free_port())]):
+        result = subprocess.run([*paracite, *command], env=server_env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 5, command
+        assert "another Paracite process is using the store" in result.stderr
+        assert "Documents tab" in result.stderr and "Traceback" not in result.stderr
+    assert [d["doc"] for d in httpx.get(f"{server}/api/docs").json()] == [DOC_2007, DOC_2024]
+    answer = httpx.post(f"{server}/api/ask", json={"question": "扎波罗热核电厂"}, timeout=120)
+    assert answer.status_code == 200 and answer.json()["citations"]

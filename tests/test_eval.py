@@ -154,6 +154,36 @@ def test_bad_suite_and_bad_threshold_are_errors_not_threshold_failures(env, suit
     (broken / "thresholds.toml").write_text("[min]\nfalse_refusal_rate = 0.1\n", encoding="utf-8")
     wrong_way = paracite(env, "eval", str(broken))
     assert wrong_way.returncode == 2 and "false_refusal_rate" in wrong_way.stderr
+    for bad in ("gold_hit=nan", "gold_hit=inf", "gold_hit=high", "gold_hit"):
+        result = paracite(env, "eval", str(suite), "--answers", str(tmp_path / "none.jsonl"), "--threshold", bad)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, bad
+        assert ("NAME=VALUE" if bad == "gold_hit" else "must be a number") in result.stderr
+    # Report files that could not be written are refused before any question runs, not after.
+    folder = paracite(env, "eval", str(suite), "--report", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder" in folder.stderr
+
+
+def test_answers_missing_from_the_file_fail_the_run(env, suite, generated, tmp_path):
+    _, out = generated
+    lines = (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()
+    few = tmp_path / "few.jsonl"
+    few.write_text(lines[0] + "\n", encoding="utf-8")
+    report = tmp_path / "deep" / "er" / "r.json"  # its folders are made
+    result = paracite(env, "eval", str(suite), "--answers", str(few), "--json", str(report))
+    assert result.returncode == 100
+    assert f"answered = {1 / len(lines):.3f}, needs ≥ 1" in result.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert sum("answered: no answer with this id" in q["failures"] for q in data["questions"]) == len(lines) - 1
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert paracite(env, "eval", str(suite), "--answers", str(empty)).returncode == 100
+
+
+def test_json_nested_too_deeply_is_a_clear_error(env, suite, tmp_path):
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"id": "x", "question": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    result = paracite(env, "eval", str(suite), "--answers", str(deep))
+    assert result.returncode == 2 and "nested too deeply" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_calibrate_the_quote_and_embedding_judges(env):
