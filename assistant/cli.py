@@ -78,8 +78,9 @@ def ingest(
         ])
         return
     for r in results:
+        count = len(r.document.paragraphs)
         out.print(
-            f"{r.document.doc_id}  {r.document.title}  {len(r.document.paragraphs)} paragraphs "
+            f"{r.document.doc_id}  {r.document.title}  {count} paragraph{'s' if count != 1 else ''} "
             f"({r.document.numbering})  {r.status}",
             highlight=False,
         )
@@ -94,12 +95,18 @@ def retrieve(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Find the paragraphs that answer a question (Chinese or English)."""
-    from vectorstore.errors import InputError
+    from vectorstore.errors import InputError, NotFoundError
+
+    from .answering import check_question
 
     if (query is None) == (jsonl is None):
         raise InputError("give either a question or --jsonl FILE")
     questions = [{"question": query}] if query is not None else _read_questions(jsonl)
+    for item in questions:  # the limits `ask` has, and its errors
+        check_question(item["question"])
     retriever = services.retriever(Settings())
+    if not retriever.store.documents():
+        raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
     for item in questions:
         results = retriever.search(item["question"], k=k, doc_ids=doc or None)
         record = ({"id": item["id"]} if "id" in item else {}) | {
@@ -428,7 +435,20 @@ def serve(
 
 
 def _serve(settings: Settings, open_browser: bool) -> None:
+    import socket
+
     import uvicorn
+
+    from vectorstore.errors import InputError
+
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        # Before the model loads and the banner says where to go: a taken port fails at once.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+                             "is another server there? Choose another port with --port") from None
 
     from .server import create_app
     from .workspace import Workspace

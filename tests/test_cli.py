@@ -113,3 +113,33 @@ def test_reading_the_store_needs_no_model_on_disk(ingested_env, tmp_path):
     result = paracite(dict(ingested_env, PARACITE_CACHE_DIR=str(tmp_path / "no-models")), "show", DOC_2007, "37")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("37. 缔约国对伊朗伊斯兰共和国核计划表示严重关切")
+
+
+def test_one_file_named_twice_is_read_once_and_one_paragraph_is_singular(tmp_path, settings):
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir))
+    note = tmp_path / "note.txt"
+    note.write_text("Note\n\n1. The only paragraph.\n", encoding="utf-8")
+    result = paracite(env, "ingest", str(note), str(tmp_path / "." / "note.txt"))  # overlapping globs
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("note  Note  1 paragraph ") == 1
+
+
+def test_retrieve_refuses_what_ask_refuses(tmp_path, settings):
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "empty"), PARACITE_CACHE_DIR=str(settings.cache_dir))
+    empty = paracite(env, "retrieve", "   ")
+    assert empty.returncode == 2 and "the question is empty" in empty.stderr
+    nothing = paracite(env, "retrieve", "扎波罗热核电厂")
+    assert nothing.returncode == 3 and "no documents have been ingested yet" in nothing.stderr
+
+
+def test_serve_on_a_taken_port_says_so_before_anything_else(tmp_path, settings):
+    import socket
+
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = paracite(env, "serve", "--port", str(port))
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "chat UI at" not in result.stderr and "Traceback" not in result.stderr

@@ -26,7 +26,8 @@ class IngestResult:
 
 
 def read_all(paths: Iterable[Path | str]) -> list[Document]:
-    paths = list(paths)
+    # One file named twice (overlapping shell globs) is read once.
+    paths = list({Path(p).resolve(): Path(p) for p in paths}.values())
     documents = [load_document(path) for path in paths]
     seen: dict[str, str] = {}
     for path, document in zip(paths, documents):
