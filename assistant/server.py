@@ -167,7 +167,8 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                            {"Retry-After": str(seconds)})
 
     check_admin = admin_check(settings.admin_key.get_secret_value())
-    app.include_router(build_router(workspace, guard))
+    api = build_router(workspace, guard)
+    app.include_router(api)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> Response:
@@ -177,6 +178,20 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     @app.get("/widget-demo", include_in_schema=False)
     def widget_demo() -> HTMLResponse:
         return HTMLResponse(static_file("widget-demo.html").decode("utf-8"))
+
+    # Below /api and /v1 nothing falls through to the UI mounted at "/": an unknown endpoint or
+    # method gets this API's own error body, not the UI's {"detail": ...}.
+    @app.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=_METHODS, include_in_schema=False)
+    def no_such_endpoint(request: Request, rest: str) -> None:
+        from starlette.routing import Match
+
+        allowed = sorted({m for r in api.routes if r.matches(request.scope)[0] == Match.PARTIAL
+                          for m in getattr(r, "methods", None) or ()})
+        if allowed:
+            raise ApiError(405, "method_not_allowed", f"{request.url.path} takes {', '.join(allowed)}, "
+                           f"not {request.method}", {"Allow": ", ".join(allowed)})
+        raise ApiError(404, "not_found", f"no endpoint {request.url.path}; the API is described at /docs")
 
     if settings.serve_ui if ui is None else ui:
         import gradio as gr
@@ -193,6 +208,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     return app
 
 
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 

@@ -343,3 +343,13 @@ def test_a_running_server_owns_its_embedded_store(server, server_env, tmp_path):
     assert [d["doc"] for d in httpx.get(f"{server}/api/docs").json()] == [DOC_2007, DOC_2024]
     answer = httpx.post(f"{server}/api/ask", json={"question": "扎波罗热核电厂"}, timeout=120)
     assert answer.status_code == 200 and answer.json()["citations"]
+
+
+def test_unknown_endpoints_and_methods_get_the_api_error_body(client):
+    missing = client.get("/api/nope")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    for method, path, allowed in (("GET", "/api/ask", "POST"), ("POST", "/api/docs", "GET"),
+                                  ("GET", "/v1/chat/completions", "POST")):
+        wrong = client.request(method, path)
+        assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed", path
+        assert wrong.headers["allow"] == allowed
