@@ -312,8 +312,10 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         request = parse(AskRequest, body)
         from .answering import check_question
 
-        try:  # a bad question is a 4xx before the stream starts, not an event inside it
+        try:  # a bad question or an unknown document is a 4xx before the stream starts, not an event in it
             check_question(request.question, [t.model_dump() for t in request.history])
+            for doc in request.docs or []:
+                workspace.document(doc)
         except ParaciteError as exc:
             return domain_error_response(exc)
         events = answer_events(workspace, request, choice_of(request))

@@ -353,3 +353,10 @@ def test_unknown_endpoints_and_methods_get_the_api_error_body(client):
         wrong = client.request(method, path)
         assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed", path
         assert wrong.headers["allow"] == allowed
+
+
+def test_an_unknown_document_filter_is_a_404_before_any_stream(client):
+    for path in ("/api/ask", "/api/chat"):
+        response = client.post(path, json={"question": "扎波罗热核电厂", "docs": ["nope"]})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found", path
+        assert "nope" in response.json()["error"]["message"]
