@@ -33,7 +33,7 @@ from typing import Any
 import gradio as gr
 
 from vectorstore.errors import InputError, NotFoundError, ParaciteError
-from vectorstore.paragraphs import mostly_han
+from vectorstore.paragraphs import language_of, mostly_han
 from vectorstore.readers import SUPPORTED_SUFFIXES, document_id
 
 from .answering import (
@@ -72,6 +72,105 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+# The page's own labels in the browser's language (Gradio picks the locale; other languages get
+# English). The conversation follows each question's language instead (TURN_TEXT).
+LABELS = {
+    "ask": ("Ask", "提问"),
+    "placeholder": ("Ask about the documents · 用中文或英文提问", "用中文或英文提问 · Ask in Chinese or English"),
+    "new": ("New conversation", "新对话"),
+    "comment": ("Comment (optional)", "意见（可选）"),
+    "comment_placeholder": ("What was right or wrong? · 哪里对、哪里不对？", "哪里对、哪里不对？"),
+    "save_comment": ("Save comment", "保存意见"),
+    "tab_paragraph": ("Paragraph", "段落"),
+    "tab_documents": ("Documents", "文件"),
+    "tab_settings": ("Settings", "设置"),
+    "tab_feedback": ("Feedback", "反馈"),
+    "search_only": ("Search only in", "只在这些文件中检索"),
+    "search_only_info": ("Nothing checked: all documents", "不勾选：检索全部文件"),
+    "admin_key": ("Admin key", "管理员密钥"),
+    "admin_key_info": ("Needed to add or delete documents on this server", "在此服务器上添加或删除文件时需要"),
+    "add_documents": (
+        "Add documents: " + " ".join(SUPPORTED_SUFFIXES[:5]),
+        "添加文件：" + " ".join(SUPPORTED_SUFFIXES[:5]),
+    ),
+    "yes_replace": ("Yes, replace", "替换"),
+    "cancel": ("Cancel", "取消"),
+    "remove_document": ("Remove a document", "删除文件"),
+    "delete": ("Delete", "删除"),
+    "yes_delete": ("Yes, delete", "确认删除"),
+    "generator": ("Generator", "生成器"),
+    "generator_info": (
+        "extractive quotes the paragraphs; openai and llamacpp write with an LLM",
+        "extractive 直接引用段落；openai 和 llamacpp 由大语言模型撰写",
+    ),
+    "endpoint": ("OpenAI-compatible endpoint", "OpenAI 兼容接口地址"),
+    "model_name": ("Model name", "模型名称"),
+    "top_k": ("Paragraphs retrieved (top-k)", "检索段落数（top-k）"),
+    "judge": ("Support check (judge)", "支持度核查（judge）"),
+    "judge_info": (
+        "auto: the LLM judge for LLM generators, quotes otherwise",
+        "auto：LLM 生成器用 LLM 核查，否则核对引文",
+    ),
+    "export": ("Export feedback", "导出反馈"),
+    "export_file": ("Feedback as eval questions", "反馈（评测问题格式）"),
+}
+I18N = gr.I18n(en={k: v[0] for k, v in LABELS.items()}, zh={k: v[1] for k, v in LABELS.items()})
+L = I18N  # L("ask"): a label's key, translated in the browser
+
+
+# What the conversation says around an answer, in the language of the question it answers: a
+# Chinese question's turn reads in Chinese throughout, whatever the browser's language.
+TURN_TEXT = {
+    "en": {
+        "searching": "Searching the documents…",
+        "reading": "Reading {n} paragraph{s}…",
+        "local_model": " The local model takes about a minute on a CPU.",
+        "writing": "Writing…",
+        "checking": "Checking the citations…",
+        "standalone": "Searched as a standalone question",
+        "retrieved": "{n} retrieved paragraph{s}",
+        "scores": "score {score} · similarity {similarity}",
+        "good": "Good answer",
+        "bad": "Bad answer",
+        "thanks": "Thanks for the feedback",
+        "removed": "The verifier removed {counts} from the draft before showing it:",
+        "sentences": "{n} sentence{s}",
+        "citations": "{n} citation{s}",
+        "and": " and ",
+        "fallback": "The {generator} generator’s answer was not used ({why}); these are quotes from the paragraphs.",
+        "cited_for": "Cited for",
+        "quote_marked": "The highlighted words are the quote that supports the sentence.",
+        "retrieved_only": "Retrieved for this question.",
+    },
+    "zh": {
+        "searching": "正在检索文件…",
+        "reading": "正在阅读 {n} 个段落…",
+        "local_model": "本地模型在 CPU 上大约需要一分钟。",
+        "writing": "正在撰写…",
+        "checking": "正在核对引用…",
+        "standalone": "作为独立问题检索的内容",
+        "retrieved": "检索到的 {n} 个段落",
+        "scores": "得分 {score} · 相似度 {similarity}",
+        "good": "回答得好",
+        "bad": "回答得不好",
+        "thanks": "感谢反馈",
+        "removed": "核查在显示前从草稿中删去了{counts}：",
+        "sentences": " {n} 个句子",
+        "citations": " {n} 处引用",
+        "and": "和",
+        "fallback": "{generator} 生成器的回答未被采用（{why}）；以下是段落原文的引文。",
+        "cited_for": "引用于",
+        "quote_marked": "高亮部分是支持该句的引文。",
+        "retrieved_only": "为此问题检索到的段落。",
+    },
+}
+
+
+def turn_text(language: str, key: str, **values: Any) -> str:
+    values.setdefault("s", "s" if values.get("n", 1) != 1 else "")
+    return TURN_TEXT.get(language, TURN_TEXT["en"])[key].format(**values)
+
+
 # --- rendering: pure functions from the stored conversation to HTML -----------------------------
 
 def render_conversation(turns: list[dict], pending: dict | None = None, documents: list | None = None) -> str:
@@ -105,13 +204,16 @@ def _render_empty(documents: list) -> str:
 
 def _render_turn(index: int, turn: dict, pending: bool = False) -> str:
     question = f'<div class="pc-q"><div class="pc-bubble">{_e(turn["question"])}</div></div>'
+    language = language_of(turn["question"])
     answer = turn.get("answer") or {}
     body = _render_answer(index, answer)
     if pending:
-        status = f'<div class="pc-status"><span class="pc-dots"></span>{_e(turn.get("status", "Searching…"))}</div>'
+        status = turn.get("status") or turn_text(language, "searching")
+        status = f'<div class="pc-status"><span class="pc-dots"></span>{_e(status)}</div>'
         return f'<div class="pc-turn pc-pending" data-turn="{index}">{question}<div class="pc-a">{body}{status}</div></div>'
-    extras = _render_removed(answer) + _render_fallback(answer) + _render_details(index, turn["question"], answer)
-    actions = _render_actions(index, turn.get("feedback"))
+    extras = (_render_removed(answer, language) + _render_fallback(answer, language)
+              + _render_details(index, turn["question"], answer, language))
+    actions = _render_actions(index, turn.get("feedback"), language)
     return (f'<div class="pc-turn" data-turn="{index}">{question}'
             f'<div class="pc-a">{body}{extras}{actions}</div></div>')
 
@@ -154,29 +256,29 @@ def _render_answer(index: int, answer: dict) -> str:
     return f'<div class="pc-answer">{lead_html}{glue.join(pieces)}</div>'
 
 
-def _render_removed(answer: dict) -> str:
+def _render_removed(answer: dict, language: str = "en") -> str:
     removed = answer.get("removed") or []
     if not removed:
         return ""
     sentences = sum(1 for r in removed if r["what"] == "sentence")
     citations = len(removed) - sentences
-    counts = " and ".join(
-        f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((sentences, "sentence"), (citations, "citation")) if n
+    counts = turn_text(language, "and").join(
+        turn_text(language, what, n=n) for n, what in ((sentences, "sentences"), (citations, "citations")) if n
     )
     items = "".join(
         f'<li><span class="pc-removed-what">{_e(r["what"])}</span> “{_e(_short(r["text"], 200))}” '
         f'<span class="pc-removed-why">— {_e(r["reason"])}</span></li>'
         for r in removed
     )
-    return (f'<div class="pc-removed" role="note"><div class="pc-removed-head">The verifier removed {counts} '
-            f'from the draft before showing it:</div><ul>{items}</ul></div>')
+    head = _e(turn_text(language, "removed", counts=counts))
+    return f'<div class="pc-removed" role="note"><div class="pc-removed-head">{head}</div><ul>{items}</ul></div>'
 
 
-def _render_fallback(answer: dict) -> str:
+def _render_fallback(answer: dict, language: str = "en") -> str:
     if not answer.get("fallback"):
         return ""
-    return (f'<div class="pc-fallback" role="note">The {_e(answer.get("generator", ""))} generator’s answer was '
-            f'not used ({_e(answer["fallback"])}); these are quotes from the paragraphs.</div>')
+    text = turn_text(language, "fallback", generator=answer.get("generator", ""), why=answer["fallback"])
+    return f'<div class="pc-fallback" role="note">{_e(text)}</div>'
 
 
 def _details_key(index: int, kind: str, question: str) -> str:
@@ -185,13 +287,13 @@ def _details_key(index: int, kind: str, question: str) -> str:
     return f"{index}-{kind}-{zlib.crc32(question.encode('utf-8')):08x}"
 
 
-def _render_details(index: int, question: str, answer: dict) -> str:
+def _render_details(index: int, question: str, answer: dict, language: str = "en") -> str:
     parts = []
     standalone = answer.get("standalone_question") or ""
     if standalone and standalone.strip() != question.strip():
         parts.append(
             f'<details class="pc-details pc-standalone" data-key="{_details_key(index, "standalone", question)}">'
-            f'<summary>Searched as a standalone question</summary>'
+            f'<summary>{_e(turn_text(language, "standalone"))}</summary>'
             f'<div class="pc-standalone-text">{_e(standalone)}</div></details>'
         )
     retrieved = answer.get("retrieved") or []
@@ -199,28 +301,33 @@ def _render_details(index: int, question: str, answer: dict) -> str:
         rows = "".join(
             f'<li><a href="#" role="button" class="pc-src" data-src="1" data-turn="{index}" data-doc="{_e(r["doc"])}" '
             f'data-p="{int(r["paragraph"])}" title="{_e(r.get("title") or r["doc"])}">{_e(r["doc"])} ¶{int(r["paragraph"])}</a>'
-            f'<span class="pc-score">score {float(r.get("score", 0)):.3f} · similarity {float(r.get("similarity", 0)):.2f}</span>'
+            f'<span class="pc-score">{_e(_scores(r, language))}</span>'
             f'<div class="pc-snip">{_e(_short(r.get("text", ""), SNIPPET_CHARS))}</div></li>'
             for r in retrieved
         )
         count = len(retrieved)
         parts.append(
             f'<details class="pc-details pc-retrieved" data-key="{_details_key(index, "retrieved", question)}">'
-            f'<summary>{count} retrieved paragraph{"s" if count != 1 else ""}'
+            f'<summary>{_e(turn_text(language, "retrieved", n=count))}'
             f' · {_e(answer.get("generator", ""))}</summary><ol>{rows}</ol></details>'
         )
     return f'<div class="pc-meta">{"".join(parts)}</div>' if parts else ""
 
 
-def _render_actions(index: int, feedback: dict | None) -> str:
+def _scores(result: dict, language: str) -> str:
+    return turn_text(language, "scores", score=f"{float(result.get('score', 0)):.3f}",
+                     similarity=f"{float(result.get('similarity', 0)):.2f}")
+
+
+def _render_actions(index: int, feedback: dict | None, language: str = "en") -> str:
     rating = (feedback or {}).get("rating")
     buttons = "".join(
         f'<button type="button" class="pc-fb{" pc-on" if rating == value else ""}" data-fb="{value}" '
         f'data-turn="{index}" title="{label}" aria-label="{label}" aria-pressed="{str(rating == value).lower()}">'
         f'{_icon(THUMBS[value])}</button>'
-        for value, label in (("up", "Good answer"), ("down", "Bad answer"))
+        for value, label in (("up", turn_text(language, "good")), ("down", turn_text(language, "bad")))
     )
-    thanks = '<span class="pc-thanks">Thanks for the feedback</span>' if rating else ""
+    thanks = f'<span class="pc-thanks">{_e(turn_text(language, "thanks"))}</span>' if rating else ""
     return f'<div class="pc-actions">{buttons}{thanks}</div>'
 
 
@@ -237,15 +344,15 @@ def _icon(path: str) -> str:
 
 
 def render_paragraph(doc: str, title: str, number: int, text: str, quotes: list[str], cited_for: str = "",
-                     turn: int | None = None) -> str:
+                     turn: int | None = None, language: str = "en") -> str:
     """The side panel: one paragraph, whole, with the quoted parts marked."""
     marked = highlight(text, quotes)
     turn_attr = f' data-turn="{turn}"' if turn is not None else ""
     context = ""
     if cited_for:
-        context = (f'<div class="pc-cited-for"><span>Cited for</span> “{_e(cited_for)}”</div>')
-    note = ("The highlighted words are the quote that supports the sentence." if quotes and "<mark>" in marked
-            else "Retrieved for this question." if not quotes else "")
+        context = (f'<div class="pc-cited-for"><span>{_e(turn_text(language, "cited_for"))}</span> “{_e(cited_for)}”</div>')
+    note = (turn_text(language, "quote_marked") if quotes and "<mark>" in marked
+            else turn_text(language, "retrieved_only") if not quotes else "")
     return (
         f'<div class="pc-panel" data-doc="{_e(doc)}" data-paragraph="{number}"{turn_attr}>'
         f'<div class="pc-panel-head"><span class="pc-panel-num">¶{number}</span>'
@@ -427,7 +534,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
         gr.HTML(f"<style>{CSS}</style>{HEADER}", elem_id="pc-header", js_on_load=None)
         conversation = gr.BrowserState([], storage_key=STORAGE_KEY, secret=_browser_secret(settings))
         comment_for = gr.State(None)
-        searched_in = gr.BrowserState([], storage_key=SCOPE_STORAGE_KEY)  # the ticked documents, kept like the chat
+        # The ticked documents, kept like the chat (with its key: a random one would not outlive a restart).
+        searched_in = gr.BrowserState([], storage_key=SCOPE_STORAGE_KEY, secret=_browser_secret(settings))
 
         with gr.Row(equal_height=False, elem_id="pc-main"):
             with gr.Column(scale=7, min_width=420, elem_id="pc-chat-column"):
@@ -436,27 +544,27 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 notice = gr.HTML("", elem_id="pc-notice", js_on_load=None)
                 with gr.Row(elem_id="pc-ask-row", equal_height=True):
                     question = gr.Textbox(show_label=False, lines=1, max_lines=6, scale=8, autofocus=True,
-                                          placeholder="Ask about the documents · 用中文或英文提问", elem_id="pc-question")
-                    ask = gr.Button("Ask", variant="primary", scale=0, min_width=88, elem_id="pc-ask")
+                                          placeholder=L("placeholder"), elem_id="pc-question")
+                    ask = gr.Button(L("ask"), variant="primary", scale=0, min_width=88, elem_id="pc-ask")
                 with gr.Row(elem_id="pc-under-row"):
                     scope = gr.HTML(_scope_text([], 0), elem_id="pc-scope", js_on_load=None)
-                    new_chat = gr.Button("New conversation", size="sm", scale=0, min_width=150, elem_id="pc-new")
+                    new_chat = gr.Button(L("new"), size="sm", scale=0, min_width=150, elem_id="pc-new")
                 with gr.Row(visible=False, elem_id="pc-comment-row") as comment_row:
-                    comment = gr.Textbox(label="Comment (optional)", scale=8, max_lines=4, elem_id="pc-comment",
-                                         placeholder="What was right or wrong? · 哪里对、哪里不对？")
-                    comment_save = gr.Button("Save comment", scale=0, min_width=130, elem_id="pc-comment-save")
+                    comment = gr.Textbox(label=L("comment"), scale=8, max_lines=4, elem_id="pc-comment",
+                                         placeholder=L("comment_placeholder"))
+                    comment_save = gr.Button(L("save_comment"), scale=0, min_width=130, elem_id="pc-comment-save")
 
             with gr.Column(scale=5, min_width=340, elem_id="pc-side"):
                 with gr.Tabs(selected="paragraph", elem_id="pc-tabs") as tabs:
-                    with gr.Tab("Paragraph", id="paragraph", elem_id="pc-tab-paragraph"):
+                    with gr.Tab(L("tab_paragraph"), id="paragraph", elem_id="pc-tab-paragraph"):
                         panel = gr.HTML(panel_message(PANEL_EMPTY), elem_id="pc-panel", js_on_load=None)
-                    with gr.Tab("Documents", id="documents", elem_id="pc-tab-documents"):
-                        doc_filter = gr.CheckboxGroup(label="Search only in", info="Nothing checked: all documents",
+                    with gr.Tab(L("tab_documents"), id="documents", elem_id="pc-tab-documents"):
+                        doc_filter = gr.CheckboxGroup(label=L("search_only"), info=L("search_only_info"),
                                                       choices=[], elem_id="pc-doc-filter")
-                        admin_key = gr.Textbox(label="Admin key", type="password", elem_id="pc-admin-key",
-                                               info="Needed to add or delete documents on this server",
+                        admin_key = gr.Textbox(label=L("admin_key"), type="password", elem_id="pc-admin-key",
+                                               info=L("admin_key_info"),
                                                visible=bool(settings.admin_key.get_secret_value()))
-                        upload = gr.File(label="Add documents: " + " ".join(SUPPORTED_SUFFIXES[:5]),
+                        upload = gr.File(label=L("add_documents"),
                                          file_count="multiple", type="filepath", elem_id="pc-upload")
                         upload_note = gr.HTML("", elem_id="pc-upload-note", js_on_load=None)
                         # Uploading under a stored document's name replaces it: as final as deleting, so
@@ -465,48 +573,48 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                         with gr.Column(visible=False, elem_id="pc-replace-row") as replace_row:
                             replace_text = gr.HTML("", elem_id="pc-replace-text", js_on_load=None)
                             with gr.Row():
-                                replace_yes = gr.Button("Yes, replace", variant="stop", min_width=90, size="md",
+                                replace_yes = gr.Button(L("yes_replace"), variant="stop", min_width=90, size="md",
                                                         elem_id="pc-confirm-replace")
-                                replace_no = gr.Button("Cancel", variant="secondary", min_width=90, size="md",
+                                replace_no = gr.Button(L("cancel"), variant="secondary", min_width=90, size="md",
                                                        elem_id="pc-cancel-replace")
                         doc_table = gr.HTML(render_documents([]), elem_id="pc-doc-table", js_on_load=None)
                         with gr.Row(equal_height=False, elem_id="pc-delete-row"):
-                            doomed = gr.Dropdown(label="Remove a document", choices=[], value=None, scale=3,
+                            doomed = gr.Dropdown(label=L("remove_document"), choices=[], value=None, scale=3,
                                                  elem_id="pc-delete-choice")
-                            delete = gr.Button("Delete", variant="stop", scale=1, min_width=90, size="md",
+                            delete = gr.Button(L("delete"), variant="stop", scale=1, min_width=90, size="md",
                                                elem_id="pc-delete")
                         # Deleting cannot be undone: the first click only asks.
                         with gr.Column(visible=False, elem_id="pc-confirm-row") as confirm_row:
                             confirm_text = gr.HTML("", elem_id="pc-confirm-text", js_on_load=None)
                             with gr.Row():
-                                confirm = gr.Button("Yes, delete", variant="stop", min_width=90, size="md",
+                                confirm = gr.Button(L("yes_delete"), variant="stop", min_width=90, size="md",
                                                     elem_id="pc-confirm-delete")
-                                cancel = gr.Button("Cancel", variant="secondary", min_width=90, size="md",
+                                cancel = gr.Button(L("cancel"), variant="secondary", min_width=90, size="md",
                                                    elem_id="pc-cancel-delete")
-                    with gr.Tab("Settings", id="settings", elem_id="pc-tab-settings"):
-                        generator = gr.Radio(list(GENERATORS), value=settings.generator, label="Generator",
-                                             info="extractive quotes the paragraphs; openai and llamacpp write with an LLM",
+                    with gr.Tab(L("tab_settings"), id="settings", elem_id="pc-tab-settings"):
+                        generator = gr.Radio(list(GENERATORS), value=settings.generator, label=L("generator"),
+                                             info=L("generator_info"),
                                              elem_id="pc-generator")
-                        llm_url = gr.Textbox(label="OpenAI-compatible endpoint", value=settings.llm_url or "",
+                        llm_url = gr.Textbox(label=L("endpoint"), value=settings.llm_url or "",
                                              placeholder="http://127.0.0.1:8080/v1",
                                              visible=settings.generator == "openai", elem_id="pc-llm-url",
                                              interactive=settings.host in LOOPBACK)
-                        llm_model = gr.Textbox(label="Model name", value=settings.llm_model,
+                        llm_model = gr.Textbox(label=L("model_name"), value=settings.llm_model,
                                                visible=settings.generator == "openai", elem_id="pc-llm-model")
-                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Paragraphs retrieved (top-k)",
+                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label=L("top_k"),
                                           elem_id="pc-top-k")
-                        judge = gr.Radio(list(JUDGES), value=settings.judge, label="Support check (judge)",
-                                         info="auto: the LLM judge for LLM generators, quotes otherwise",
+                        judge = gr.Radio(list(JUDGES), value=settings.judge, label=L("judge"),
+                                         info=L("judge_info"),
                                          elem_id="pc-judge")
-                    with gr.Tab("Feedback", id="feedback", elem_id="pc-tab-feedback"):
+                    with gr.Tab(L("tab_feedback"), id="feedback", elem_id="pc-tab-feedback"):
                         gr.HTML('<div class="pc-help">Every thumbs-up and thumbs-down is kept with the question, the '
                                 'answer and its citations. Export them as eval-suite questions (JSONL): a thumbs-up '
                                 'answer’s citations become its gold paragraphs; a thumbs-down one waits for a person '
                                 'to label it.</div>',
                                 js_on_load=None)
-                        export = gr.Button("Export feedback", elem_id="pc-export")
+                        export = gr.Button(L("export"), elem_id="pc-export")
                         export_note = gr.HTML("", js_on_load=None, elem_id="pc-export-note")
-                        export_file = gr.File(label="Feedback as eval questions", visible=False, interactive=False,
+                        export_file = gr.File(label=L("export_file"), visible=False, interactive=False,
                                               elem_id="pc-export-file")
 
         settings_inputs = [generator, top_k, judge, llm_url, llm_model]
@@ -534,7 +642,9 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 # a public page must not point this server at any URL it likes
                 url, model = settings.llm_url or "", settings.llm_model
             choice = choice_for(settings, gen, k, jdg, url, model)
-            pending = {"question": text.strip(), "answer": {"sentences": [], "lead": ""}, "status": "Searching the documents…"}
+            language = language_of(text)
+            pending = {"question": text.strip(), "answer": {"sentences": [], "lead": ""},
+                       "status": turn_text(language, "searching")}
             yield render_conversation(turns, pending), gr.skip(), "", ""
             try:
                 for event in workspace.stream(text, history_of(turns), list(doc_ids or []) or None, choice):
@@ -542,18 +652,18 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                         pending["answer"]["standalone_question"] = event.question
                     elif isinstance(event, Retrieved):
                         n = len(event.results)
-                        pending["status"] = f"Reading {n} paragraph{'s' if n != 1 else ''}…"
+                        pending["status"] = turn_text(language, "reading", n=n)
                         if (choice.generator or settings.generator) == "llamacpp":
-                            pending["status"] += " The local model takes about a minute on a CPU."
+                            pending["status"] += turn_text(language, "local_model")
                         yield render_conversation(turns, pending), gr.skip(), gr.skip(), gr.skip()
                     elif isinstance(event, Lead):
                         pending["answer"]["lead"] = event.text
                     elif isinstance(event, SentenceReady):
                         pending["answer"]["sentences"].append(event.sentence.as_json())
-                        pending["status"] = "Writing…"
+                        pending["status"] = turn_text(language, "writing")
                         yield render_conversation(turns, pending), gr.skip(), gr.skip(), gr.skip()
                     elif isinstance(event, RemovedEvent):
-                        pending["status"] = "Checking the citations…"
+                        pending["status"] = turn_text(language, "checking")
                     elif isinstance(event, Done):
                         turns = valid_turns(turns + [{"question": text.strip(), "answer": stored_answer(event.answer),
                                                       "feedback": None}])
@@ -611,7 +721,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             except ParaciteError as exc:
                 return panel_message(str(exc)), gr.Tabs(selected="paragraph")
             title = paragraph.title or doc
-            return (render_paragraph(doc, title, number, paragraph.text, quotes, cited_for, turn_index),
+            return (render_paragraph(doc, title, number, paragraph.text, quotes, cited_for, turn_index,
+                                     language_of(turns[turn_index]["question"])),
                     gr.Tabs(selected="paragraph"))
 
         chat.cite(open_citation, [conversation], [panel, tabs], api_visibility="private", show_progress="hidden")
@@ -837,10 +948,12 @@ def _wire_example(chat, question, answering) -> None:
 
 def _scope_text(selected: list[str] | None, total: int) -> str:
     selected = list(selected or [])
+    # Both languages: the line is rendered by the server, which does not know the reader's.
     if not selected:
-        text = f"Searching all {total} document{'s' if total != 1 else ''}" if total else "No documents yet"
+        text = (f"Searching all {total} document{'s' if total != 1 else ''} · 检索全部 {total} 个文件" if total
+                else "No documents yet · 还没有文件")
     else:
-        text = "Searching only " + ", ".join(selected)
+        text = "Searching only " + ", ".join(selected) + f" · 只检索 {len(selected)} 个文件"
     return f'<div class="pc-scope">{_e(text)}</div>'
 
 

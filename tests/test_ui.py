@@ -130,10 +130,19 @@ def test_chinese_question_cites_its_paragraph_and_the_chip_opens_it(page):
     paragraph = panel.locator(".pc-para").inner_text()
     marked = panel.locator(".pc-para mark").first.inner_text()
     assert "扎波罗热核电厂" in marked and marked in paragraph and len(marked) < len(paragraph)
+    assert panel.locator(".pc-cited-for span").inner_text() == "引用于"  # the turn's language
     # the retrieved paragraphs are listed, with scores
     turn.locator(".pc-retrieved summary").click()
     assert turn.locator(".pc-retrieved li").count() == 5
     assert f"{DOC_2024} ¶142" in turn.locator(".pc-retrieved").inner_text()
+    assert turn.locator(".pc-retrieved summary").inner_text().startswith("检索到的 5 个段落")
+    # The page's labels follow the browser (zh-CN here); each turn follows its question.
+    assert page.locator("#pc-ask").inner_text() == "提问"
+    assert page.locator("#pc-tab-documents-button").inner_text() == "文件"
+    english = ask(page, EN_QUESTION, 1)
+    assert english.locator(".pc-retrieved summary").inner_text().startswith("5 retrieved paragraphs")
+    assert english.locator(".pc-fb").first.get_attribute("aria-label") == "Good answer"
+    assert turn.locator(".pc-fb").first.get_attribute("aria-label") == "回答得好"
     shot(page, "chinese-answer-and-paragraph")
 
 
