@@ -680,17 +680,23 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
 
         ask_inputs = [question, conversation, doc_filter, *settings_inputs]
         ask_outputs = [chat, conversation, question, notice]
-        # The Ask button is off while an answer is on its way: a second question would be dropped.
-        def answering(trigger):
-            return trigger(lambda: gr.Button(interactive=False), None, [ask], api_visibility="private",
-                           show_progress="hidden", queue=False).then(
-                answer, ask_inputs, ask_outputs, api_visibility="private", show_progress="hidden").then(
-                lambda: gr.Button(interactive=True), None, [ask], api_visibility="private", show_progress="hidden",
-                queue=False)
+        # The question box and Ask are off while an answer is on its way: a second question sent
+        # meanwhile would run on the conversation as it was before the first answer, and the
+        # turn it saved would drop the first one.
+        def answer_one_at_a_time(text, turns, doc_ids, gen, k, jdg, url, model, request: gr.Request = None):
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Button(interactive=False)
+            for update in answer(text, turns, doc_ids, gen, k, jdg, url, model, request):
+                box = gr.Textbox(value="", interactive=False) if update[2] == "" else update[2]
+                yield update[0], update[1], box, update[3], gr.skip()
+            yield gr.skip(), gr.skip(), gr.Textbox(interactive=True), gr.skip(), gr.Button(interactive=True)
 
-        answering(ask.click)
-        answering(question.submit)
-        _wire_example(chat, question, answering)
+        def answering(*triggers):
+            return gr.on(list(triggers), answer_one_at_a_time, ask_inputs, [*ask_outputs, ask],
+                         api_visibility="private", show_progress="hidden", trigger_mode="once")
+
+        answering(ask.click, question.submit)
+        _wire_example(chat, question, lambda filled: filled.then(
+            answer_one_at_a_time, ask_inputs, [*ask_outputs, ask], api_visibility="private", show_progress="hidden"))
 
         # --- citations ---------------------------------------------------------------------------
 
@@ -939,11 +945,11 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
     return demo
 
 
-def _wire_example(chat, question, answering) -> None:
+def _wire_example(chat, question, then_answer) -> None:
     def fill(evt: gr.EventData):
         return str((evt._data or {}).get("question", ""))
 
-    answering(chat.example(fill, None, question, api_visibility="private", show_progress="hidden").then)
+    then_answer(chat.example(fill, None, question, api_visibility="private", show_progress="hidden"))
 
 
 def _scope_text(selected: list[str] | None, total: int) -> str:

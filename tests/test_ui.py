@@ -481,9 +481,11 @@ def test_the_local_llm_chosen_in_settings_answers_with_verified_citations(page):
     # While it writes: the wait is announced, and Ask is off (a second question would be dropped).
     page.wait_for_selector("#pc-chat .pc-pending:has-text('about a minute')", timeout=60_000)
     assert page.locator("#pc-ask").is_disabled()
+    assert page.locator("#pc-question textarea").is_disabled()  # no second question on stale turns
     turn = page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending)')
     turn.locator(".pc-actions").wait_for(timeout=300_000)  # loads the model, writes, judges each sentence
     page.wait_for_function("!document.querySelector('#pc-ask').disabled", timeout=10_000)
+    assert page.locator("#pc-question textarea").is_enabled()
     assert "llamacpp" in turn.locator(".pc-retrieved summary").inner_text()
     chips = turn.locator(".pc-chip")
     assert chips.count() >= 1
