@@ -36,10 +36,13 @@ class Rewriter(Protocol):
 
 # "X呢" and "X又如何" are follow-ups on their own; "X如何" and "X怎么样" only after 那/还有/而:
 # "扎波罗热核电厂的情况如何？" is a question of its own, not a change of topic.
+# The openers are atomic: "那么如何？" must not leave "么" as the new topic.
 _ZH_ELLIPSIS = re.compile(
-    r"^(?:那么?|还有|而|那关于|关于)?\s*(?P<x>.{1,30}?)\s*(?:的情况)?(?:呢|又如何|又怎么样)\s*[？?。]?$"
-    r"|^(?:那么?|还有|而)\s*(?P<y>.{1,30}?)\s*(?:的情况)?(?:怎么样|如何)\s*[？?。]?$"
+    r"^(?>那关于|那么|那|还有|而|关于)?\s*(?P<x>.{1,30}?)\s*(?:的情况)?(?:呢|又如何|又怎么样)\s*[？?。]?$"
+    r"|^(?>那么|那|还有|而)\s*(?P<y>.{1,30}?)\s*(?:的情况)?(?:怎么样|如何)\s*[？?。]?$"
 )
+# A "topic" that asks something ("伊朗遵守了哪些决议呢？") makes a question of its own.
+_ZH_ASKS = re.compile(r"什么|哪|几|多少|吗|是否|谁|为何|为什么|怎么|如何|应该|可以|能否")
 _EN_ELLIPSIS = re.compile(
     r"^(?:and|but|so|ok|okay)?[\s,]*(?:what|how)\s+about\s+(?P<x>.+?)\s*\??$"
     # "And Syria?", but not "And what did the 2024 summary say?", which asks on its own
@@ -78,7 +81,9 @@ class RuleRewriter:
         ellipsis = (_ZH_ELLIPSIS if zh else _EN_ELLIPSIS).match(question)
         if ellipsis:
             new_topic = (ellipsis.group("x") or ellipsis.groupdict().get("y") or "").strip()
-            if new_topic and len(question) <= (20 if zh else 60):
+            # "what about X" changes the topic whatever X is; a bare "And X?" only when X is a name
+            checked = zh or not ellipsis.group("x")
+            if new_topic and len(question) <= (20 if zh else 60) and (not checked or _is_topic(new_topic, zh)):
                 return self._replace_topic(previous, new_topic)
         topic = self._topic(previous)
         say = (_ZH_SAY if zh else _EN_SAY).search(question)
@@ -128,6 +133,14 @@ class RuleRewriter:
         return f"{previous} (about {new_topic})"
 
 
+def _is_topic(phrase: str, zh: bool) -> bool:
+    """A noun phrase to ask the previous question about, not a question of its own."""
+    if zh:
+        return phrase not in ("那", "那么", "还有", "而") and not _ZH_ASKS.search(phrase)
+    # "And Syria?", "and the DPRK?"; not "And then?", "And didn't it comply?"
+    return "'" not in phrase and bool(re.match(r"(?:the\s+)?[A-Z0-9]", phrase)) and not phrase.lower().startswith("then")
+
+
 # How a question names a document by its year: "2007年的工作文件", "the 2024 summary".
 _DOCUMENT_PHRASE = {
     "zh": re.compile(r"(?:19|20)\d{2}\s*年?的?[^，,。？?\s]{0,6}?(?:工作文件|文件|总结|报告)"),
@@ -140,9 +153,10 @@ _INSTITUTION = re.compile(r"\b(?:Council|Agency|Committee|Conference|Treaty|Nati
 
 def _swap_name(previous: str, new_topic: str) -> str:
     """With no topic phrase to replace, a place name follows a place name: "2007年的工作文件要求伊朗
-    遵守哪几项决议？" + "那朝鲜呢？" asks the same of 朝鲜. A heuristic: the last name of that kind in
-    the previous question (jieba's place tag in Chinese; a capitalised word, not the first and not an
-    institution's, in English); "" when there is none or the new topic is not such a name."""
+    遵守哪几项决议？" + "那朝鲜呢？" asks the same of 朝鲜. A heuristic: the previous question's only
+    name of that kind (jieba's place tag in Chinese; a capitalised word, not the first, not an
+    acronym and not an institution's, in English); "" when there is not exactly one, or the new
+    topic is not such a name."""
     if language_of(previous) != language_of(new_topic):
         return ""
     if language_of(previous) == "zh":
@@ -155,17 +169,17 @@ def _swap_name(previous: str, new_topic: str) -> str:
             if flag == "ns":
                 places.append((position, position + len(word)))
             position += len(word)
-        if not places:
+        if len(places) != 1:  # "伊朗在日内瓦会议上…": which place the topic is, the rules cannot tell
             return ""
-        start, end = places[-1]
+        start, end = places[0]
         return previous[:start] + new_topic + previous[end:]
     if not _EN_NAME.fullmatch(new_topic):
         return ""
     names = [m for m in _EN_NAME.finditer(previous)
-             if m.start("name") > 0 and not _INSTITUTION.search(m.group("name"))]
-    if not names:
+             if m.start("name") > 0 and not _INSTITUTION.search(m.group("name")) and not m.group("name").isupper()]
+    if len(names) != 1:  # "…ask Iran to comply with under the NPT?": one name, or no guess
         return ""
-    name = names[-1]
+    name = names[0]
     return previous[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name") + previous[name.end("name"):]
 
 

@@ -51,6 +51,22 @@ def test_a_follow_up_to_a_follow_up_builds_on_the_rewritten_one():
     assert RuleRewriter().rewrite("那叙利亚呢？", turns) == "2007年的工作文件关于叙利亚说了什么？"
 
 
+@pytest.mark.parametrize("previous, follow_up, standalone", [
+    # Two names: which one is the topic, the rules cannot tell, so the new one is only added
+    ("伊朗在日内瓦会议上说了什么？", "那朝鲜呢？", "关于朝鲜，伊朗在日内瓦会议上说了什么？"),
+    ("Which resolutions did the 2007 paper ask Iran to comply with under the NPT?", "And Syria?",
+     "Which resolutions did the 2007 paper ask Syria to comply with under the NPT?"),  # NPT: an acronym
+    # Not a topic at all: a question of its own, or no question
+    ("2007年的工作文件对伊朗核计划表示了什么？", "那么呢？", "那么呢？"),
+    ("2007年的工作文件对伊朗核计划表示了什么？", "那么如何？", "那么如何？"),
+    ("2007年的工作文件对伊朗核计划表示了什么？", "伊朗遵守了哪些决议呢？", "伊朗遵守了哪些决议呢？"),
+    ("What did the 2007 paper say about Iran?", "And then?", "And then?"),
+    ("What did the 2007 paper say about Iran?", "And must Iran comply?", "And must Iran comply?"),
+])
+def test_what_the_rules_cannot_place_is_not_guessed(previous, follow_up, standalone):
+    assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
+
+
 @pytest.mark.parametrize("question", [
     "2024年缔约国对福岛处理水排海有何看法？",
     "What does paragraph 144 of the 2024 summary say?",
