@@ -87,16 +87,17 @@ def document_hints(info: DocumentInfo) -> set[str]:
     return years | {p for p in (phrase, title) if p}
 
 
-# What a Chinese topic lookup may hold besides the name: the document, and "what does it say".
+# What a Chinese topic lookup may hold besides the name and the words naming a document (its
+# year, its title): "documents", and "what do they say about".
 _TOPIC_LOOKUP_FILLER = re.compile(
-    r"(?:19|20)\d{2}\s*年?|工作文件|文件|总结|报告|主席|缔约国|两份|这份|那份|对于?|关于|有关|就|针对|说了?|讲了?|提到了?|"
-    r"提及|谈到了?|怎么|怎样|如何|什么|有何|哪些|看法|评价|描述|论述|表述|情况|内容|立场|的|了|呢|吗|中|里|在|是|和|与|"
-    r"[\s，,。？?！!：:“”\"《》]"
+    r"文件|报告|两份|这份|那份|对于?|关于|有关|就|针对|说了?|讲了?|提到了?|提及|谈到了?|怎么|怎样|如何|什么|有何|"
+    r"哪些|看法|评价|描述|论述|表述|情况|内容|立场|的|了|呢|中|里|在|和|与|年|[\s，,。？?！!：:“”\"《》]"
 )
 
 
-def _topic_lookup_names(query: str) -> list[str]:
-    """The names a Chinese question is only a lookup of (see `Retriever.relevant`); [] otherwise."""
+def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:
+    """The names a Chinese question is only a lookup of (see `Retriever.relevant`); [] otherwise.
+    `document_words`: the years and title phrases by which questions name the documents."""
     if language_of(query) != "zh":
         return []
     import jieba.posseg
@@ -105,9 +106,9 @@ def _topic_lookup_names(query: str) -> list[str]:
     names += re.findall(r"《([^》]+)》", query)
     if not names:
         return []
-    rest = query
-    for name in sorted(set(names), key=len, reverse=True):
-        rest = rest.replace(name, "")
+    rest = query.lower()
+    for word in sorted(set(names) | document_words, key=len, reverse=True):
+        rest = rest.replace(word.lower(), "")
     return names if not _TOPIC_LOOKUP_FILLER.sub("", rest) else []
 
 
@@ -237,7 +238,8 @@ class Retriever:
         similar = [r for r in results if r.similarity >= self.threshold(query, r)]
         if similar:
             return similar
-        names = _topic_lookup_names(query)
+        words = {w for info in self.store.documents() for w in document_hints(info)}
+        names = _topic_lookup_names(query, words)
         return [r for r in results if any(name in re.sub(r"\s+", "", r.text) for name in names)]
 
     def is_relevant(self, query: str, results: list[SearchResult]) -> bool:
