@@ -130,7 +130,7 @@ class Assistant:
                 yield Removed(removal)
             if checked.sentence:
                 if not answer.sentences:
-                    answer.lead = self.generator.lead(question, relevant)
+                    answer.lead = self.generator.lead(question, _quoted(checked.sentence, relevant))
                     yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
@@ -153,7 +153,7 @@ class Assistant:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:
                 if not answer.sentences:
-                    answer.lead = self.extractive.lead(question, relevant)
+                    answer.lead = self.extractive.lead(question, _quoted(checked.sentence, relevant))
                     yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
@@ -175,3 +175,9 @@ def _is_decline(draft: DraftSentence) -> bool:
     return not draft.references and any(
         phrase.rstrip("。.") in text for phrase in (*DECLINE.values(), "文件未涉及", "do not address")
     )
+
+
+def _quoted(sentence, paragraphs: list[SearchResult]) -> list[SearchResult]:
+    """The paragraphs a sentence quotes: what its lead-in speaks for."""
+    cited = {c.key for c in sentence.citations}
+    return [p for p in paragraphs if (p.doc, p.paragraph) in cited]

@@ -443,7 +443,11 @@ def _serve(settings: Settings, open_browser: bool) -> None:
 
     with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
         # Before the model loads and the banner says where to go: a taken port fails at once.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # What uvicorn will ask for; on Windows SO_REUSEADDR would let the probe share a taken port.
+        if sys.platform == "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((settings.host, settings.port))
         except OSError as exc:

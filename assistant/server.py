@@ -208,7 +208,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     return app
 
 
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]  # preflights are answered before routing
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 

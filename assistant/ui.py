@@ -847,7 +847,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             stored = {d.doc_id: d for d in documents()}
             replaced = [stored[i] for i in dict.fromkeys(document_id(Path(p)) for p in paths) if i in stored]
             if replaced and not corpus_refusal(settings, key):
-                listing = "; ".join(f"<b>{_e(d.doc_id)}</b> · {_e(d.title)} ({d.paragraphs} paragraphs)" for d in replaced)
+                listing = "; ".join(f"<b>{_e(d.doc_id)}</b> · {_e(d.title)} ({_paragraphs(d.paragraphs)})"
+                                    for d in replaced)
                 question = (f'<div class="pc-confirm" role="alert">Replace {listing} with the uploaded file? The '
                             f'stored paragraphs cannot be brought back; citations of them in earlier answers will '
                             f'open the new text.</div>')
@@ -867,7 +868,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
         replace_yes.click(lambda: gr.Column(visible=False), None, [replace_row], api_visibility="private").then(
             replace_documents, [pending, conversation, doc_filter, admin_key], [*upload_outputs, pending],
             api_visibility="private", show_progress="full", show_progress_on=[upload_note])
-        replace_no.click(lambda: ([], gr.Column(visible=False), note("Nothing was replaced.", "ok")), None,
+        replace_no.click(lambda: ([], gr.Column(visible=False), note("Nothing was added or replaced.", "ok")), None,
                          [pending, replace_row, upload_note], api_visibility="private")
 
         def ask_to_delete(doc, key):
@@ -880,7 +881,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             except ParaciteError as exc:
                 return note(str(exc)), gr.Column(visible=False), gr.skip()
             question = (f'<div class="pc-confirm" role="alert">Delete <b>{_e(info.doc_id)}</b> · {_e(info.title)} '
-                        f'({info.paragraphs} paragraphs)? This cannot be undone; citations of it in earlier '
+                        f'({_paragraphs(info.paragraphs)})? This cannot be undone; citations of it in earlier '
                         f'answers will no longer open their paragraphs.</div>')
             return "", gr.Column(visible=True), question
 
@@ -961,6 +962,10 @@ def _scope_text(selected: list[str] | None, total: int) -> str:
     else:
         text = "Searching only " + ", ".join(selected) + f" · 只检索 {len(selected)} 个文件"
     return f'<div class="pc-scope">{_e(text)}</div>'
+
+
+def _paragraphs(count: int) -> str:
+    return f"{count} paragraph{'s' if count != 1 else ''}"
 
 
 def _ingested(result) -> str:

@@ -360,3 +360,19 @@ def test_an_unknown_document_filter_is_a_404_before_any_stream(client):
         response = client.post(path, json={"question": "扎波罗热核电厂", "docs": ["nope"]})
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found", path
         assert "nope" in response.json()["error"]["message"]
+
+
+def test_with_the_ui_mounted_unknown_api_paths_still_get_the_api_error_body(tmp_path, settings):
+    """The UI is mounted at "/": without the API's own catch-all, these fell through to it."""
+    from fastapi.testclient import TestClient
+
+    from assistant.server import create_app
+    from assistant.workspace import Workspace
+
+    local = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    with TestClient(create_app(Workspace(local), ui=True), base_url="http://127.0.0.1:7860") as client:
+        missing = client.get("/api/nope")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        wrong = client.get("/api/ask")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+        assert client.get("/").status_code == 200  # the UI itself is still there

@@ -119,7 +119,8 @@ def test_one_file_named_twice_is_read_once_and_one_paragraph_is_singular(tmp_pat
     env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir))
     note = tmp_path / "note.txt"
     note.write_text("Note\n\n1. The only paragraph.\n", encoding="utf-8")
-    result = paracite(env, "ingest", str(note), str(tmp_path / "." / "note.txt"))  # overlapping globs
+    (tmp_path / "sub").mkdir()
+    result = paracite(env, "ingest", str(note), str(tmp_path / "sub" / ".." / "note.txt"))  # overlapping globs
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("note  Note  1 paragraph ") == 1
 

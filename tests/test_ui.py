@@ -249,7 +249,7 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
     assert "(3 paragraphs)" in page.locator("#pc-replace-text").inner_text()
     shot(page, "replace-confirmation")
     page.click("#pc-cancel-replace")
-    page.wait_for_selector("#pc-upload-note:has-text('Nothing was replaced')")
+    page.wait_for_selector("#pc-upload-note:has-text('Nothing was added or replaced')")
     page.locator("#pc-replace-row").wait_for(state="hidden")
     assert listed_paragraphs(page, "zorblat-accord") == 3
     page.set_input_files("#pc-upload input[type=file]", str(shorter))

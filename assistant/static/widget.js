@@ -907,8 +907,9 @@ textarea:focus-visible { outline-offset: 0; }
     submit() {
       const question = this.input.value.trim();
       if (!question || this.controller) return;
-      if (question.length > MAX_QUESTION_CHARS) {
-        this.push({ role: "error", text: this.t.tooLong(question.length, MAX_QUESTION_CHARS) });
+      const length = [...question].length;
+      if (length > MAX_QUESTION_CHARS) {
+        this.push({ role: "error", text: this.t.tooLong(length, MAX_QUESTION_CHARS) });
         return;
       }
       this.input.value = "";

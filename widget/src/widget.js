@@ -319,9 +319,10 @@ class ParaciteChat extends HTMLElement {
   submit() {
     const question = this.input.value.trim();
     if (!question || this.controller) return;
-    if (question.length > MAX_QUESTION_CHARS) {
+    const length = [...question].length; // code points, as the server counts
+    if (length > MAX_QUESTION_CHARS) {
       // Said, and left in the box to shorten: a maxlength would cut a long paste without a word.
-      this.push({ role: "error", text: this.t.tooLong(question.length, MAX_QUESTION_CHARS) });
+      this.push({ role: "error", text: this.t.tooLong(length, MAX_QUESTION_CHARS) });
       return;
     }
     this.input.value = "";
