@@ -330,9 +330,10 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         return [info.as_json() for info in workspace.documents()]
 
     @router.get("/api/paragraphs/{doc}/{number}", tags=["corpus"], summary="One paragraph as printed")
-    def paragraph(doc: str, number: int) -> dict:
+    def paragraph(doc: str, number: int, quote: str = "") -> dict:
+        """`quote`: a citation's quote, which picks the paragraph where a document repeats a number."""
         info = workspace.document(doc)
-        p = workspace.paragraph(doc, number)
+        p = workspace.paragraph(doc, number, quote)
         return {"doc": info.doc_id, "title": info.title, "paragraph": p.number, "text": p.text}
 
     check_admin = admin_check(settings.admin_key.get_secret_value())

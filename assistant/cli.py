@@ -399,7 +399,9 @@ def show(
     """Print a paragraph, or a whole document, as printed."""
     store = services.store(Settings())
     info = store.document(doc)
-    paragraphs = [store.paragraph(doc, paragraph)] if paragraph is not None else store.paragraphs(doc)
+    paragraphs = store.paragraphs(doc)
+    if paragraph is not None:  # every paragraph printed with that number: a document may repeat one
+        paragraphs = [p for p in paragraphs if p.number == paragraph] or [store.paragraph(doc, paragraph)]
     if as_json:
         _print_json({
             "doc": info.doc_id, "title": info.title, "numbering": info.numbering,

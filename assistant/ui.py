@@ -720,7 +720,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             except (KeyError, IndexError, TypeError, ValueError):
                 return panel_message("That citation could not be read."), gr.Tabs(selected="paragraph")
             try:
-                paragraph = workspace.paragraph(doc, number)
+                paragraph = workspace.paragraph(doc, number, next(iter(quotes), ""))
             except NotFoundError:
                 return (panel_message(f"{doc} ¶{number} is no longer in the library (the document was deleted or "
                                       "replaced)."), gr.Tabs(selected="paragraph"))

@@ -82,8 +82,8 @@ class Workspace:
     def document(self, doc_id: str) -> DocumentInfo:
         return self.store().document(doc_id)
 
-    def paragraph(self, doc_id: str, number: int) -> StoredParagraph:
-        return self.store().paragraph(doc_id, number)
+    def paragraph(self, doc_id: str, number: int, quote: str = "") -> StoredParagraph:
+        return self.store().paragraph(doc_id, number, quote)
 
     def store(self):
         if self._store is None:  # one client per process: opening one costs a registry read

@@ -144,3 +144,12 @@ def test_serve_on_a_taken_port_says_so_before_anything_else(tmp_path, settings):
         result = paracite(env, "serve", "--port", str(port))
     assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "chat UI at" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_show_prints_every_paragraph_printed_with_a_repeated_number(ingested_env, tmp_path):
+    path = tmp_path / "repeats.txt"
+    path.write_text("Repeats\n\n1. One.\n\n2. Two.\n\n2. Again two.\n", encoding="utf-8")
+    result = paracite(ingested_env, "ingest", str(path))
+    assert result.returncode == 0 and "repeats" in result.stderr  # the warning says where
+    assert paracite(ingested_env, "show", "repeats", "2").stdout.splitlines() == ["2. Two.", "2. Again two."]
+    assert paracite(ingested_env, "delete", "repeats").returncode == 0

@@ -200,3 +200,15 @@ def test_uncommitted_records_nearest_to_the_query_never_crowd_out_live_ones(tmp_
     store.write_generation(pending, np.tile(query, (40, 1)))  # a write that has not committed yet
     hits = store.dense_search(query, 3)
     assert sorted(h.paragraph.text for h in hits) == ["One.", "Three.", "Two."]
+
+
+def test_a_repeated_number_is_told_apart_by_the_citation_quote(store, embedder, tmp_path):
+    path = tmp_path / "repeats.txt"
+    path.write_text("Repeats\n\n1. One about lichen.\n\n2. Two about moss.\n\n2. Again two, about glaciers.\n",
+                    encoding="utf-8")
+    document = load_document(path)
+    assert [p.number for p in document.paragraphs] == [1, 2, 2] and document.warnings
+    ingest([document], store, embedder)
+    assert store.paragraph("repeats", 2).text == "Two about moss."
+    assert store.paragraph("repeats", 2, quote="about  glaciers").text == "Again two, about glaciers."
+    assert store.paragraph("repeats", 2, quote="not in either").text == "Two about moss."

@@ -189,11 +189,14 @@ class ParagraphStore:
         rows = sorted(zip(got["metadatas"], got["documents"]), key=lambda row: row[0]["position"])
         return [StoredParagraph(doc_id, m["paragraph"], m["title"], text) for m, text in rows]
 
-    def paragraph(self, doc_id: str, number: int) -> StoredParagraph:
-        for paragraph in self.paragraphs(doc_id):
-            if paragraph.number == number:
-                return paragraph
-        raise NotFoundError(f"{doc_id} has no paragraph {number}")
+    def paragraph(self, doc_id: str, number: int, quote: str = "") -> StoredParagraph:
+        """The paragraph printed with this number. Where the numbering repeats (ingested with a
+        warning), several are; `quote`, a citation's, picks the one it was taken from."""
+        found = [p for p in self.paragraphs(doc_id) if p.number == number]
+        if not found:
+            raise NotFoundError(f"{doc_id} has no paragraph {number}")
+        squashed = "".join(quote.split())
+        return next((p for p in found if squashed and squashed in "".join(p.text.split())), found[0])
 
     def _live(self, doc_ids: list[str] | None, infos: list[DocumentInfo] | None) -> set[tuple[str, str]]:
         """The live (document, generation) pairs; a pair, since identical files share a generation."""
