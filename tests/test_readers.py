@@ -242,3 +242,15 @@ def test_html_layout_tables_line_breaks_and_the_head_title(tmp_path):
     loaded = load_document(breaks)
     assert loaded.title == "Notice"
     assert [p.text for p in loaded.paragraphs] == ["One sentence, broken by a line.", "Another paragraph."]
+
+
+def test_markdown_paragraphs_read_as_printed_without_their_markup(tmp_path):
+    path = tmp_path / "notes.md"
+    path.write_text("# Notes\n\n1. **Glacier moss** is protected: see [the accord](https://x.org/a) and `rule 7`.\n\n"
+                    "2. Second *point*, with an ![image](m.png) and a \\*literal star\\*.\n", encoding="utf-8")
+    document = load_document(path)
+    assert document.title == "Notes"
+    assert [p.text for p in document.paragraphs] == [
+        "Glacier moss is protected: see the accord and rule 7.",
+        "Second point, with an image and a *literal star*.",
+    ]

@@ -97,8 +97,26 @@ def _text_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
     text = decode_text(data, str(path))
     lines = text.splitlines()
     if path.suffix.lower() == ".md":
-        lines = [re.sub(r"^\s{0,3}#{1,6}\s+", "", line) for line in lines]
+        lines = [_markdown_text(re.sub(r"^\s{0,3}#{1,6}\s+", "", line)) for line in lines]
     return lines, True
+
+
+def _markdown_text(line: str) -> str:
+    """A Markdown line as it reads: "**Bold** [link](url)" is "Bold link", as the page prints it.
+
+    Line by line, inline markup only: the paragraph finder works on lines, and a numbered line
+    ("12. ...") must keep its number rather than become a list item.
+    """
+    from markdown_it import MarkdownIt
+
+    indent = line[: len(line) - len(line.lstrip())]  # a continuation line keeps its leading space
+    pieces = []
+    for token in MarkdownIt("commonmark").parseInline(line.strip())[0].children or []:
+        if token.type in ("text", "code_inline", "image"):  # an image reads as its alt text
+            pieces.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            pieces.append(" ")
+    return indent + "".join(pieces) if line.strip() else line
 
 
 def _pdf_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
