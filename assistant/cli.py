@@ -397,11 +397,15 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print a paragraph, or a whole document, as printed."""
+    from vectorstore.errors import NotFoundError
+
     store = services.store(Settings())
     info = store.document(doc)
     paragraphs = store.paragraphs(doc)
     if paragraph is not None:  # every paragraph printed with that number: a document may repeat one
-        paragraphs = [p for p in paragraphs if p.number == paragraph] or [store.paragraph(doc, paragraph)]
+        paragraphs = [p for p in paragraphs if p.number == paragraph]
+        if not paragraphs:
+            raise NotFoundError(f"{doc} has no paragraph {paragraph}")
     if as_json:
         _print_json({
             "doc": info.doc_id, "title": info.title, "numbering": info.numbering,

@@ -121,9 +121,7 @@ class RuleRewriter:
             names = list(_EN_NAME.finditer(old_topic))
             if language_of(previous) == "en" and names and _EN_NAME.fullmatch(new_topic):
                 # "about the safeguards issues of Iran" + "Syria": only the name changes.
-                name = names[-1]
-                new_topic = (old_topic[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name")
-                             + old_topic[name.end("name"):])
+                new_topic = _splice_name(old_topic, names[-1], new_topic)
             return previous[: last.start("t")] + new_topic + previous[last.end("t"):]
         swapped = _swap_name(previous, new_topic)
         if swapped:
@@ -179,8 +177,12 @@ def _swap_name(previous: str, new_topic: str) -> str:
              if m.start("name") > 0 and not _INSTITUTION.search(m.group("name")) and not m.group("name").isupper()]
     if len(names) != 1:  # "…ask Iran to comply with under the NPT?": one name, or no guess
         return ""
-    name = names[0]
-    return previous[: name.start("name")] + _EN_NAME.fullmatch(new_topic).group("name") + previous[name.end("name"):]
+    return _splice_name(previous, names[0], new_topic)
+
+
+def _splice_name(text: str, old: re.Match, new_topic: str) -> str:
+    """`text` with the name `old` found in it replaced by the name in `new_topic` ("the DPRK" → "DPRK")."""
+    return text[: old.start("name")] + _EN_NAME.fullmatch(new_topic).group("name") + text[old.end("name"):]
 
 
 class LLMRewriter:

@@ -8,6 +8,7 @@ back in front of the item, where a printed document has it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -107,16 +108,21 @@ def _markdown_text(line: str) -> str:
     Line by line, inline markup only: the paragraph finder works on lines, and a numbered line
     ("12. ...") must keep its number rather than become a list item.
     """
-    from markdown_it import MarkdownIt
-
     indent = line[: len(line) - len(line.lstrip())]  # a continuation line keeps its leading space
     pieces = []
-    for token in MarkdownIt("commonmark").parseInline(line.strip())[0].children or []:
+    for token in _markdown_parser().parseInline(line.strip())[0].children or []:
         if token.type in ("text", "code_inline", "image"):  # an image reads as its alt text
             pieces.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
             pieces.append(" ")
     return indent + "".join(pieces) if line.strip() else line
+
+
+@functools.cache
+def _markdown_parser():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def _pdf_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
