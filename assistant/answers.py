@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from vectorstore.paragraphs import language_of, mostly_han
 
-__all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "language_of", "marker"]
+__all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "compose_text", "language_of", "marker"]
 
 MARKER = re.compile(r"\[([^\[\]\s¶]+) ¶(\d{1,6})\]")
 
@@ -76,19 +76,12 @@ class Answer:
     @property
     def text(self) -> str:
         """The answer as running text with a marker after each sentence."""
-        # Each separator depends only on the sentence before it, so the text of the first n
-        # sentences is a prefix of the whole: a stream can send it piece by piece.
-        text = ""
-        for i, sentence in enumerate(self.sentences):
-            markers = "".join(marker(c.doc, c.paragraph) for c in _unique(sentence.citations))
-            if i:  # markers are Latin: the script is the sentence's own
-                text += "" if mostly_han(self.sentences[i - 1].text) else " "
-            text += f"{sentence.text}{markers}"
-        if not self.lead:
-            return text
-        if not text:
-            return self.lead
-        return self.lead + ("" if mostly_han(self.lead) else " ") + text
+        return compose_text(self.lead, [(s.text, [c.key for c in s.citations]) for s in self.sentences])
+
+    @property
+    def status(self) -> str:
+        """"answered" or "refused": how the answer is presented to its reader."""
+        return "refused" if self.refused else "answered"
 
     @property
     def citations(self) -> list[tuple[str, int]]:
@@ -100,6 +93,8 @@ class Answer:
         data |= {
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "status": self.status,
+            "lead": self.lead,
             "answer": self.text,
             "sentences": [s.as_json() for s in self.sentences],
             "citations": [{"doc": d, "paragraph": p} for d, p in self.citations],
@@ -111,6 +106,26 @@ class Answer:
         if self.fallback:
             data["fallback"] = self.fallback
         return data
+
+
+def compose_text(lead: str, sentences: list[tuple[str, list[tuple[str, int]]]]) -> str:
+    """The running text of an answer: the lead-in, then each sentence with a marker for each of
+    its cited paragraphs (once each). `sentences`: (text without markers, cited keys).
+
+    Each separator depends only on the sentence before it, so the text of the first n sentences
+    is a prefix of the whole: a stream can send it piece by piece.
+    """
+    text = ""
+    for i, (sentence, keys) in enumerate(sentences):
+        markers = "".join(marker(doc, paragraph) for doc, paragraph in dict.fromkeys(keys))
+        if i:  # markers are Latin: the script is the sentence's own
+            text += "" if mostly_han(sentences[i - 1][0]) else " "
+        text += f"{sentence}{markers}"
+    if not lead:
+        return text
+    if not text:
+        return lead
+    return lead + ("" if mostly_han(lead) else " ") + text
 
 
 def _unique(citations) -> list[Citation]:

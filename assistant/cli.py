@@ -269,6 +269,7 @@ def eval_suite(
     thresholds = evaluation.override_thresholds(the_suite.thresholds, threshold or [])
     documents = read_all(the_suite.corpus)
     paragraphs = {(d.doc_id, p.number): p.text for d in documents for p in d.paragraphs}
+    the_suite.check_facts(paragraphs)
     titles = {d.doc_id: d.title for d in documents}
     settings = Settings()
 

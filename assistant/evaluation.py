@@ -2,7 +2,11 @@
 
 A suite is a folder in eval/:
 - `questions.jsonl`: the `ask --jsonl` input plus `"gold": [{"doc", "paragraph"}]`, `"kind"`
-  (single, multi, unanswerable, followup, adversarial) and `"lang"`;
+  (single, multi, unanswerable, followup, adversarial) and `"lang"`; per answerable question
+  `"facts"`, the key facts an answer must state (`{"doc", "paragraph", "text"}`, a short verbatim
+  span of a gold paragraph, within one of its sentences), optionally `"facts_any"` (groups of
+  spans of which any one states the fact) and `"false_premise": true` (the documents contradict
+  the question's premise: confirming it is presenting an answer where there is none);
 - `thresholds.toml`: `[min]` values a metric must reach, `[max]` values it may not exceed;
 - `suite.toml`: `corpus` (globs relative to the suite folder) and optionally `judge_pairs`, the
   labelled (paragraphs, sentence, supported) set for `--calibrate-judge`.
@@ -25,8 +29,11 @@ from pathlib import Path
 
 from vectorstore.errors import InputError
 
+from vectorstore.paragraphs import language_of, split_sentences
+
 from . import jsonl, metrics
-from .judges import Judge, verbatim_in
+from .answers import compose_text
+from .judges import Judge, normalise, verbatim_in
 
 KINDS = ("single", "multi", "unanswerable", "followup", "adversarial")
 
@@ -39,6 +46,11 @@ METRICS = {
     # Answers where an LLM generator's own answer was not used and its extractive fallback was
     # shown instead: still verified, but a sign the model is not doing the answering.
     "fallback_rate": "max",
+    # Whether the answer answers (the citation metrics above are saturated by quoting): the key
+    # facts stated, the sentences that state none, the reader's language, an answer presented
+    # where the documents give none, and the shown text against the structured answer.
+    "fact_recall": "min", "answer_complete": "min", "fact_precision": "min",
+    "language_match": "min", "unanswered_as_answer": "max", "text_consistent": "min",
     # Questions of the suite with an answer to score: below 1.0 only with --answers from elsewhere,
     # and always guarded (1.0 unless a threshold says otherwise), so missing answers fail the run.
     "answered": "min",
@@ -54,6 +66,21 @@ class Suite:
     thresholds: dict[str, tuple[str, float]]  # name -> ("min" | "max", value)
     corpus: list[Path]
     judge_pairs: Path | None
+    lines: dict[str, int] = field(default_factory=dict)  # question id -> line of questions.jsonl
+
+    def check_facts(self, paragraphs: dict[tuple[str, int], str]) -> None:
+        """Every key fact is verbatim in its paragraph, inside one sentence (what a quote can hold)."""
+        where = self.root / "questions.jsonl"
+        for q in self.questions:
+            for doc, number, text in (f for group in fact_groups(q) for f in group):
+                paragraph = paragraphs.get((doc, number))
+                at = f"{where}:{self.lines.get(q['id'], '?')}"
+                if paragraph is None:
+                    raise InputError(f"{at}: fact {text!r}: [{doc} ¶{number}] is not in the suite corpus")
+                if not verbatim_in(text, paragraph):
+                    raise InputError(f"{at}: fact {text!r} is not verbatim in [{doc} ¶{number}]")
+                if not any(verbatim_in(text, sentence) for sentence in split_sentences(paragraph)):
+                    raise InputError(f"{at}: fact {text!r} crosses a sentence boundary of [{doc} ¶{number}]")
 
 
 def load_suite(path: Path) -> Suite:
@@ -64,6 +91,7 @@ def load_suite(path: Path) -> Suite:
         if not (root / required).is_file():
             raise InputError(f"{root}: the suite has no {required}")
     config = _toml(root / "suite.toml")
+    questions, lines = _read_questions(root / "questions.jsonl")
     # Relative to the suite folder, or absolute.
     corpus = sorted({Path(p) for pattern in config.get("corpus", []) for p in glob.glob(str(root / pattern))})
     if not corpus:
@@ -72,10 +100,11 @@ def load_suite(path: Path) -> Suite:
     return Suite(
         name=config.get("name", root.name),
         root=root,
-        questions=_questions(root / "questions.jsonl"),
+        questions=questions,
         thresholds=parse_thresholds(_toml(root / "thresholds.toml"), root / "thresholds.toml"),
         corpus=corpus,
         judge_pairs=pairs,
+        lines=lines,
     )
 
 
@@ -134,6 +163,8 @@ class QuestionResult:
     scores: dict[str, float] = field(default_factory=dict)  # this question's share of each metric
     failures: list[str] = field(default_factory=list)  # "metric: why"
     supported: list[bool] = field(default_factory=list)  # per sentence, the judge's verdict
+    facts: list[tuple[tuple, bool]] = field(default_factory=list)  # (fact, stated) per key fact
+    useful: list[bool] = field(default_factory=list)  # per sentence: states a key fact
 
     @property
     def passed(self) -> bool:
@@ -250,10 +281,14 @@ def score(
                 result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
         if not refused or answer.get("fallback"):  # a fallback that then refused too still counts
             result.scores["fallback_rate"] = 1.0 if answer.get("fallback") else 0.0
+        _score_quality(result, question, answer, paragraphs, judge)
         if gold:
-            result.scores["false_refusal_rate"] = 1.0 if refused else 0.0
+            answered = status_of(answer) == "answered"
+            result.scores["false_refusal_rate"] = 0.0 if answered else 1.0
             if refused:
                 result.failures.append("false_refusal_rate: refused an answerable question")
+            elif not answered:
+                result.failures.append(f"false_refusal_rate: answered as {status_of(answer)!r}, not as an answer")
             else:
                 result.scores["gold_hit"] = metrics.gold_hit(cited, gold)
                 if not result.scores["gold_hit"]:
@@ -264,6 +299,113 @@ def score(
             if not refused:
                 result.failures.append(f"refusal_accuracy: answered an unanswerable question (cites {_keys(cited) or 'nothing'})")
     return results
+
+
+def fact_groups(question: dict) -> list[list[tuple[str, int, str]]]:
+    """The question's key facts, each a group of spans any one of which states it."""
+    def key(fact: dict) -> tuple[str, int, str]:
+        return (fact["doc"], fact["paragraph"], fact["text"])
+
+    return [[key(f)] for f in question.get("facts", [])] + [[key(f) for f in g] for g in question.get("facts_any", [])]
+
+
+def status_of(answer: dict) -> str:
+    """How the answer is presented: its own "status", or, for answers from before the field
+    existed, "refused" or "answered"."""
+    status = answer.get("status")
+    if isinstance(status, str) and status:
+        return status
+    return "refused" if answer.get("refused") else "answered"
+
+
+def _rendering(sentence: dict) -> str | None:
+    rendering = sentence.get("rendering")
+    if isinstance(rendering, dict):
+        rendering = rendering.get("text")
+    return rendering if isinstance(rendering, str) and rendering.strip() else None
+
+
+def _score_quality(result: QuestionResult, question: dict, answer: dict, paragraphs: dict, judge: Judge) -> None:
+    """The answer-quality metrics of one answer (see METRICS)."""
+    sentences = [s for s in answer.get("sentences") or [] if isinstance(s, dict)]
+    status = status_of(answer)
+    lang = question.get("lang") or language_of(question["question"])
+    lead = answer.get("lead")
+    displayed = answer.get("answer", "")
+
+    keys = [[(c["doc"], c["paragraph"]) for c in s.get("citations", [])] for s in sentences]
+    composed = compose_text(lead or "", [(s.get("text", ""), k) for s, k in zip(sentences, keys)])
+    if lead is None:  # answers from elsewhere may not give their lead-in: the sentences end the text
+        consistent = displayed.endswith(compose_text("", [(s.get("text", ""), k) for s, k in zip(sentences, keys)]))
+    else:
+        consistent = bool(metrics.text_consistent(displayed, composed))
+    result.scores["text_consistent"] = 1.0 if consistent else 0.0
+    if not consistent:
+        at = next((i for i, (a, b) in enumerate(zip(displayed, composed)) if a != b), min(len(displayed), len(composed)))
+        result.failures.append(f"text_consistent: the shown text differs from its sentences and markers at character {at}: "
+                               f"{displayed[max(0, at - 20):at + 30]!r} shown, {composed[max(0, at - 20):at + 30]!r} composed")
+
+    shown_lead = lead if lead is not None else (displayed if not sentences else "")
+    result.scores["language_match"] = metrics.language_match(lang, shown_lead, [(s.get("text", ""), _rendering(s)) for s in sentences])
+    if not result.scores["language_match"]:
+        reader = {"zh": "Chinese", "en": "English"}.get(lang, lang)
+        if shown_lead and not metrics.reads_as(shown_lead, lang):
+            result.failures.append(f"language_match: the lead-in is not in {reader}: {shown_lead[:80]}")
+        for i, s in enumerate(sentences):
+            rendering = _rendering(s)
+            if not metrics.reads_as(s.get("text", ""), lang) and not (rendering and metrics.reads_as(rendering, lang)):
+                result.failures.append(f"language_match: sentence {i + 1} is not in {reader} and has no {reader} rendering: {s.get('text', '')[:60]}")
+
+    if not question.get("gold") or question.get("false_premise"):
+        result.scores["unanswered_as_answer"] = metrics.unanswered_as_answer(status)
+        if result.scores["unanswered_as_answer"]:
+            why = "its premise is contradicted by the documents" if question.get("false_premise") else "the documents do not answer it"
+            result.failures.append(f"unanswered_as_answer: presented as an answer, but {why}")
+
+    groups = fact_groups(question)
+    if not groups:
+        return
+    verdicts: dict[tuple, bool] = {}
+
+    def states(i: int, fact: tuple[str, int, str]) -> bool:
+        doc, number, span = fact
+        sentence = sentences[i]
+        if (i, fact) not in verdicts:
+            cited = [c for c in sentence.get("citations", []) if (c["doc"], c["paragraph"]) == (doc, number)]
+            text = sentence.get("text", "")
+            if not cited:
+                verdicts[(i, fact)] = False
+            elif _is_quote(sentence):  # the quote is what it states
+                verdicts[(i, fact)] = any(verbatim_in(span, c.get("quote") or "") for c in cited)
+            else:  # other words or another language: the judge reads it against the paragraph
+                verdicts[(i, fact)] = judge.states(paragraphs.get((doc, number), ""), span, text)
+        return verdicts[(i, fact)]
+
+    answered = status == "answered"
+
+    def stated(fact) -> bool:
+        return answered and any(states(i, fact) for i in range(len(sentences)))
+
+    result.scores["fact_recall"] = metrics.fact_recall(groups, stated)
+    result.scores["answer_complete"] = metrics.answer_complete(groups, stated)
+    result.facts = [(fact, stated(fact)) for group in groups for fact in group]
+    for group in groups:
+        if not any(stated(f) for f in group):
+            spans = " or ".join(f"«{span}» [{doc} ¶{number}]" for doc, number, span in group)
+            result.failures.append(f"fact_recall: missed fact {spans}")
+    if answered and sentences:
+        every = [f for group in groups for f in group]
+        result.useful = [any(states(i, f) for f in every) for i in range(len(sentences))]
+        result.scores["fact_precision"] = metrics.fact_precision(result.useful)
+        for i, useful in enumerate(result.useful):
+            if not useful:
+                result.failures.append(f"fact_precision: sentence {i + 1} states no key fact (filler): {sentences[i].get('text', '')[:60]}")
+
+
+def _is_quote(sentence: dict) -> bool:
+    """A sentence that is (or contains) one of its verbatim quotes."""
+    text = normalise(sentence.get("text", ""))
+    return any(c.get("quote") and normalise(c["quote"]) in text for c in sentence.get("citations", []))
 
 
 def aggregate(results: list[QuestionResult]) -> dict[str, float]:
@@ -299,8 +441,13 @@ def _toml(path: Path) -> dict:
 
 
 def _questions(path: Path) -> list[dict]:
+    return _read_questions(path)[0]
+
+
+def _read_questions(path: Path) -> tuple[list[dict], dict[str, int]]:
+    """The questions, and the line each is on (for errors found once the corpus is read)."""
     questions = []
-    seen = set()
+    seen: dict = {}
     for line_no, item in jsonl.objects(path):
         if not isinstance(item.get("question"), str) or "id" not in item:
             raise InputError(f'{path}:{line_no}: each line needs "id" and "question"')
@@ -310,11 +457,34 @@ def _questions(path: Path) -> list[dict]:
             raise InputError(f"{path}:{line_no}: kind must be one of {', '.join(KINDS)}")
         if not isinstance(item.get("gold", []), list):
             raise InputError(f'{path}:{line_no}: "gold" must be a list of {{"doc", "paragraph"}}')
-        seen.add(item["id"])
+        _check_facts_shape(item, f"{path}:{line_no}")
+        seen[item["id"]] = line_no
         questions.append(item)
     if not questions:
         raise InputError(f"{path}: no questions")
-    return questions
+    return questions, seen
+
+
+def _check_facts_shape(item: dict, at: str) -> None:
+    def fact_ok(fact) -> bool:
+        return (isinstance(fact, dict) and isinstance(fact.get("doc"), str) and fact["doc"]
+                and isinstance(fact.get("paragraph"), int) and not isinstance(fact["paragraph"], bool)
+                and isinstance(fact.get("text"), str) and bool(fact["text"].strip()))
+
+    shape = '{"doc": str, "paragraph": int, "text": str}'
+    facts, any_of = item.get("facts", []), item.get("facts_any", [])
+    if not isinstance(facts, list) or not all(fact_ok(f) for f in facts):
+        raise InputError(f'{at}: "facts" must be a list of {shape}')
+    if not isinstance(any_of, list) or not all(isinstance(g, list) and g and all(fact_ok(f) for f in g) for g in any_of):
+        raise InputError(f'{at}: "facts_any" must be a list of non-empty lists of {shape}')
+    if not isinstance(item.get("false_premise", False), bool):
+        raise InputError(f'{at}: "false_premise" must be true or false')
+    gold = {(g.get("doc"), g.get("paragraph")) for g in item.get("gold", []) if isinstance(g, dict)}
+    for fact in [*facts, *(f for g in any_of for f in g)]:
+        if (fact["doc"], fact["paragraph"]) not in gold:
+            raise InputError(f"{at}: fact {fact['text']!r} is in [{fact['doc']} ¶{fact['paragraph']}], which is not a gold paragraph")
+    if (facts or any_of) and not gold:
+        raise InputError(f"{at}: a question with facts needs gold paragraphs")
 
 
 def read_answers(path: Path) -> dict[str, dict]:

@@ -10,6 +10,14 @@ the eval suite uses them for ALCE citation recall and precision.
   and blind to a changed year or number.
 - `llm`: a yes/no question to a language model, scored by the probability of "yes".
 
+Whatever the judge, a sentence stating a number (a year, a count, a resolution number, a day)
+that its cited paragraphs do not print scores 0: the embedding judge cannot see a changed year
+at all, and a small model often misses one.
+
+The eval also asks a judge whether a sentence states a key fact (`states`): verbatim for the
+quote and embedding judges (the fact's span is in the sentence), a yes/no question for the LLM,
+which can read a paraphrase or another language.
+
 The default thresholds are the ones `paracite eval eval/npt --calibrate-judge` picks on the
 labelled set eval/judge/pairs.jsonl (86 pairs; most accurate threshold): embedding 0.65 (AUC
 0.71, accuracy 0.67), llm 0.69 with the local Qwen (AUC 0.93, accuracy 0.90).
@@ -29,6 +37,7 @@ from vectorstore.paragraphs import split_sentences
 
 from .answers import language_of
 from .llm import ChatLLM
+from .metrics import numbers_supported
 
 
 class Judge(Protocol):
@@ -36,6 +45,10 @@ class Judge(Protocol):
     threshold: float
 
     def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float: ...
+
+    def states(self, paragraph: str, fact: str, sentence: str) -> bool:
+        """Does the sentence state the fact (a span of the paragraph)?"""
+        ...
 
 
 _SPACE = re.compile(r"\s+")
@@ -59,12 +72,17 @@ class QuoteJudge:
     threshold: float = 1.0
 
     def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
+        if not numbers_supported(sentence, paragraphs):
+            return 0.0
         claimed = quotes or (sentence,)
         sentence = normalise(sentence)
         for quote in claimed:
             if normalise(quote) in sentence and any(verbatim_in(quote, p) for p in paragraphs):
                 return 1.0
         return 0.0
+
+    def states(self, paragraph: str, fact: str, sentence: str) -> bool:
+        return verbatim_in(fact, sentence)
 
 
 class EmbeddingJudge:
@@ -76,10 +94,14 @@ class EmbeddingJudge:
 
     def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
         pieces = list(dict.fromkeys([*paragraphs, *(s for p in paragraphs for s in split_sentences(p))]))
-        if not pieces:
+        if not pieces or not numbers_supported(sentence, paragraphs):
             return 0.0
         claim = self.embedder.embed_documents([sentence])[0]
         return float(np.max(self.embedder.embed_documents(pieces) @ claim))
+
+    def states(self, paragraph: str, fact: str, sentence: str) -> bool:
+        # A cosine cannot tell "states this span" from "is about the same thing".
+        return verbatim_in(fact, sentence)
 
 
 class LLMJudge:
@@ -90,7 +112,17 @@ class LLMJudge:
         self.threshold = threshold
 
     def score(self, paragraphs: list[str], sentence: str, quotes: tuple[str, ...] = ()) -> float:
+        if not numbers_supported(sentence, paragraphs):
+            return 0.0
         joined = "\n\n".join(paragraphs)
         return self.llm.yes_probability(
             prompts.messages("judge", language_of(sentence), paragraphs=joined, sentence=sentence)
         )
+
+    def states(self, paragraph: str, fact: str, sentence: str) -> bool:
+        if verbatim_in(fact, sentence):
+            return True
+        probability = self.llm.yes_probability(
+            prompts.messages("fact", language_of(sentence), paragraph=paragraph, fact=fact, sentence=sentence)
+        )
+        return probability >= self.threshold

@@ -5,7 +5,11 @@ A paragraph is identified by (doc, paragraph); a ranking is a list of them, best
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
+
+from vectorstore.paragraphs import mostly_han
 
 ParagraphKey = tuple[str, int]
 
@@ -164,3 +168,93 @@ def refusal_accuracy(refused_on_unanswerable: Sequence[bool]) -> float:
 def false_refusal_rate(refused_on_answerable: Sequence[bool]) -> float:
     """Share of answerable questions that were refused."""
     return mean(1.0 if r else 0.0 for r in refused_on_answerable)
+
+
+# --- answer quality -----------------------------------------------------------------------------
+#
+# The citation metrics above are saturated by an extractive answer (its sentences are quotes).
+# These measure whether the answer answers: the key facts a suite annotates per question (short
+# verbatim spans of gold paragraphs), the sentences that carry none of them, the language the
+# reader meets, and whether an answer is presented where the documents do not answer. As above,
+# what needs a judge comes in as a function, so the rules are tested with hand-made verdicts.
+
+FactKey = tuple[str, int, str]  # (doc, paragraph, verbatim span)
+
+
+def fact_recall(groups: Sequence[Sequence[FactKey]], stated) -> float:
+    """Share of key facts the answer states. Each group is one fact; any of its spans states it
+    (a required fact is a group of one). `stated(fact) -> bool`."""
+    if not groups:
+        raise ValueError("fact recall needs at least one fact")
+    return mean(1.0 if any(stated(f) for f in group) else 0.0 for group in groups)
+
+
+def answer_complete(groups: Sequence[Sequence[FactKey]], stated) -> float:
+    """1.0 when the answer states every key fact."""
+    return 1.0 if fact_recall(groups, stated) == 1.0 else 0.0
+
+
+def fact_precision(useful: Sequence[bool]) -> float:
+    """Share of answer sentences that state a key fact or are needed for one (1 - filler rate)."""
+    if not useful:
+        raise ValueError("fact precision needs at least one sentence")
+    return mean(1.0 if u else 0.0 for u in useful)
+
+
+def reads_as(text: str, lang: str) -> bool:
+    """Whether a reader of `lang` can read the text: Chinese is mostly Han characters; English
+    holds none (a Chinese name left in an English sentence is not readable to its reader)."""
+    if lang == "zh":
+        return mostly_han(text)
+    return not _HAN.search(text)
+
+
+def language_match(lang: str, lead: str, sentences: Sequence[tuple[str, str | None]]) -> float:
+    """1.0 when every reader-facing piece of the answer is in the question's language: the lead-in
+    and each sentence, where a sentence in another language counts only with a rendering in the
+    question's language beside it. `sentences`: (text, rendering or None)."""
+    if lead and not reads_as(lead, lang):
+        return 0.0
+    for text, rendering in sentences:
+        if not reads_as(text, lang) and not (rendering and reads_as(rendering, lang)):
+            return 0.0
+    return 1.0
+
+
+def unanswered_as_answer(status: str) -> float:
+    """For a question the documents do not answer (or whose premise they contradict): 1.0 when the
+    answer is presented as an answer, neither refused nor marked as only close ("related")."""
+    return 1.0 if status == "answered" else 0.0
+
+
+def text_consistent(displayed: str, composed: str) -> float:
+    """1.0 when the text a reader sees is the answer's sentences with their markers, as composed
+    from the structured answer (`assistant.answers.compose_text`): an edit of the shown text
+    alone (a marker, a year) leaves the structured fields, which the other metrics score, intact."""
+    return 1.0 if displayed == composed else 0.0
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A reference to a paragraph by number is about the citation, not a fact of the sentence.
+_PARAGRAPH_REFERENCE = re.compile(r"¶\s*\d+|\bparagraphs?\s+\d+|第\s*\d+\s*段")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states (years, counts, resolution numbers, days), as digit strings:
+    full-width digits read as ASCII, thousands separators dropped ("1,000" is "1000")."""
+    text = _PARAGRAPH_REFERENCE.sub(" ", unicodedata.normalize("NFKC", text))
+    found = set()
+    for match in _NUMBER.finditer(text):
+        number = match.group(0)
+        if "," in number and all(len(part) == 3 for part in number.split(",")[1:]):
+            number = number.replace(",", "")
+        for part in number.split(","):  # "1737, 1747" is two numbers
+            found.add(part.rstrip(".").lstrip("0") or "0")
+    return found
+
+
+def numbers_supported(sentence: str, paragraphs: Sequence[str]) -> bool:
+    """Every number the sentence states appears as a number in the paragraphs: a changed year,
+    count or resolution number fails whatever the judge's score."""
+    return numbers_in(sentence) <= set().union(*(numbers_in(p) for p in paragraphs)) if paragraphs else not numbers_in(sentence)

@@ -38,11 +38,20 @@ def console(report: Report, out: Console) -> None:
         status = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]-[/]"}[holds]
         table.add_row(name, _fmt(report.metrics.get(name, float("nan"))), threshold_text(report, name), status)
     out.print(table)
-    groups = Table("group", "questions", "recall@1", "gold hit", "refusal", "false refusal", "ALCE recall", title="by language and kind")
+    columns = {"recall@1": "recall_at_1", "gold hit": "gold_hit", "complete": "answer_complete",
+               "fact recall": "fact_recall", "fact prec.": "fact_precision", "language": "language_match",
+               "refusal": "refusal_accuracy", "false refusal": "false_refusal_rate",
+               "unanswered as answer": "unanswered_as_answer", "ALCE recall": "alce_recall"}
+    groups = Table("group", "questions", *columns, title="by language and kind")
     for group, values in report.breakdown.items():
-        groups.add_row(group, str(values["questions"]), *(_fmt(values.get(k, float("nan"))) for k in (
-            "recall_at_1", "gold_hit", "refusal_accuracy", "false_refusal_rate", "alce_recall")))
+        groups.add_row(group, str(values["questions"]), *(_fmt(values.get(k, float("nan"))) for k in columns.values()))
     out.print(groups)
+    missed = [(r.question["id"], f.removeprefix("fact_recall: missed fact ")) for r in report.results
+              for f in r.failures if f.startswith("fact_recall: ")]
+    if missed:
+        out.print(f"Missed key facts ({len(missed)}):", highlight=False)
+        for qid, fact in missed:
+            out.print(f"  {qid}  {fact}", highlight=False, markup=False)
     failed = [r for r in report.results if not r.passed]
     out.print(f"{len(report.results) - len(failed)} of {len(report.results)} questions passed every check.", highlight=False)
 
@@ -91,8 +100,9 @@ def write_html(report: Report, path: Path, paragraphs: dict[tuple[str, int], str
         report=report, summary=summary, chart=chart, questions=questions,
         passed=sum(r.passed for r in report.results),
         created=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        breakdown_metrics=["recall_at_1", "recall_at_5", "gold_hit", "refusal_accuracy", "false_refusal_rate",
-                           "citation_validity", "quote_match", "alce_recall", "alce_precision"],
+        breakdown_metrics=["recall_at_1", "recall_at_5", "gold_hit", "answer_complete", "fact_recall", "fact_precision",
+                           "language_match", "refusal_accuracy", "false_refusal_rate", "unanswered_as_answer",
+                           "text_consistent", "citation_validity", "quote_match", "alce_recall", "alce_precision"],
     )
     path.write_text(html, encoding="utf-8")
 
@@ -116,8 +126,20 @@ def _question_view(result, paragraphs, titles) -> dict:
             before, quoted, after = (paragraph[:at], span, paragraph[at + len(span):]) if at >= 0 else (paragraph or "(no such paragraph in the corpus)", "", "")
             citations.append({"marker": f"{c['doc']} ¶{c['paragraph']}", "title": titles.get(c["doc"], ""),
                               "before": before, "quoted": quoted, "after": after})
+    sentences = []
+    for i, sentence in enumerate(answer.get("sentences") or []):
+        rendering = sentence.get("rendering")
+        sentences.append({
+            "text": sentence.get("text", ""),
+            "markers": list(dict.fromkeys(f"{c['doc']} ¶{c['paragraph']}" for c in sentence.get("citations", []))),
+            "filler": bool(result.useful) and i < len(result.useful) and not result.useful[i],
+            "rendering": rendering.get("text") if isinstance(rendering, dict) else rendering,
+        })
+    facts = [{"text": span, "marker": f"{doc} ¶{number}", "stated": stated} for (doc, number, span), stated in result.facts]
     return {
         "id": q["id"], "kind": q.get("kind"), "lang": q.get("lang"), "question": q["question"],
+        "status": answer.get("status") or ("refused" if answer.get("refused") else "answered"),
+        "lead": answer.get("lead", ""), "sentences": sentences, "facts": facts,
         "standalone": answer.get("standalone_question"), "refused": answer.get("refused"),
         "answer_text": text, "answer_parts": parts, "citations": citations, "failures": result.failures,
         "gold": [f"{g['doc']} ¶{g['paragraph']}" for g in q.get("gold", [])],
