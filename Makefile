@@ -56,9 +56,13 @@ demo: models
 # The tests, then the eval suites as CI runs them: the default generator and judge on every question
 # of eval/npt and of the held-out eval/npt-heldout, and the local LLM (llamacpp generator, llm
 # judge) on a sample of 6 of eval/npt. A threshold that does not hold fails the target (exit 100).
+# The answer-quality metrics are reported for the sample but not guarded: six questions are too
+# few to hold a level, and the LLM's figures are not yet measured on a larger sample.
 # Reports in reports/.
 LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --threshold alce_precision=0.8 \
-	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3
+	--threshold refusal_accuracy=0 --threshold false_refusal_rate=0.3 \
+	--threshold fact_recall=0 --threshold answer_complete=0 --threshold fact_precision=0 --threshold language_match=0 \
+	--threshold unanswered_as_answer=1
 
 test: models llm browser
 	@# esbuild for the test that the committed widget build is the build of widget/src

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from vectorstore.errors import InputError, NotFoundError
 from vectorstore.search import Retriever, SearchResult
 
+from . import metrics
 from .answers import Answer, AnswerSentence, Removal, language_of
 from .followup import MAX_QUESTION_CHARS, Rewriter
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
@@ -163,8 +164,12 @@ class Assistant:
         answer.sentences = []
         answer.lead = DECLINE[language]
         if unknown_names:
-            names = "、".join(f"“{n}”" for n in unknown_names)
-            answer.lead = answer.lead.rstrip("。") + f"（文件中没有提到{names}）。"
+            if language == "zh":
+                names = "、".join(f"“{n}”" for n in unknown_names)
+                answer.lead = answer.lead.rstrip("。") + f"（文件中没有提到{names}）。"
+            else:  # a name in Chinese script stays out of an English reader's sentence
+                names = ", ".join(f"“{n}”" for n in unknown_names if metrics.reads_as(n, "en"))
+                answer.lead = answer.lead.rstrip(".") + (f" (they do not mention {names})." if names else ".")
         answer.refused = True
         return answer
 

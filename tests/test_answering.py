@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
 from assistant.answering import Assistant, Done, Removed, Retrieved, SentenceReady, Standalone
+from assistant.answers import Answer
 from assistant.followup import RuleRewriter
 from assistant.generators import ExtractiveGenerator
 from assistant.judges import QuoteJudge, verbatim_in
@@ -219,6 +221,15 @@ def test_a_question_about_a_name_the_corpus_never_mentions_is_refused_and_says_s
     answer = assistant.ask("沙特阿拉伯的铀浓缩计划在文件中是如何被讨论的？")
     assert answer.refused and answer.citations == []
     assert answer.text == "文件没有涉及这个问题（文件中没有提到“沙特阿拉伯”）。"
+
+
+def test_an_english_refusal_names_the_unknown_name_in_english():
+    # It said "…question（文件中没有提到“Saudi Arabia”）。" to an English reader.
+    blank = Answer("How is Saudi Arabia discussed?", "How is Saudi Arabia discussed?", [], refused=False)
+    answer = Assistant._refusal(blank, "en", ["Saudi Arabia"])
+    assert answer.refused and answer.status == "refused" and answer.citations == []
+    assert answer.text == "The documents do not address this question (they do not mention “Saudi Arabia”)."
+    assert not re.search(r"[\u4e00-\u9fff]", answer.text)
 
 
 def test_a_name_whose_parts_the_corpus_knows_is_not_refused(assistant):
