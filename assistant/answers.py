@@ -93,8 +93,6 @@ class Answer:
         data |= {
             "question": self.question,
             "standalone_question": self.standalone_question,
-            "status": self.status,
-            "lead": self.lead,
             "answer": self.text,
             "sentences": [s.as_json() for s in self.sentences],
             "citations": [{"doc": d, "paragraph": p} for d, p in self.citations],
@@ -102,6 +100,9 @@ class Answer:
             "removed": [r.as_json() for r in self.removed],
             "retrieved": [r.as_json() for r in self.retrieved],
             "generator": self.generator,
+            # After the keys clients already read, so that their order stays the contract's.
+            "status": self.status,
+            "lead": self.lead,
         }
         if self.fallback:
             data["fallback"] = self.fallback
