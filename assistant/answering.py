@@ -7,6 +7,9 @@ returns the final `Answer`. Nothing a generator drafts is yielded before the ver
 The promises kept here, whatever the question or the documents say:
 - nothing relevant retrieved, or a question about a name the corpus never mentions: a refusal
   in the question's language, with no citations;
+- relevant paragraphs that do not state what was asked (`assistant.answerability`): the closest
+  passages, quoted and cited, under a lead that says the documents do not state it ("related"),
+  whatever the generator;
 - a draft of which nothing survives verification, or an LLM that declines although relevant
   paragraphs were found: the extractive answer (itself verified), or a refusal when that is
   empty too.
@@ -21,6 +24,7 @@ from vectorstore.errors import InputError, NotFoundError
 from vectorstore.search import Retriever, SearchResult
 
 from . import metrics
+from .answerability import Answerability, SimilarityAnswerability
 from .answers import Answer, AnswerSentence, Removal, language_of
 from .followup import MAX_QUESTION_CHARS, Rewriter
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
@@ -28,6 +32,8 @@ from .judges import QuoteJudge
 from .verifier import Verifier
 
 MAX_HISTORY_TURNS = 20
+# A related answer shows the closest passages, not a pile: what a reader checks before asking again.
+RELATED_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Assistant:
         rewriter: Rewriter,
         extractive: ExtractiveGenerator,
         k: int = 5,
+        answerability: Answerability | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -93,6 +100,7 @@ class Assistant:
         self.rewriter = rewriter
         self.extractive = extractive
         self.k = k
+        self.answerability = answerability or SimilarityAnswerability(retriever.embedder)
         self._extractive_verifier = Verifier(QuoteJudge())
 
     def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None) -> Answer:
@@ -118,6 +126,16 @@ class Assistant:
         unknown = self.retriever.unknown_names(standalone) if relevant else []
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
+            return
+        lookup = not any(r.similarity >= self.retriever.threshold(standalone, r) for r in relevant)
+        verdict = self.answerability.judge(standalone, relevant, lookup=lookup)
+        answer.verdict = verdict
+        if not verdict.answers:
+            answer.related = True
+            yield from self._extractive_into(answer, question, standalone, relevant, related=True)
+            if not answer.sentences:
+                answer = self._refusal(answer, language)
+            yield Done(answer)
             return
 
         declined = False
@@ -149,12 +167,15 @@ class Assistant:
             answer = self._refusal(answer, language)
         yield Done(answer)
 
-    def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult]):
-        for draft in self.extractive.sentences(standalone, relevant):
+    def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],
+                         related: bool = False):
+        drafts = list(self.extractive.sentences(standalone, relevant))
+        for draft in drafts[:RELATED_SENTENCES] if related else drafts:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:
                 if not answer.sentences:
-                    answer.lead = self.extractive.lead(question, _quoted(checked.sentence, relevant))
+                    quoted = _quoted(checked.sentence, relevant)
+                    answer.lead = (self.extractive.related_lead if related else self.extractive.lead)(question, quoted)
                     yield Lead(answer.lead)
                 answer.sentences.append(checked.sentence)
                 yield SentenceReady(checked.sentence)
@@ -162,6 +183,7 @@ class Assistant:
     @staticmethod
     def _refusal(answer: Answer, language: str, unknown_names: list[str] | None = None) -> Answer:
         answer.sentences = []
+        answer.related = False
         answer.lead = DECLINE[language]
         if unknown_names:
             if language == "zh":

@@ -7,6 +7,11 @@ regex (`MARKER`) finds them; the chat UI and the widget render each as a chip.
 
 Document ids are file stems; whitespace and brackets in them are replaced at ingest so that a
 marker always parses (see `vectorstore.readers`).
+
+Only the markers Paracite adds after a verified sentence may parse: text that merely looks like a
+marker (a document that prints "[npt-2024-chair-summary ¶999]", a model that copies it) is shown
+with fullwidth brackets, ［…］, in every sentence's text and in the answer's running text.
+Citation quotes stay verbatim, since they are checked against the paragraph.
 """
 
 from __future__ import annotations
@@ -16,13 +21,19 @@ from dataclasses import asdict, dataclass, field
 
 from vectorstore.paragraphs import language_of, mostly_han
 
-__all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "compose_text", "language_of", "marker"]
+__all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "compose_text", "language_of", "marker",
+           "neutralise_markers"]
 
 MARKER = re.compile(r"\[([^\[\]\s¶]+) ¶(\d{1,6})\]")
 
 
 def marker(doc: str, paragraph: int) -> str:
     return f"[{doc} ¶{paragraph}]"
+
+
+def neutralise_markers(text: str) -> str:
+    """The text with nothing in it that MARKER would take for a citation."""
+    return MARKER.sub(lambda m: f"［{m.group(0)[1:-1]}］", text)
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,7 @@ class AnswerSentence:
     flagged: str | None = None  # why the verifier doubts it, when set to flag instead of remove
 
     def as_json(self) -> dict:
-        data = {"text": self.text, "citations": [asdict(c) for c in self.citations]}
+        data = {"text": neutralise_markers(self.text), "citations": [asdict(c) for c in self.citations]}
         if self.flagged:
             data["flagged"] = self.flagged
         return data
@@ -72,6 +83,10 @@ class Answer:
     retrieved: list = field(default_factory=list)  # SearchResult, as the retriever returned them
     generator: str = "extractive"
     fallback: str | None = None  # why the answer is not the generator's own, when it is not
+    # The documents speak of the topic but do not state what was asked: the sentences are the
+    # closest passages, and the lead says so.
+    related: bool = False
+    verdict: object | None = None  # assistant.answerability.Verdict: the evidence for the status
 
     @property
     def text(self) -> str:
@@ -80,8 +95,9 @@ class Answer:
 
     @property
     def status(self) -> str:
-        """"answered" or "refused": how the answer is presented to its reader."""
-        return "refused" if self.refused else "answered"
+        """How the answer is presented to its reader: "answered", "related" (only the closest
+        passages) or "refused"."""
+        return "refused" if self.refused else "related" if self.related else "answered"
 
     @property
     def citations(self) -> list[tuple[str, int]]:
@@ -104,6 +120,8 @@ class Answer:
             "status": self.status,
             "lead": self.lead,
         }
+        if self.verdict is not None:
+            data["answerability"] = asdict(self.verdict)
         if self.fallback:
             data["fallback"] = self.fallback
         return data
@@ -118,6 +136,7 @@ def compose_text(lead: str, sentences: list[tuple[str, list[tuple[str, int]]]]) 
     """
     text = ""
     for i, (sentence, keys) in enumerate(sentences):
+        sentence = neutralise_markers(sentence)
         markers = "".join(marker(doc, paragraph) for doc, paragraph in dict.fromkeys(keys))
         if i:  # markers are Latin: the script is the sentence's own
             text += "" if mostly_han(sentences[i - 1][0]) else " "

@@ -238,8 +238,10 @@ def admin_check(key: str):
     def check(authorization: str | None) -> None:
         if not key:
             raise ApiError(403, "admin_disabled", "the admin API is disabled; set PARACITE_ADMIN_KEY to enable it")
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not secrets.compare_digest(given.encode(), key.encode()):
+        # Exactly "Bearer <key>" (the scheme's case aside, as HTTP has it): a bare key worked too,
+        # and so would any scheme a proxy might log or forward in the clear.
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not given or not secrets.compare_digest(given.encode(), key.encode()):
             raise ApiError(401, "unauthorized", "admin endpoints need 'Authorization: Bearer <PARACITE_ADMIN_KEY>'",
                            {"WWW-Authenticate": "Bearer"})
 

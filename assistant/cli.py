@@ -14,14 +14,16 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+)
 from rich.table import Table
 
 from vectorstore.errors import ParaciteError
 
 from . import services
-from .answers import marker
-from .settings import Settings
+from .answers import compose_text, marker
+from .settings import Settings, url_host
 
 app = typer.Typer(
     name="paracite",
@@ -52,21 +54,30 @@ def ingest(
 ) -> None:
     """Split documents into their numbered paragraphs, embed them, and store them."""
     from vectorstore.ingest import ingest as run_ingest
-    from vectorstore.ingest import read_all, work_units
+    from vectorstore.ingest import needs_embedding, read_all, work_units
 
     settings = Settings()
-    documents = read_all(files)  # every file is checked before anything is written
+    with _progress("{task.description}", as_json, DownloadColumn()) as progress:
+        # A big file takes seconds to parse, as long as a small one takes to embed: the bar names
+        # the file being read and moves by bytes, so a 50 MB file is not a frozen "0/1".
+        sizes = {path: _size(path) for path in files}
+        task = progress.add_task("reading", total=sum(sizes.values()) or None)
+        read_bytes = 0
+
+        def reading(path: Path) -> None:
+            nonlocal read_bytes
+            progress.update(task, completed=read_bytes, description=f"reading {path.name}")
+            read_bytes += sizes.get(path, 0)
+
+        documents = read_all(files, reading)  # all checked before anything is written
     for document in documents:
         for warning in document.warnings:
             err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
     with services.owning_the_store(settings):
         store = services.store(settings)
-        embedder = services.embedder(settings)
+        embedder = services.embedder(settings) if needs_embedding(documents, store) else None
         total = work_units(documents)
-        with Progress(
-            TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=as_json or not err.is_terminal,
-        ) as progress:
+        with _progress("embedding", as_json) as progress:
             task = progress.add_task("embed", total=total)
             results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
         services.refresh_lexical(settings)
@@ -84,6 +95,18 @@ def ingest(
             f"({r.document.numbering})  {r.status}",
             highlight=False,
         )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reading it will say what is wrong
+        return 0
+
+
+def _progress(what: str, as_json: bool, count: ProgressColumn | None = None) -> Progress:
+    return Progress(TextColumn(what), BarColumn(), count or MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=True, disable=as_json or not err.is_terminal)
 
 
 @app.command()
@@ -204,7 +227,7 @@ def chat(
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
 ) -> None:
     """Talk with the documents in the terminal; follow-up questions use the conversation."""
-    from .answering import Done, Removed, SentenceReady, Standalone
+    from .answering import Done, Lead, Removed, SentenceReady, Standalone
 
     assistant = _answering(generator, k)
     history: list[dict] = []
@@ -220,9 +243,11 @@ def chat(
             for event in assistant.stream(question, history, doc or None):
                 if isinstance(event, Standalone) and event.question != question:
                     out.print(f"[dim](searched for: {escape(event.question)})[/]", highlight=False)
+                elif isinstance(event, Lead):  # "The documents say:", or that they only come close
+                    out.print(event.text, highlight=False, markup=False)
                 elif isinstance(event, SentenceReady):
-                    cites = "".join(marker(c.doc, c.paragraph) for c in event.sentence.citations)
-                    out.print(f"{event.sentence.text}{cites}", highlight=False, markup=False)
+                    line = compose_text("", [(event.sentence.text, [c.key for c in event.sentence.citations])])
+                    out.print(line, highlight=False, markup=False)
                 elif isinstance(event, Removed):
                     out.print(f"[yellow]removed {event.removal.what}[/]: {escape(event.removal.reason)}", highlight=False)
                 elif isinstance(event, Done):
@@ -458,7 +483,7 @@ def _serve(settings: Settings, open_browser: bool) -> None:
         try:
             probe.bind((settings.host, settings.port))
         except OSError as exc:
-            raise InputError(f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            raise InputError(f"cannot listen on {url_host(settings.host)}:{settings.port} ({exc.strerror}); "
                              "is another server there? Choose another port with --port") from None
 
     from .server import create_app
@@ -469,10 +494,10 @@ def _serve(settings: Settings, open_browser: bool) -> None:
     app = create_app(workspace)
     workspace.warm_up()
     err.print(
-        f"Paracite: {len(documents)} documents; chat UI at http://{settings.host}:{settings.port}/ "
+        f"Paracite: {len(documents)} documents; chat UI at {settings.url} "
         f"(API docs at /docs, widget at /widget.js)", highlight=False,
     )
-    url = f"http://{settings.host}:{settings.port}/"
+    url = settings.url
     if open_browser and _has_desktop():
         import threading
         import webbrowser

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import prompts
 
+from vectorstore.lexical import quiet_jieba
 from vectorstore.search import PARAGRAPH_REF
 
 from .answers import language_of
@@ -158,12 +159,11 @@ def _swap_name(previous: str, new_topic: str) -> str:
     if language_of(previous) != language_of(new_topic):
         return ""
     if language_of(previous) == "zh":
-        import jieba.posseg
-
-        if [flag for _, flag in jieba.posseg.lcut(new_topic)] != ["ns"]:
+        posseg = quiet_jieba().posseg
+        if [flag for _, flag in posseg.lcut(new_topic)] != ["ns"]:
             return ""
         places, position = [], 0
-        for word, flag in jieba.posseg.lcut(previous):
+        for word, flag in posseg.lcut(previous):
             if flag == "ns":
                 places.append((position, position + len(word)))
             position += len(word)

@@ -62,6 +62,11 @@ DECLINE = {
     "zh": "文件没有涉及这个问题。",
     "en": "The documents do not address this question.",
 }
+# Before the closest passages of an answer the documents do not give ("related").
+RELATED = {
+    "zh": "文件没有直接说明这一点。最接近的段落：",
+    "en": "The documents do not state this directly. The closest passages:",
+}
 
 # --- extractive ---------------------------------------------------------------------------------
 
@@ -87,6 +92,14 @@ class ExtractiveGenerator:
         if zh:
             return "根据文件（引文为原文）：" if translated else "根据文件："
         return "The documents say (quoted in their original language):" if translated else "The documents say:"
+
+    def related_lead(self, question: str, paragraphs: list[SearchResult]) -> str:
+        zh = language_of(question) == "zh"
+        translated = any(mostly_han(p.text) != zh for p in paragraphs)
+        lead = RELATED["zh" if zh else "en"]
+        if not translated:
+            return lead
+        return lead[:-1] + ("（引文为原文）：" if zh else " (quoted in their original language):")
 
     def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
         if not paragraphs:

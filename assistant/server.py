@@ -22,17 +22,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect
 
 from vectorstore.errors import InputError, ParaciteError
 
 from .api import ApiError, admin_check, build_router, domain_error_response, error_response
+from .settings import LOOPBACK_HOSTS, url_host
 from .sites import RateLimits, Site, load_sites, normalise_origin
 from .workspace import MAX_UPLOAD_BYTES, Workspace
 
 log = logging.getLogger(__name__)
 
 SITE_HEADER = "x-paracite-site"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 CORS_PATHS = ("/api/", "/v1/")
 
 
@@ -76,10 +77,11 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         version="0.1.0",
     )
 
-    if settings.host in LOOPBACK_HOSTS:
+    if settings.local_only:
         # A server for this machine alone answers only to its own names: a page on another site
-        # whose name was re-pointed at 127.0.0.1 (DNS rebinding) would otherwise pass as same-origin.
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=sorted(LOOPBACK_HOSTS))
+        # whose name was re-pointed at 127.0.0.1 or ::1 (DNS rebinding) would otherwise pass as
+        # same-origin. Starlette compares the Host header's host, brackets and all: "[::1]".
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=sorted(map(url_host, LOOPBACK_HOSTS)))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -93,6 +95,13 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return error_response(422, "invalid_request", problems)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # Nobody is there to read an answer, and nothing on the server went wrong: a client that
+        # hangs up mid-upload is not worth a traceback (250 of them wrote 33,000 lines).
+        log.info("%s %s: the client went away before sending its whole request", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -170,12 +179,13 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     api = build_router(workspace, guard)
     app.include_router(api)
 
-    @app.get("/widget.js", include_in_schema=False)
+    # HEAD as well: link checkers and CDNs ask with it before they fetch.
+    @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     def widget() -> Response:
         return Response(static_file("widget.js"), media_type="text/javascript; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=300"})
 
-    @app.get("/widget-demo", include_in_schema=False)
+    @app.api_route("/widget-demo", methods=["GET", "HEAD"], include_in_schema=False)
     def widget_demo() -> HTMLResponse:
         return HTMLResponse(static_file("widget-demo.html").decode("utf-8"))
 

@@ -182,4 +182,34 @@ def assistant(settings: Settings, generator: str | None = None):
         the_generator, rewriter = LLMGenerator(chat_llm, kind), LLMRewriter(chat_llm)
         judge_name = "llm" if settings.judge == "auto" else settings.judge
     verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
-    return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k)
+    return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k,
+                     answerability=answerability(settings, chat_llm))
+
+
+def answerability(settings: Settings, chat_llm=None):
+    """Similarity, with the LLM's readout for unsure questions: the generator's own model, else a
+    configured server, else the local GGUF where it is installed (loaded on first need)."""
+    from .answerability import SimilarityAnswerability
+
+    if settings.answerability == "similarity":
+        return SimilarityAnswerability(embedder(settings))
+    if chat_llm is None and settings.llm_url:
+        chat_llm = llm(settings, "openai")
+    if chat_llm is None:
+        if settings.answerability == "llm":
+            llm_model_path(settings)  # says what to pull, now rather than on the first question
+            return SimilarityAnswerability(embedder(settings), lambda: llm(settings, "llamacpp"))
+        return SimilarityAnswerability(embedder(settings), lambda: _installed_llm(settings))
+    return SimilarityAnswerability(embedder(settings), chat_llm)
+
+
+def _installed_llm(settings: Settings):
+    """The local GGUF where `make llm` installed it; None where it did not."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None
+    try:
+        return llm(settings, "llamacpp")
+    except ModelError:  # not pulled
+        return None

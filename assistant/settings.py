@@ -14,6 +14,15 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# This machine's own names. A server listening on one of them is for this machine alone: the
+# server's Host guard (against DNS rebinding) and the UI's corpus policy both go by this one set.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def url_host(host: str) -> str:
+    """A host as it stands in a URL or a Host header: an IPv6 address goes in brackets (RFC 3986)."""
+    return f"[{host}]" if ":" in host else host
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARACITE_", extra="forbid")
@@ -45,6 +54,10 @@ class Settings(BaseSettings):
         default="auto", description="Support check for LLM answers; auto: llm for LLM generators."
     )
     judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    answerability: Literal["auto", "similarity", "llm"] = Field(
+        default="auto", description="What decides 'answered' from 'related' when the similarity is unsure: "
+        "auto: an LLM's yes/no readout where one is configured or installed, else the similarity alone."
+    )
     verifier_mode: Literal["remove", "flag"] = "remove"
 
     # paracite serve: the chat UI, the HTTP API and the widget in one process
@@ -64,6 +77,14 @@ class Settings(BaseSettings):
         "(raise it when the LLM is a remote server)."
     )
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest JSON body the API reads.")
+
+    @property
+    def local_only(self) -> bool:
+        return self.host in LOOPBACK_HOSTS
+
+    @property
+    def url(self) -> str:
+        return f"http://{url_host(self.host)}:{self.port}/"
 
     @property
     def sites_path(self) -> Path:

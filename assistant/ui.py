@@ -253,7 +253,9 @@ def _render_answer(index: int, answer: dict) -> str:
     glue = "" if cjk else " "
     after_lead = "" if mostly_han(lead) else " "  # as Answer.text joins them
     lead_html = f'<span class="pc-lead">{_e(lead)}</span>{after_lead if sentences else ""}' if lead else ""
-    return f'<div class="pc-answer">{lead_html}{glue.join(pieces)}</div>'
+    # A related answer is the closest passages, not an answer: it must not read as one.
+    state = " pc-related" if answer.get("status") == "related" else ""
+    return f'<div class="pc-answer{state}" data-status="{_e(answer.get("status") or "answered")}">{lead_html}{glue.join(pieces)}</div>'
 
 
 def _render_removed(answer: dict, language: str = "en") -> str:
@@ -466,9 +468,6 @@ def choice_for(settings: Settings, generator: str | None, k: float | None, judge
     )
 
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
 def corpus_refusal(settings: Settings, given_key: str | None) -> str | None:
     """Why this visitor may not add or delete documents here, or None when they may.
 
@@ -480,7 +479,7 @@ def corpus_refusal(settings: Settings, given_key: str | None) -> str | None:
         if given_key and secrets.compare_digest(given_key.encode(), key.encode()):
             return None
         return "Adding and deleting documents needs the admin key (PARACITE_ADMIN_KEY): enter it in the Documents tab."
-    if settings.host in LOOPBACK:
+    if settings.local_only:
         return None
     return (f"Adding and deleting documents is off here: the server listens on {settings.host}, not only on "
             "this machine. Set PARACITE_ADMIN_KEY to allow it with that key.")
@@ -598,7 +597,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                         llm_url = gr.Textbox(label=L("endpoint"), value=settings.llm_url or "",
                                              placeholder="http://127.0.0.1:8080/v1",
                                              visible=settings.generator == "openai", elem_id="pc-llm-url",
-                                             interactive=settings.host in LOOPBACK)
+                                             interactive=settings.local_only)
                         llm_model = gr.Textbox(label=L("model_name"), value=settings.llm_model,
                                                visible=settings.generator == "openai", elem_id="pc-llm-model")
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label=L("top_k"),
@@ -638,7 +637,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             except InputError as exc:
                 yield render_conversation(turns, documents=documents()), gr.skip(), text, note(_sentence(str(exc)))
                 return
-            if settings.host not in LOOPBACK:
+            if not settings.local_only:
                 # a public page must not point this server at any URL it likes
                 url, model = settings.llm_url or "", settings.llm_model
             choice = choice_for(settings, gen, k, jdg, url, model)
@@ -1062,6 +1061,9 @@ CSS = """
 .pc-answer { line-height: 1.8; font-size: 15.5px; color: var(--body-text-color); overflow-wrap: anywhere; }
 .pc-refused { color: var(--body-text-color-subdued); font-style: italic; }
 .pc-lead { color: var(--body-text-color-subdued); }
+.pc-related { border-left: 3px solid #d4a017; padding-left: 10px; }
+.pc-related .pc-lead { display: block; font-weight: 600; color: var(--body-text-color); margin-bottom: 2px; }
+.pc-related .pc-sentence { color: var(--body-text-color-subdued); }
 .pc-chip { display: inline-block; margin: 0 1px 0 3px; padding: 0 7px; border-radius: 999px; font-size: 12px;
   line-height: 20px; vertical-align: 1px; font-weight: 600; text-decoration: none !important;
   color: var(--pc-accent) !important; background: var(--pc-accent-soft); border: 1px solid transparent; cursor: pointer;

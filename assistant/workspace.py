@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vectorstore.errors import InputError
-from vectorstore.readers import SUPPORTED_SUFFIXES
+from vectorstore.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from vectorstore.store import DocumentInfo, StoredParagraph
 
 from . import services
@@ -34,7 +34,7 @@ from .settings import Settings
 
 ANSWER_CACHE_SIZE = 512
 IN_FLIGHT_WAIT_S = 60
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # an upload is a file like any other
 
 
 @dataclass(frozen=True)

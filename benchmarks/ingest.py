@@ -5,8 +5,11 @@
 2. A synthetic corpus (default 20,000 paragraphs, sentences of the demo corpus recombined with a
    fixed seed): ingest throughput and store size on disk. `--keep DIR` keeps that store, which the
    retrieval benchmark reuses.
+3. Parsing one big text file (default 20 MB and 50 MB, the file size limit; demo sentences in
+   numbered paragraphs wrapped at 40 characters a line, as PDF text is): read and split time and
+   MB/s, which should stay the same from one size to the next (parsing is linear).
 
-    .venv/bin/python benchmarks/ingest.py [--synthetic 20000] [--keep DIR]
+    .venv/bin/python benchmarks/ingest.py [--synthetic 20000] [--keep DIR] [--parse-mb 20 50]
 """
 
 from __future__ import annotations
@@ -71,6 +74,37 @@ def synthetic_documents(total: int, per_document: int, directory: Path) -> list[
     return paths
 
 
+def big_file(megabytes: float, path: Path) -> Path:
+    sentences = [s for f in sorted((ROOT / "corpus").glob("*.txt"))
+                 for p in load_document(f).paragraphs for s in re.findall(r"[^。]+。", p.text)]
+    rng = random.Random(11)
+    target = megabytes * 2**20
+    size, n = 0, 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Big document\n\n")
+        while True:
+            text = f"{n + 1}. " + "".join(rng.sample(sentences, rng.randint(1, 4)))
+            lines = "\n".join(text[i : i + 40] for i in range(0, len(text), 40)) + "\n\n"
+            size += len(lines.encode("utf-8"))
+            if size > target:  # the last size is the limit itself
+                break
+            out.write(lines)
+            n += 1
+    return path
+
+
+def parse_big_files(sizes: list[float]) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        for megabytes in sizes:
+            path = big_file(megabytes, Path(work) / f"big-{megabytes:g}mb.txt")
+            start = time.perf_counter()
+            document = load_document(path)
+            elapsed = time.perf_counter() - start
+            mb = path.stat().st_size / 2**20
+            print(f"parse one {mb:.1f} MB text file: {elapsed:.2f} s ({mb / elapsed:.1f} MB/s), "
+                  f"{len(document.paragraphs)} paragraphs")
+
+
 def synthetic_corpus(total: int, keep: Path | None) -> None:
     from assistant import services
     from assistant.settings import Settings
@@ -101,7 +135,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--synthetic", type=int, default=20000, help="paragraphs; 0 skips this part")
     parser.add_argument("--keep", type=Path, help="data directory to keep the synthetic store in")
+    parser.add_argument("--parse-mb", type=float, nargs="*", default=[20, 50],
+                        help="sizes of the big text files to parse; none skips this part")
     args = parser.parse_args()
+    parse_big_files(args.parse_mb)
     demo_corpus()
     if args.synthetic:
         synthetic_corpus(args.synthetic, args.keep)

@@ -9,6 +9,12 @@ eval/npt/questions.jsonl: --distinct N cycles through the first N of them, which
 is used (its greeting's suggestions and common questions come again and again: answers are
 cached per corpus version); --distinct 0 uses every question once before any repeats.
 Prints throughput, latency percentiles and errors; exits 1 when any request failed.
+
+--upload-mb N instead uploads one N MB text file (numbered paragraphs of demo sentences, as
+`benchmarks/ingest.py` makes them) through the admin API and, for --upload-watch seconds, times
+/healthz and /api/ask every half second: whether the server stays responsive while it parses and
+embeds such a file. The upload is not waited for (50 MB embeds for hours on a CPU); stopping the
+server leaves the store as it was, since a document is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -85,6 +91,56 @@ async def load(url: str, clients: int, requests: int, pool: list[str], endpoint:
         raise SystemExit(1)
 
 
+def watch_during_upload(url: str, megabytes: float, watch_s: float, work: Path, admin_key: str) -> None:
+    import threading
+
+    from benchmarks.ingest import big_file
+
+    path = big_file(megabytes, work / f"big-{megabytes:g}mb.txt")
+    uploaded: dict[str, object] = {}
+
+    def upload() -> None:
+        started = time.perf_counter()
+        try:
+            with path.open("rb") as f:
+                response = httpx.post(f"{url}/api/admin/documents", files=[("files", (path.name, f, "text/plain"))],
+                                      headers={"Authorization": f"Bearer {admin_key}"}, timeout=None)
+            uploaded["status"] = response.status_code
+        except httpx.HTTPError as exc:
+            uploaded["status"] = type(exc).__name__
+        uploaded["seconds"] = time.perf_counter() - started
+
+    threading.Thread(target=upload, daemon=True).start()
+    question = questions(1)[0]
+    timings: dict[str, list[float]] = {"healthz": [], "ask": []}
+    failures: list[str] = []
+    deadline = time.monotonic() + watch_s
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while time.monotonic() < deadline and "status" not in uploaded:
+            for name, call in (("healthz", lambda: client.get("/healthz")),
+                               ("ask", lambda: client.post("/api/ask", json={"question": question}))):
+                started = time.perf_counter()
+                try:
+                    response = call()
+                    if response.status_code != 200:
+                        failures.append(f"{name} HTTP {response.status_code}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"{name} {type(exc).__name__}")
+                timings[name].append(time.perf_counter() - started)
+            time.sleep(0.5)
+    print(f"during an admin upload of one {path.stat().st_size / 2**20:.1f} MB text file, watched for "
+          f"{watch_s:.0f} s" + (f" (upload finished: {uploaded['status']} after {uploaded['seconds']:.0f} s)"
+                                if "status" in uploaded else " (upload still running)"))
+    for name, values in timings.items():
+        values.sort()
+        if values:
+            print(f"  {name}: {len(values)} requests, p50 {statistics.median(values) * 1000:.0f} ms, "
+                  f"max {values[-1] * 1000:.0f} ms")
+    print(f"  failures {len(failures)}" + (f": {sorted(set(failures))}" if failures else ""))
+    if failures:
+        raise SystemExit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
@@ -94,14 +150,19 @@ def main() -> None:
     parser.add_argument("--url", help="a running server; default: start one on the demo corpus")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the load this many times against the same server (the first from a cold cache)")
+    parser.add_argument("--upload-mb", type=float, help="time the server during an admin upload of this size instead")
+    parser.add_argument("--upload-watch", type=float, default=120, help="seconds to watch the upload for")
     args = parser.parse_args()
     pool = questions(args.distinct)
+    if args.url and args.upload_mb:
+        parser.error("--upload-mb starts its own server; leave out --url")
     if args.url:
         rounds(args.url, args, pool)
         return
     with tempfile.TemporaryDirectory(prefix="paracite-load-") as tmp:
+        admin_key = "benchmark-admin-key"
         env = dict(os.environ, PARACITE_DATA_DIR=str(Path(tmp) / "data"), PARACITE_GENERATOR="extractive",
-                   PARACITE_RATE_LIMIT_IP="1000000/minute")
+                   PARACITE_RATE_LIMIT_IP="1000000/minute", PARACITE_ADMIN_KEY=admin_key)
         paracite = [sys.executable, "-m", "assistant"]
         subprocess.run([*paracite, "ingest", *map(str, sorted((ROOT / "corpus").glob("*.txt")))], env=env,
                        check=True, capture_output=True)
@@ -109,7 +170,10 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", Path(tmp) / "serve.log",
                      timeout=180, env=env):
-            rounds(url, args, pool)
+            if args.upload_mb:
+                watch_during_upload(url, args.upload_mb, args.upload_watch, Path(tmp), admin_key)
+            else:
+                rounds(url, args, pool)
 
 
 def rounds(url: str, args, pool: list[str]) -> None:

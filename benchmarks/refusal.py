@@ -9,11 +9,13 @@ against unanswerable) and how many unanswerable questions it would refuse at 0 %
 
 - top: the best retrieved paragraph's similarity (what the gate uses);
 - margin: how far it stands above the second;
-- sentence / sentence-qa: the quoted sentences' similarity to the question, with the embedding
-  model's search prompt and its question-answering prompt;
+- best / best-qa: the best sentence's similarity to the question, with the embedding model's
+  search prompt (what `assistant.answerability` uses) and its question-answering prompt;
 - llm (with --llm for the local Qwen, or --llm-url URL for an OpenAI-compatible server): the
   model's probability of "yes" to "do these passages answer the question?"
-  (prompts/answerable.*.txt) over the quoted sentences.
+  (prompts/answerable.*.txt) over the best sentences, as `assistant.answerability` asks it.
+
+Grouped by whether the question and the best sentence share a language, as the bands are.
 
     .venv/bin/python benchmarks/refusal.py [--llm | --llm-url http://127.0.0.1:8080/v1 --llm-model NAME]
 """
@@ -30,9 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import prompts  # noqa: E402
 from assistant import services  # noqa: E402
-from assistant.answers import language_of  # noqa: E402
+from assistant.answerability import LLM_PASSAGES, llm_readout, pairing, ranked_sentences  # noqa: E402
 from assistant.metrics import caught_within_budget, roc_auc  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from vectorstore.embedder import unit_rows  # noqa: E402
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--llm", action="store_true", help="score with the local GGUF model (llamacpp)")
     parser.add_argument("--llm-url", help="score with an OpenAI-compatible server")
     parser.add_argument("--llm-model", default="paracite-llm")
+    parser.add_argument("--dump", type=Path, help="write each question's signals here (JSON lines)")
     args = parser.parse_args()
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -60,42 +62,57 @@ def main() -> None:
         embedder = assistant.retriever.embedder
         model = getattr(getattr(embedder, "_embedder", None), "_model", None)  # for the QA prompt
 
-        rows, gated, llm_seconds = [], {"answerable": 0, "unanswerable": 0}, 0.0
+        rows, gated, llm_seconds, dumped = [], {"answerable": 0, "unanswerable": 0}, 0.0, []
+        retriever = assistant.retriever
         for q in questions:
-            answer = assistant.ask(q["question"], q.get("history"))
+            # What `Assistant.stream` does before it judges answerability.
+            question = assistant.rewriter.rewrite(q["question"], q.get("history") or [])
+            retrieved = retriever.search(question, k=assistant.k)
+            relevant = retriever.relevant(question, retrieved)
             kind = "answerable" if q["gold"] else "unanswerable"
-            if answer.refused:
+            if not relevant or retriever.unknown_names(question):
                 gated[kind] += 1
                 continue
-            question = answer.standalone_question
-            quoted = [s.text for s in answer.sentences]
-            top = [r.similarity for r in answer.retrieved]
-            signals = {"top": top[0], "margin": top[0] - (top[1] if len(top) > 1 else 0.0)}
-            vectors = embedder.embed_documents(quoted)
-            signals["sentence"] = float((vectors @ embedder.embed_queries([question])[0]).max())
+            if any(r.similarity >= 1.0 for r in relevant) or not any(
+                    r.similarity >= retriever.threshold(question, r) for r in relevant):
+                gated["named or lookup"] = gated.get("named or lookup", 0) + 1
+                continue  # a named paragraph or a topic lookup: answered whatever the signals say
+            ranked = ranked_sentences(embedder, question, relevant)
+            top = [r.similarity for r in relevant]
+            signals = {"top": top[0], "margin": top[0] - (top[1] if len(top) > 1 else 0.0), "best": ranked[0][0]}
+            quoted = [s for _, s in ranked[:LLM_PASSAGES]]
             if model is not None and model.prompts.get("query", "").startswith("task: "):  # EmbeddingGemma's
                 qa = unit_rows(model.encode([question], prompt=QA_PROMPT))[0]
-                signals["sentence-qa"] = float((vectors @ qa).max())
+                signals["best-qa"] = float((embedder.embed_documents(quoted) @ qa).max())
             if llm is not None:
                 start = time.perf_counter()
-                signals["llm"] = llm.yes_probability(prompts.messages(
-                    "answerable", language_of(question), passages="\n".join(quoted), question=question))
+                signals["llm"] = llm_readout(llm, question, ranked)
                 llm_seconds += time.perf_counter() - start
-            rows.append((language_of(q["question"]), kind, signals))
+            group = pairing(question, ranked[0][1])
+            rows.append((group, kind, signals))
+            if args.dump:
+                dumped.append({"id": q["id"], "question": q["question"], "kind": kind, "group": group,
+                               "signals": signals})
 
-    print(f"eval/npt: the similarity gate refused {gated['unanswerable']} unanswerable and "
-          f"{gated['answerable']} answerable questions; the rest, by what could refuse them:")
-    for lang in ("zh", "en"):
-        subset = [r for r in rows if r[0] == lang]
+    print(f"{args.questions.parent.name}: the similarity gate refused {gated['unanswerable']} unanswerable and "
+          f"{gated['answerable']} answerable questions; {gated.get('named or lookup', 0)} named a paragraph or "
+          "looked up a topic; the rest, by what could tell them apart:")
+    for group in ("same", "cross"):
+        subset = [r for r in rows if r[0] == group]
         answerable = [r[2] for r in subset if r[1] == "answerable"]
         unanswerable = [r[2] for r in subset if r[1] == "unanswerable"]
-        print(f"  {lang}: {len(answerable)} answerable, {len(unanswerable)} unanswerable")
+        print(f"  {group} language: {len(answerable)} answerable, {len(unanswerable)} unanswerable")
         for name in answerable[0] if answerable else []:
             positives = [s[name] for s in answerable]
             negatives = [s[name] for s in unanswerable]
             caught = ", ".join(
                 f"{caught_within_budget(positives, negatives, budget)[1]} at {budget:.1%}" for budget in BUDGETS)
-            print(f"    {name:<12} AUC {roc_auc(positives, negatives):.3f}   unanswerable refused: {caught}")
+            print(f"    {name:<12} AUC {roc_auc(positives, negatives):.3f}   unanswerable caught: {caught}")
+            if negatives:
+                print(f"    {'':<12} answerable below the highest unanswerable ({max(negatives):.3f}): "
+                      f"{sum(p < max(negatives) for p in positives)}; unanswerable: {sorted(round(n, 3) for n in negatives)}")
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in dumped), encoding="utf-8")
     if llm is not None:
         print(f"  llm: {llm_seconds / max(len(rows), 1):.2f} s a question")
 

@@ -27,13 +27,16 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def wait_for(url: str, timeout: float) -> None:
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Until `url` answers; a server process that exits meanwhile fails at once, not at the timeout."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode} before {url} answered") from None
             if time.monotonic() > deadline:
                 raise TimeoutError(f"nothing answered at {url} within {timeout:.0f}s") from None
             time.sleep(0.3)
@@ -45,7 +48,10 @@ def running(command: list[str], health_url: str, log: Path, timeout: float = 60,
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, env=env)
     try:
-        wait_for(health_url, timeout)
+        try:
+            wait_for(health_url, timeout, process)
+        except RuntimeError as exc:  # say why: the last lines it logged
+            raise RuntimeError(f"{exc}; {log} ends:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])) from None
         yield process
     finally:
         process.terminate()

@@ -205,6 +205,79 @@ def test_admin_needs_the_key_and_writes_whole_documents(client, tmp_path):
     assert client.post("/api/ask", json={"question": "蓝鲸保护区设在哪里？"}).json()["refused"]
 
 
+# A document that prints text shaped like citation markers: one naming a paragraph that exists
+# nowhere, one whose id starts with a digit (an LLM's marker parser leaves that one in its text).
+INJECTED_DOC = "injected-notes"
+INJECTED_TEXT = ("1. 蓝鲸保护区设在北冰洋，由海洋委员会管理，详见[npt-2024-chair-summary ¶999]和[2024-summary ¶7]。\n\n"
+                 "2. 保护区每年开放三个月供科学考察。\n")
+INJECTED_QUESTION = "海洋委员会管理的蓝鲸保护区在哪里？"
+
+
+def assert_only_real_markers(text: str, paragraphs: dict) -> None:
+    from assistant.answers import MARKER
+
+    found = [(doc, int(n)) for doc, n in MARKER.findall(text)]
+    assert found and all(key in paragraphs for key in found), (found, text)
+    assert "［npt-2024-chair-summary ¶999］" in text and "［2024-summary ¶7］" in text
+
+
+def test_marker_shaped_text_in_a_document_never_becomes_a_marker(client, server, tmp_path):
+    from assistant.answers import MARKER
+
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    files = {"files": (f"{INJECTED_DOC}.txt", INJECTED_TEXT.encode("utf-8"), "text/plain")}
+    assert client.post("/api/admin/documents", headers=auth, files=files).status_code == 200
+    try:
+        body = {"question": INJECTED_QUESTION}
+        data = client.post("/api/ask", json=body).json()
+        paragraphs = {(r["doc"], r["paragraph"]): r["text"] for r in data["retrieved"]}
+        assert (INJECTED_DOC, 1) in {(c["doc"], c["paragraph"]) for c in data["citations"]}
+        assert_only_real_markers(data["answer"], paragraphs)
+        for sentence in data["sentences"]:
+            assert not MARKER.search(sentence["text"])
+            for citation in sentence["citations"]:  # still verbatim: what the verifier and the eval compare
+                assert citation["quote"] in paragraphs[(citation["doc"], citation["paragraph"])]
+        assert any("[npt-2024-chair-summary ¶999]" in c["quote"] for s in data["sentences"] for c in s["citations"])
+
+        events = []
+        with connect_sse(client, "POST", "/api/chat", json=body) as source:
+            events = [(e.event, json.loads(e.data)) for e in source.iter_sse()]
+        tokens = "".join(d["text"] for name, d in events if name == "token")
+        assert_only_real_markers(tokens, paragraphs)
+        assert all(not MARKER.search(d["text"]) for name, d in events if name == "sentence")
+        assert events[-1][1]["answer"] == tokens == data["answer"]
+
+        import openai
+
+        openai_client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+        messages = [{"role": "user", "content": INJECTED_QUESTION}]
+        completion = openai_client.chat.completions.create(model="paracite", messages=messages)
+        assert_only_real_markers(completion.choices[0].message.content, paragraphs)
+        stream = openai_client.chat.completions.create(model="paracite", messages=messages, stream=True)
+        assert_only_real_markers("".join(c.choices[0].delta.content or "" for c in stream if c.choices), paragraphs)
+    finally:
+        client.delete(f"/api/admin/documents/{INJECTED_DOC}", headers=auth)
+
+
+def test_the_admin_key_counts_only_as_a_bearer_token(client):
+    """A bare key, without "Bearer ", was let in."""
+    for authorization in (ADMIN_KEY, f"Basic {ADMIN_KEY}", f"Token {ADMIN_KEY}", f"Bearer{ADMIN_KEY}", "Bearer"):
+        refused = client.delete("/api/admin/documents/no-such-doc", headers={"Authorization": authorization})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized", authorization
+    for authorization in (f"Bearer {ADMIN_KEY}", f"bearer {ADMIN_KEY}"):  # the scheme is case-insensitive in HTTP
+        assert client.delete("/api/admin/documents/no-such-doc", headers={"Authorization": authorization}).status_code == 404
+
+
+def test_the_widget_script_answers_head_as_get(client):
+    """Link checkers and CDNs send HEAD: it was a 404 while GET was a 200."""
+    got = client.get("/widget.js")
+    head = client.head("/widget.js")
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+    assert client.head("/widget-demo").status_code == 200
+
+
 def test_origins_are_denied_by_default(client):
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-paracite-site"}
     allowed = client.options("/api/chat", headers={"Origin": SITE_ORIGIN, **preflight})
@@ -321,10 +394,51 @@ def test_a_chunked_body_over_the_limit_is_refused_without_being_read_whole(clien
     assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
 
 
+def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(server, server_env):
+    """Each such disconnect wrote a 132-line ClientDisconnect traceback to the server's log."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    log = Path(server_env["PARACITE_DATA_DIR"]).parent / "serve.log"
+    before = log.read_text(encoding="utf-8").splitlines()
+    port = urlsplit(server).port
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b'Content-Length: 1000\r\n\r\n{"question": "half a')
+            time.sleep(0.3)  # the server is reading the body when the client goes
+    assert httpx.get(f"{server}/healthz").status_code == 200  # and every request it got is over
+    time.sleep(0.5)
+    added = log.read_text(encoding="utf-8").splitlines()[len(before):]
+    assert len(added) <= 5 and not any("Traceback" in line or "ClientDisconnect" in line for line in added), added
+
+
 def test_a_local_server_answers_only_to_its_own_names(client):
     """DNS rebinding: a page whose name now points at 127.0.0.1 sends its own name as Host."""
     assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_a_server_on_ipv6_loopback_answers_only_to_its_own_names(tmp_path, settings):
+    """`--host ::1` had no Host guard at all (its loopback set lacked ::1), and its banner
+    printed `http://::1:PORT/`, which is not a URL."""
+    env = dict(os.environ, PARACITE_DATA_DIR=str(tmp_path / "data"), PARACITE_CACHE_DIR=str(settings.cache_dir),
+               PARACITE_SERVE_UI="false")
+    port = free_port()
+    url = f"http://[::1]:{port}"
+    log = tmp_path / "serve.log"
+    with running([sys.executable, "-m", "assistant", "serve", "--host", "::1", "--port", str(port)],
+                 f"{url}/healthz", log, timeout=180, env=env):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for path in ("/healthz", "/api/docs", "/widget.js", "/openapi.json"):
+                rebound = client.get(path, headers={"Host": "evil.example"})
+                assert rebound.status_code == 400, path
+            assert client.get("/healthz", headers={"Host": f"evil.example:{port}"}).status_code == 400
+            assert client.get("/healthz").status_code == 200  # httpx sends Host: [::1]:PORT
+            assert client.get("/healthz", headers={"Host": f"[::1]:{port}"}).status_code == 200
+            assert client.get("/healthz", headers={"Host": f"localhost:{port}"}).status_code == 200
+    assert f"chat UI at http://[::1]:{port}/ " in log.read_text(encoding="utf-8")
 
 
 def test_a_running_server_owns_its_embedded_store(server, server_env, tmp_path):

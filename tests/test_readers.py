@@ -5,7 +5,7 @@ import re
 import pytest
 
 from vectorstore.errors import InputError
-from vectorstore.readers import decode_text, load_document
+from vectorstore.readers import MAX_FILE_BYTES, decode_text, load_document
 
 from .conftest import CORPUS, DOC_2007, DOC_2024
 from .fixtures import write_docx, write_html, write_markdown, write_pdf
@@ -254,3 +254,50 @@ def test_markdown_paragraphs_read_as_printed_without_their_markup(tmp_path):
         "Glacier moss is protected: see the accord and rule 7.",
         "Second point, with an image and a *literal star*.",
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_text_with_a_unicode_byte_order_mark_is_read(tmp_path, encoding):
+    """What Windows Notepad saves as "Unicode": refused as binary before (its NUL bytes)."""
+    path = tmp_path / "notepad.txt"
+    text = "标题\n\n1. 第一段。\n\n2. Second paragraph.\n"
+    data = text.encode(encoding)
+    path.write_bytes(data if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "\ufeff".encode(encoding) + data)
+    document = load_document(path)
+    assert pairs(document) == [(1, "第一段。"), (2, "Second paragraph.")] and document.title == "标题"
+
+
+def test_a_truncated_pdf_is_one_line_on_stderr(golden, tmp_path, capsys):
+    """pypdf's own warning ("EOF marker not found") went to stderr before the error."""
+    data = write_pdf(golden, tmp_path / "full.pdf").read_bytes()
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=re.escape("cannot read this PDF")) as info:
+        load_document(path)
+    assert "\n" not in str(info.value) and "EOF marker not found" in str(info.value)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_name_of_dots_does_not_become_a_path_like_id(tmp_path):
+    path = tmp_path / "...txt"
+    path.write_text("1. One.\n\n2. Two.\n", encoding="utf-8")
+    assert load_document(path).doc_id == "document"
+    hidden = tmp_path / ".notes.md"
+    hidden.write_text("1. One.\n\n2. Two.\n", encoding="utf-8")
+    assert load_document(hidden).doc_id == "notes"
+
+
+def test_the_limits_are_clear_errors(tmp_path):
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)  # sparse: the size is refused before anything is read
+    with pytest.raises(InputError, match=re.escape(f"big.txt: {MAX_FILE_BYTES + 1} bytes, over the limit of 50 MB")):
+        load_document(big)
+    unbroken = tmp_path / "unbroken.txt"
+    unbroken.write_text("Title\n\n" + "\n".join(["one line of a paragraph that never ends"] * 3000), encoding="utf-8")
+    with pytest.raises(InputError, match="paragraph 1 has 119999 characters, over the limit of 100000"):
+        load_document(unbroken)
+    numbered = tmp_path / "numbered.txt"
+    numbered.write_text("1. One.\n\n2. Two.\n\n1000000. A million.\n", encoding="utf-8")
+    with pytest.raises(InputError, match="paragraph 1000000: numbers of up to 999999 are supported"):
+        load_document(numbered)

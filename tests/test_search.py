@@ -181,3 +181,15 @@ def test_a_question_for_a_fact_about_a_known_name_gets_no_such_pass(retriever, q
     results = retriever.search(question, k=5)
     assert all(r.similarity < retriever.threshold(question, r) for r in results)
     assert not retriever.relevant(question, results)
+
+
+def test_a_paragraph_of_five_digits_is_found_by_its_number(store, embedder, tmp_path):
+    path = tmp_path / "long-register.txt"
+    path.write_text("Register\n\n1. 第一条记录。\n\n2. 第二条记录。\n\n" +
+                    "".join(f"{n}. 第{n}条记录涉及鲸鱼保护。\n\n" for n in range(99998, 100003)), encoding="utf-8")
+    from vectorstore.ingest import read_all
+
+    ingest(read_all([path]), store, embedder)
+    retriever = Retriever(store, embedder, tmp_path / "lexical")
+    assert keys(retriever.search("第100001段说了什么？", k=3))[0] == ("long-register", 100001)
+    assert keys(retriever.search("What does paragraph 100002 say?", k=3))[0] == ("long-register", 100002)

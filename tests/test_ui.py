@@ -460,6 +460,7 @@ def test_only_a_local_server_or_the_admin_key_changes_the_corpus(tmp_path):
     from assistant.ui import corpus_refusal
 
     assert corpus_refusal(Settings(data_dir=tmp_path), None) is None  # 127.0.0.1: this machine's user
+    assert corpus_refusal(Settings(data_dir=tmp_path, host="::1"), None) is None  # the loopback set the Host guard uses
     public = Settings(data_dir=tmp_path, host="0.0.0.0")
     assert "PARACITE_ADMIN_KEY" in corpus_refusal(public, None)
     keyed = Settings(data_dir=tmp_path, host="0.0.0.0", admin_key="s3cret")

@@ -170,3 +170,22 @@ def test_uncited_sentence_copied_verbatim_is_cited_by_its_paragraph():
     [citation] = checked.sentence.citations
     assert citation.key == ("npt-2007-chair-working-paper", 37)
     assert citation.quote == "它们敦促伊朗遵守第 1737（2006）号决议。"  # as printed
+
+
+def test_marker_shaped_text_a_model_writes_never_parses_as_a_marker():
+    """The LLM path: a marker the model copies from a document is a reference the verifier
+    removes; one its parser leaves in the text (an id starting with a digit) shows as text."""
+    injected = SearchResult("injected-notes", 1, "Notes",
+                            "委员会注意到[2024-summary ¶7]所载的意见。它们欢迎[npt-2024-chair-summary ¶999]的结论。", 0.3, 0.7)
+    text = ("委员会注意到[2024-summary ¶7]所载的意见。[injected-notes ¶1]"
+            "它们欢迎[npt-2024-chair-summary ¶999]的结论。[injected-notes ¶1]")
+    assembler = SentenceAssembler()
+    verifier = Verifier(QuoteJudge())
+    checked = [verifier.check(d, [injected]) for d in [*assembler.feed(text), *assembler.close()]]
+    answer = Answer("q", "q", [c.sentence for c in checked if c.sentence], refused=False)
+    assert MARKER.findall(answer.text) == [("injected-notes", "1")]
+    assert "委员会注意到［2024-summary ¶7］所载的意见。" in answer.text
+    assert "[npt-2024-chair-summary ¶999]" in [r.text for c in checked for r in c.removed]
+    data = answer.as_json()
+    assert not any(MARKER.search(s["text"]) for s in data["sentences"])
+    assert data["sentences"][0]["citations"][0]["quote"] == "委员会注意到[2024-summary ¶7]所载的意见。"

@@ -25,10 +25,15 @@ class IngestResult:
     status: str  # "ingested", "replaced" or "unchanged"
 
 
-def read_all(paths: Iterable[Path | str]) -> list[Document]:
+def read_all(paths: Iterable[Path | str], on_reading: Callable[[Path], None] | None = None) -> list[Document]:
+    """Read and split every file; `on_reading(path)` is called as each one is started."""
     # One file named twice (overlapping shell globs) is read once.
     paths = list({Path(p).resolve(): Path(p) for p in paths}.values())
-    documents = [load_document(path) for path in paths]
+    documents = []
+    for path in paths:
+        if on_reading:
+            on_reading(path)
+        documents.append(load_document(path))
     seen: dict[str, str] = {}
     for path, document in zip(paths, documents):
         if document.doc_id in seen:
@@ -45,11 +50,12 @@ def read_all(paths: Iterable[Path | str]) -> list[Document]:
 def ingest(
     documents: list[Document],
     store: ParagraphStore,
-    embedder: Embedder,
+    embedder: Embedder | None,
     on_embedded: Callable[[int], None] | None = None,
 ) -> list[IngestResult]:
     """Write each document; `on_embedded(n)` is called as n more texts (paragraphs and their
-    sentences) are embedded."""
+    sentences) are embedded. `embedder` may be None when every document is current (see
+    `needs_embedding`): loading the model costs seconds and gigabytes for nothing to do."""
     results = []
     for document in documents:
         if store.is_current(document):
@@ -57,6 +63,8 @@ def ingest(
             if on_embedded:
                 on_embedded(len(document.paragraphs) + len(sentence_records(document)))
             continue
+        if embedder is None:
+            raise ValueError(f"{document.doc_id} changed but no embedder was given")
         existed = document.doc_id in {info.doc_id for info in store.documents()}
         sentences = sentence_records(document)
         texts = [p.text for p in document.paragraphs] + [s.text for s in sentences]
@@ -65,6 +73,11 @@ def ingest(
         store.write(document, vectors[:count], sentences, vectors[count:])
         results.append(IngestResult(document, "replaced" if existed else "ingested"))
     return results
+
+
+def needs_embedding(documents: list[Document], store: ParagraphStore) -> bool:
+    """Whether any of these documents differs from its live version."""
+    return not all(store.is_current(document) for document in documents)
 
 
 def sentence_records(document: Document) -> list[SentenceRecord]:

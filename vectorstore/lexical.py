@@ -39,13 +39,22 @@ _STOP = frozenset(
 )
 
 
-def tokenize(text: str) -> list[str]:
+@functools.cache
+def quiet_jieba():
+    """jieba, with its word tagger, and quiet: at import it sets its own logger to DEBUG with a
+    handler of its own, so its "Building prefix dict…" lines went to the CLI's stderr from
+    whichever caller loaded the dictionary first."""
     import jieba
+    import jieba.posseg  # noqa: F401 (jieba.posseg is then an attribute of jieba)
 
     jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
     return [
         token
-        for token in (t.strip().lower() for t in jieba.lcut_for_search(text))
+        for token in (t.strip().lower() for t in quiet_jieba().lcut_for_search(text))
         if token and not _PUNCT_OR_SPACE.match(token) and token not in _STOP
     ]
 

@@ -16,7 +16,13 @@ citation points to reads as the printed paragraph and nothing more:
 Deliberate simplifications: a footnote's text ends at its first line that ends a sentence, and a
 paragraph start is only believed when its number is the next one expected, or when it stands at
 the start of an unindented line right after a finished sentence (then the jump or repeat is
-reported as a warning, with the line where it happened).
+reported as a warning, with the line where it happened). The next number in lower case after an
+unfinished sentence continues that sentence, unless most numbered lines would: then the document
+numbers items that do not end their sentences, and every numbered line is a paragraph (with a
+warning).
+
+Parsing takes time linear in the document's length: a paragraph's lines are collected and joined
+once, never re-copied line by line.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from typing import Literal
 
 Numbering = Literal["printed", "inferred"]
 
-# A paragraph number at the start of a line: "12. ", "143.  ", and "37." glued to its text.
-PARAGRAPH_START = re.compile(r"^(?P<indent>\s*)(?P<number>\d{1,4})\.(?!\d)\s*(?P<rest>\S.*)$")
+# A paragraph number at the start of a line: "12. ", "143.  ", and "37." glued to its text. Any
+# number of digits: a document may print paragraph 100000.
+PARAGRAPH_START = re.compile(r"^(?P<indent>\s*)(?P<number>\d+)\.(?!\d)\s*(?P<rest>\S.*)$")
 FOOTNOTE_SEPARATOR = re.compile(r"^\s*_{5,}\s*$")
 FOOTNOTE_NUMBER_ALONE = re.compile(r"^\s*(\d{1,3})\s*$")
 FOOTNOTE_START = re.compile(r"^\s*(\d{1,3})\s+(\S.*)$")
@@ -71,16 +78,43 @@ def join_lines(left: str, right: str) -> str:
     left, right = left.rstrip(), right.lstrip()
     if not left or not right:
         return left + right
-    a, b = left[-1], right[0]
+    return left + _line_break(left[-1], right[0]) + right
+
+
+def _line_break(a: str, b: str) -> str:
+    """What a line break between these two characters stood for: a space, or nothing."""
     if _WORD_CHAR.match(a) and _WORD_CHAR.match(b):
-        return f"{left} {right}"
+        return " "
     # These documents print "2007 年", "ALPS 处理水": a space between a Latin word or number and
     # an ideograph. A line break there has eaten that space.
     if (_WORD_CHAR.match(a) and _IDEOGRAPH.match(b)) or (_IDEOGRAPH.match(a) and _WORD_CHAR.match(b)):
-        return f"{left} {right}"
+        return " "
     if _CJK_CHAR.match(a) or _CJK_CHAR.match(b):
-        return left + right
-    return f"{left} {right}"
+        return ""
+    return " "
+
+
+class _Lines:
+    """A paragraph's lines as they arrive, joined as `join_lines` joins them, but once, at the
+    end: joining line by line re-copies the paragraph for every line (a paragraph that runs for
+    megabytes took minutes)."""
+
+    def __init__(self, first: str, page: int) -> None:
+        self.pieces = [first.strip()]
+        self.pages = {page}
+
+    def add(self, line: str, page: int) -> None:
+        self.pages.add(page)
+        line = line.strip()
+        if line:
+            self.pieces += [_line_break(self.pieces[-1][-1], line[0]), line]
+
+    @property
+    def last_line(self) -> str:
+        return self.pieces[-1]
+
+    def text(self) -> str:
+        return "".join(self.pieces)
 
 
 def tidy(text: str, footnote_numbers: set[int] = frozenset()) -> str:
@@ -205,16 +239,37 @@ def parse_lines(lines: list[str], *, blank_line_separates: bool = True) -> Parse
 
 
 def _parse_printed(body: list[_Line], footnote_pages: dict[int, set[int]]) -> ParsedText:
+    parsed, merged = _printed(body, footnote_pages, lower_case_continues=True)
+    if merged <= len(parsed.paragraphs):
+        return parsed
+    # Most numbered lines went into the paragraph before them: this document numbers items that
+    # do not end their sentences ("1. alpha beta" / "2. gamma delta"), and one lower-case item
+    # continuing the last leaves every later number out of sequence, merged too.
+    parsed, _ = _printed(body, footnote_pages, lower_case_continues=False)
+    parsed.warnings.insert(0, f"{merged} numbered lines would have continued the sentence before them; "
+                              "each is taken as a paragraph of its own")
+    return parsed
+
+
+def _printed(body: list[_Line], footnote_pages: dict[int, set[int]],
+             lower_case_continues: bool) -> tuple[ParsedText, int]:
+    """The paragraphs, and how many numbered lines were taken for text, once the next number
+    had continued a sentence (0 when it never did)."""
     header: list[str] = []
     numbers: list[int] = []
-    texts: list[str] = []
-    pages: list[set[int]] = []
+    paragraphs: list[_Lines] = []
     warnings: list[str] = []
+    merged = 0
+    continued = False
     for line in body:
         if not line.text.strip():
             continue
         m = PARAGRAPH_START.match(line.text)
-        if m and _is_paragraph_start(m, numbers, texts):
+        start = m is not None and _is_paragraph_start(m, numbers, paragraphs, lower_case_continues)
+        if m and not start and numbers:
+            merged += 1
+            continued = continued or int(m.group("number")) == numbers[-1] + 1
+        if start:
             number = int(m.group("number"))
             if numbers and number != numbers[-1] + 1:
                 kind = "repeats" if number <= numbers[-1] else "jumps"
@@ -222,50 +277,49 @@ def _parse_printed(body: list[_Line], footnote_pages: dict[int, set[int]]) -> Pa
                     f"paragraph numbering {kind} from {numbers[-1]} to {number} (line {line.number})"
                 )
             numbers.append(number)
-            texts.append(m.group("rest"))
-            pages.append({line.page})
+            paragraphs.append(_Lines(m.group("rest"), line.page))
         elif not numbers:
             header.append(line.text.strip())
         else:
-            texts[-1] = join_lines(texts[-1], line.text)
-            pages[-1].add(line.page)
-    paragraphs = [Paragraph(n, tidy(t, _markers_in(p, footnote_pages))) for n, t, p in zip(numbers, texts, pages)]
-    return ParsedText([p for p in paragraphs if p.text], "printed", header, warnings)
+            paragraphs[-1].add(line.text, line.page)
+    tidied = [Paragraph(n, tidy(p.text(), _markers_in(p.pages, footnote_pages))) for n, p in zip(numbers, paragraphs)]
+    return ParsedText([p for p in tidied if p.text], "printed", header, warnings), merged if continued else 0
 
 
-def _is_paragraph_start(m: re.Match[str], numbers: list[int], texts: list[str]) -> bool:
+def _is_paragraph_start(m: re.Match[str], numbers: list[int], paragraphs: list[_Lines],
+                        lower_case_continues: bool = True) -> bool:
     number = int(m.group("number"))
     if not numbers:
         return number == 1
+    ended = bool(SENTENCE_END.search(paragraphs[-1].last_line))
     if number == numbers[-1] + 1:
         # The next number is a paragraph unless it continues a sentence in lower case
         # ("by a vote of 12 to / 5. abstentions").
-        return bool(SENTENCE_END.search(texts[-1])) or not m.group("rest")[0].islower()
+        return ended or not (lower_case_continues and m.group("rest")[0].islower())
     # A number out of sequence is a new paragraph only where nothing else could be: an unindented
     # line after a finished sentence. Mid-sentence it is text that wrapped onto a new line.
-    return not m.group("indent") and bool(SENTENCE_END.search(texts[-1]))
+    return not m.group("indent") and ended
 
 
 def _parse_inferred(body: list[_Line], footnote_pages: dict[int, set[int]], blank_line_separates: bool) -> ParsedText:
-    blocks: list[tuple[str, set[int]]] = []
-    current: str | None = None
-    pages: set[int] = set()
+    blocks: list[_Lines] = []
+    current: _Lines | None = None
     for line in body:
         if not line.text.strip():
             if blank_line_separates and current is not None:
-                blocks.append((current, pages))
+                blocks.append(current)
                 current = None
             continue
         if not blank_line_separates:
-            blocks.append((line.text.strip(), {line.page}))
+            blocks.append(_Lines(line.text, line.page))
             continue
         if current is None:
-            current, pages = line.text.strip(), {line.page}
+            current = _Lines(line.text, line.page)
         else:
-            current, pages = join_lines(current, line.text), pages | {line.page}
+            current.add(line.text, line.page)
     if current is not None:
-        blocks.append((current, pages))
-    texts = [tidy(block, _markers_in(block_pages, footnote_pages)) for block, block_pages in blocks]
+        blocks.append(current)
+    texts = [tidy(block.text(), _markers_in(block.pages, footnote_pages)) for block in blocks]
     texts = [t for t in texts if t]
     header: list[str] = []
     # A short first block without a sentence end is the document's title, not a paragraph.

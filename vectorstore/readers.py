@@ -8,9 +8,14 @@ back in front of the item, where a printed document has it.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import functools
 import hashlib
+import logging
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +23,13 @@ from .errors import InputError
 from .paragraphs import SENTENCE_END, Numbering, Paragraph, ParsedText, parse_lines
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+# The limits of what is read. A file over MAX_FILE_BYTES is refused before it is parsed; a
+# paragraph over MAX_PARAGRAPH_CHARS is a document whose paragraphs were not found (no numbers,
+# no blank lines), and one that is would be cut by the embedding model at a few thousand
+# characters anyway. A citation marker carries at most six digits.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PARAGRAPH_CHARS = 100_000
+MAX_PARAGRAPH_NUMBER = 999_999
 _SESSION = re.compile(r"会议|届|[Ss]ession|[Cc]onference|[Cc]ommittee")
 _DATE = re.compile(r"\d{4}\s*年|\b(19|20)\d{2}\b")
 
@@ -46,6 +58,10 @@ def load_document(path: Path | str) -> Document:
             f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: {size} bytes, over the limit of {MAX_FILE_BYTES // 2**20} MB; "
+                             "split the document")
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
@@ -56,12 +72,25 @@ def load_document(path: Path | str) -> Document:
     parsed = parse_lines(lines, blank_line_separates=blank_line_separates)
     if not parsed.paragraphs:
         raise InputError(f"{path}: no paragraphs found (the document has no text)")
+    _check_limits(path, parsed.paragraphs)
     return _document(document_id(path), data, parsed, suffix.lstrip("."))
 
 
+def _check_limits(path: Path, paragraphs: list[Paragraph]) -> None:
+    if (last := max(p.number for p in paragraphs)) > MAX_PARAGRAPH_NUMBER:
+        raise InputError(f"{path}: paragraph {last}: numbers of up to {MAX_PARAGRAPH_NUMBER} are supported")
+    longest = max(paragraphs, key=lambda p: len(p.text))
+    if len(longest.text) > MAX_PARAGRAPH_CHARS:
+        raise InputError(
+            f"{path}: paragraph {longest.number} has {len(longest.text)} characters, over the limit of "
+            f"{MAX_PARAGRAPH_CHARS}; separate the paragraphs by blank lines or number them"
+        )
+
+
 def document_id(path: Path) -> str:
-    """The file stem, with whitespace, brackets and ¶ replaced: a citation marker must parse."""
-    return re.sub(r"[\s\[\]¶]+", "-", path.stem).strip("-") or "document"
+    """The file stem, with whitespace, brackets and ¶ replaced: a citation marker must parse.
+    Leading and trailing dots go too: "...txt" must not name the document "..", a path."""
+    return re.sub(r"[\s\[\]¶]+", "-", path.stem).strip("-.") or "document"
 
 
 def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str) -> Document:
@@ -82,7 +111,17 @@ def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str) -> Documen
 
 
 def decode_text(data: bytes, name: str = "input") -> str:
-    """UTF-8 first, then GB18030 (the Chinese national superset of GBK); binary is refused."""
+    """UTF-8 first, then GB18030 (the Chinese national superset of GBK); UTF-16 and UTF-32 with
+    a byte order mark (what Windows Notepad saves as "Unicode"); binary is refused."""
+    # UTF-32's little-endian mark begins with UTF-16's, so it is tried first.
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise InputError(f"{name}: cannot decode the text as {encoding.upper()} (its byte order mark "
+                                 "says it is)") from None
     head = data[:8192]
     if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100 + 1:
         raise InputError(f"{name}: this looks like a binary file, not text")
@@ -131,16 +170,52 @@ def _pdf_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InputError(f"{path}: cannot read this PDF ({exc.__class__.__name__}: {exc})") from None
+    with _pypdf_warnings() as warned:
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            pages = [(page.extract_text() or "").splitlines() for page in reader.pages]
+        except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+            said = "".join(f"; pypdf: {w}" for w in dict.fromkeys(warned))
+            raise InputError(f"{path}: cannot read this PDF ({exc.__class__.__name__}: {exc}{said})") from None
     running = _running_lines(pages)
     lines = [line for page in pages for line in page if _shape(line) not in running]
     if not any(line.strip() for line in lines):
         raise InputError(f"{path}: the PDF has no extractable text (a scan needs OCR first)")
     return _mark_paragraph_ends(lines), True
+
+
+class _PdfWarnings(logging.Handler):
+    """pypdf logs what it repairs ("EOF marker not found") and, with no logging set up, Python
+    prints it on stderr: a second line before the one error the user should see. Each reading
+    thread collects its own instead."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        collected = getattr(self.local, "messages", None)
+        if collected is not None:
+            collected.append(" ".join(record.getMessage().split()))
+
+
+@functools.cache
+def _pdf_warnings_handler() -> _PdfWarnings:
+    handler = _PdfWarnings()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(handler)
+    pypdf_log.propagate = False
+    return handler
+
+
+@contextlib.contextmanager
+def _pypdf_warnings() -> Iterator[list[str]]:
+    handler = _pdf_warnings_handler()
+    handler.local.messages = []
+    try:
+        yield handler.local.messages
+    finally:
+        handler.local.messages = None
 
 
 def _mark_paragraph_ends(lines: list[str]) -> list[str]:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .paragraphs import language_of, mostly_han
-from .lexical import LexicalIndex, current_index
+from .lexical import LexicalIndex, current_index, quiet_jieba
 from .store import DocumentInfo, ParagraphStore, StoredParagraph, documents_fingerprint
 
 RRF_K = 10
@@ -52,7 +52,7 @@ DOCUMENT_HINT_BONUS = 1.5 / RRF_K  # lifts the named document's match over near-
 RELEVANCE_THRESHOLD = {"same": 0.446, "cross": 0.362}
 
 PARAGRAPH_REF = re.compile(
-    r"第\s*(\d{1,4})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,4})\b", re.IGNORECASE
+    r"第\s*(\d{1,6})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,6})\b", re.IGNORECASE
 )
 _NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
@@ -100,9 +100,7 @@ def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:
     `document_words`: the years and title phrases by which questions name the documents."""
     if language_of(query) != "zh":
         return []
-    import jieba.posseg
-
-    names = [w for w, flag in jieba.posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 2]
+    names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 2]
     names += re.findall(r"《([^》]+)》", query)
     if not names:
         return []
@@ -255,18 +253,15 @@ class Retriever:
         """
         if language_of(query) != "zh":
             return []
-        import jieba
-        import jieba.posseg
-
         # The index the question's search just brought up to date: no second registry read.
         text = (self._lexical or self.lexical()).corpus_text
-        names = [w for w, flag in jieba.posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
+        names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
         for name in dict.fromkeys(names):
             if re.sub(r"\s+", "", name) in text:
                 continue
-            parts = [t for t in jieba.lcut_for_search(name) if len(t) >= 2 and t != name]
+            parts = [t for t in quiet_jieba().lcut_for_search(name) if len(t) >= 2 and t != name]
             if parts and all(t in text for t in parts):
                 continue  # "中亚地区": every part is known
             unknown.append(name)

@@ -55,7 +55,8 @@ class DocumentInfo:
             "numbering": self.numbering,
             "source_hash": self.source_hash,
             "ingested_at": self.ingested_at,
-            **{k: v for k, v in self.metadata.items() if k not in ("header",)},
+            # Chroma hands metadata back in no fixed order: sorted, the JSON is the same every run.
+            **{k: v for k, v in sorted(self.metadata.items()) if k not in ("header",)},
         }
 
 

@@ -489,6 +489,9 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .msg.notice { align-self: stretch; max-width: 100%; background: #fff4e5; border: 1px solid #f0c27b; color: #5c3b00; }
 .msg.error { align-self: stretch; max-width: 100%; background: #fdecec; border: 1px solid #e8a3a3; color: #7a1c1c; }
 .msg.refused { color: var(--muted); }
+.msg.related { border-left: 3px solid #d4a017; }
+.msg.related .lead { display: block; font-weight: 600; }
+.msg.related .sentence { color: var(--muted); }
 .msg.pending { color: var(--muted); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }
@@ -840,15 +843,19 @@ textarea:focus-visible { outline-offset: 0; }
     }
     /** The final answer: its lead and sentences, each followed by a chip per cited paragraph. */
     answerNode(answer, index) {
+      const status = answer.status || (answer.refused ? "refused" : "answered");
+      const state = status === "answered" ? "" : ` ${status}`;
       const node = h(
         "div",
-        { class: `msg assistant${answer.refused ? " refused" : ""}`, "data-index": index },
+        { class: `msg assistant${state}`, "data-index": index, "data-status": status },
         h("span", { class: "sr-only", text: `${this.t.assistant}: ` })
       );
       const layout = answer.refused ? null : answerLayout(answer);
       if (layout) {
         layout.forEach((sentence, i) => {
-          node.append(sentence.before);
+          const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
+          if (lead) node.append(h("span", { class: "lead", text: lead }));
+          node.append(sentence.before.slice(lead.length));
           node.append(h("span", { class: "sentence", text: sentence.text }));
           for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
         });

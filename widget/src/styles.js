@@ -79,6 +79,9 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .msg.notice { align-self: stretch; max-width: 100%; background: #fff4e5; border: 1px solid #f0c27b; color: #5c3b00; }
 .msg.error { align-self: stretch; max-width: 100%; background: #fdecec; border: 1px solid #e8a3a3; color: #7a1c1c; }
 .msg.refused { color: var(--muted); }
+.msg.related { border-left: 3px solid #d4a017; }
+.msg.related .lead { display: block; font-weight: 600; }
+.msg.related .sentence { color: var(--muted); }
 .msg.pending { color: var(--muted); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }

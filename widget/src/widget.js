@@ -251,12 +251,17 @@ class ParaciteChat extends HTMLElement {
 
   /** The final answer: its lead and sentences, each followed by a chip per cited paragraph. */
   answerNode(answer, index) {
-    const node = h("div", { class: `msg assistant${answer.refused ? " refused" : ""}`, "data-index": index },
+    // A related answer is only the closest passages: it must not read as an answer.
+    const status = answer.status || (answer.refused ? "refused" : "answered");
+    const state = status === "answered" ? "" : ` ${status}`;
+    const node = h("div", { class: `msg assistant${state}`, "data-index": index, "data-status": status },
       h("span", { class: "sr-only", text: `${this.t.assistant}: ` }));
     const layout = answer.refused ? null : answerLayout(answer);
     if (layout) {
       layout.forEach((sentence, i) => {
-        node.append(sentence.before);
+        const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
+        if (lead) node.append(h("span", { class: "lead", text: lead }));
+        node.append(sentence.before.slice(lead.length));
         node.append(h("span", { class: "sentence", text: sentence.text }));
         for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
       });
