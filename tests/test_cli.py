@@ -34,6 +34,15 @@ def test_reingest_of_unchanged_files_does_nothing(ingested_env):
     assert [r["status"] for r in json.loads(result.stdout)] == ["unchanged", "unchanged"]
 
 
+def test_an_unchanged_reingest_loads_no_model(ingested_env, tmp_path):
+    """Nothing to embed, nothing to load: it loaded the model (2.3 GB, seconds) to find that. With
+    a cache directory that holds no model, loading it would fail."""
+    env = dict(ingested_env, PARACITE_CACHE_DIR=str(tmp_path / "no-models"))
+    result = paracite(env, "ingest", "--json", *map(str, DEMO_FILES))
+    assert result.returncode == 0, result.stderr
+    assert [r["status"] for r in json.loads(result.stdout)] == ["unchanged", "unchanged"]
+
+
 def test_docs_json(ingested_env):
     docs = json.loads(paracite(ingested_env, "docs", "--json").stdout)
     assert [(d["doc"], d["paragraphs"], d["numbering"]) for d in docs] == [
