@@ -91,7 +91,14 @@ def main() -> None:
                       f"\n      cited {answer.citations} refused={answer.refused} gold "
                       f"{sorted((g['doc'], g['paragraph']) for g in q['gold'])}"
                       f"\n      top similarity {max((r.similarity for r in answer.retrieved), default=0):.3f}")
+    # The answerability readout (assistant/answerability.py) asks an LLM about unsure questions
+    # only: its cost is reported apart from the questions that need none.
+    readout = [t for t, q in zip(timings, questions) if getattr(outcomes[q["id"]].verdict, "reason", "") == "llm"]
+    plain = [t for t, q in zip(timings, questions) if getattr(outcomes[q["id"]].verdict, "reason", "") != "llm"]
     print(f"  latency (warm, demo corpus): {percentiles(timings)}")
+    print(f"    questions that need no LLM readout: {percentiles(plain)}")
+    if readout:
+        print(f"    questions with the LLM readout ({len(readout)} of {len(timings)}): {percentiles(readout)}")
 
     if args.llm_url:
         os.environ["PARACITE_LLM_URL"] = args.llm_url

@@ -146,6 +146,25 @@ def test_the_stream_carries_the_same_answer(client):
     assert done["citations"] == whole["citations"] and done["answer"] == whole["answer"]
 
 
+@pytest.mark.llm
+def test_an_answer_that_only_comes_close_is_related_on_every_endpoint(client, server):
+    """The documents never give the number of IAEA inspectors (tests/test_answerability.py)."""
+    import openai
+
+    question = "How many IAEA inspectors are deployed worldwide?"
+    whole = client.post("/api/ask", json={"question": question}).json()
+    assert whole["status"] == "related" and whole["refused"] is False and whole["citations"]
+    assert whole["answer"].startswith("The documents do not state this directly.")
+    with connect_sse(client, "POST", "/api/chat", json={"question": question}) as source:
+        events = [(event.event, json.loads(event.data)) for event in source.iter_sse()]
+    assert events[-1][0] == "done" and events[-1][1]["status"] == "related"
+    assert "".join(data["text"] for name, data in events if name == "token") == whole["answer"]
+    completion = openai.OpenAI(base_url=f"{server}/v1", api_key="unused").chat.completions.create(
+        model="paracite", messages=[{"role": "user", "content": question}])
+    assert completion.choices[0].message.content == whole["answer"]
+    assert completion.model_extra["paracite"]["status"] == "related"
+
+
 def test_openai_client_gets_answers_with_citations(server):
     import openai
 

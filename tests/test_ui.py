@@ -360,6 +360,17 @@ def test_a_refusal_is_a_plain_message_without_chips(page):
     assert turn.locator(".pc-chip").count() == 0
 
 
+@pytest.mark.llm
+def test_an_answer_that_only_comes_close_says_so_before_its_passages(page):
+    """The documents never give the number of IAEA inspectors; the server's answerability reads
+    the local LLM's yes/no for this unsure question (tests/test_answerability.py)."""
+    turn = ask(page, "How many IAEA inspectors are deployed worldwide?", 0)
+    related = turn.locator('.pc-answer.pc-related[data-status="related"]')
+    assert related.locator(".pc-lead").inner_text().startswith("The documents do not state this directly.")
+    assert related.locator(".pc-chip").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "related-answer.png"), full_page=True)
+
+
 def test_checked_documents_restrict_the_search(page):
     page.click("#pc-tab-documents-button")
     page.locator("#pc-doc-filter label", has_text=DOC_2007).click()

@@ -303,6 +303,18 @@ def test_a_question_the_documents_do_not_answer_is_refused_plainly(servers, cont
     assert answer.locator(".chip").count() == 0
 
 
+@pytest.mark.llm
+def test_an_answer_that_only_comes_close_is_marked_so(servers, context):
+    page = context.new_page()
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, "How many IAEA inspectors are deployed worldwide?")
+    answer = final_answer(page)
+    assert "related" in answer.get_attribute("class") and answer.get_attribute("data-status") == "related"
+    assert answer.locator(".lead").text_content().startswith("The documents do not state this directly.")
+    assert answer.locator(".chip").count() >= 1
+
+
 def test_position_and_colour(servers, context):
     page = context.new_page()
     page.goto(f"{servers['b']}/left.html")

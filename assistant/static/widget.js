@@ -1059,6 +1059,8 @@ textarea:focus-visible { outline-offset: 0; }
       const answer = {
         answer: done.answer || "",
         refused: Boolean(done.refused),
+        status: done.status || null,
+        lead: done.lead || "",
         sentences: done.sentences || [],
         removed: done.removed || [],
         fallback: done.fallback || null,

@@ -475,7 +475,8 @@ class ParaciteChat extends HTMLElement {
       else if (state.paragraphs[key]) paragraphs[key] = state.paragraphs[key];
     }
     const answer = {
-      answer: done.answer || "", refused: Boolean(done.refused), sentences: done.sentences || [],
+      answer: done.answer || "", refused: Boolean(done.refused), status: done.status || null, lead: done.lead || "",
+      sentences: done.sentences || [],
       removed: done.removed || [], fallback: done.fallback || null, titles, paragraphs,
     };
     this.messages.push({ role: "assistant", answer });

@@ -1,0 +1,100 @@
+"""Answer states on the real model and store: "answered", "related" (the documents only come
+close) and "refused", and the evidence that decides between the first two."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import services
+from assistant.answerability import BANDS, LLM_YES, SimilarityAnswerability
+from assistant.answering import Assistant, Done, Lead, SentenceReady
+from assistant.followup import RuleRewriter
+from assistant.generators import RELATED, ExtractiveGenerator
+from assistant.judges import QuoteJudge
+from assistant.verifier import Verifier
+from vectorstore.search import Retriever
+
+from .test_answering import assert_faithful
+
+pytestmark = pytest.mark.slow
+
+# On the demo corpus: the documents speak of IAEA safeguards and inspections but never give the
+# number of inspectors (eval/npt q134); the best sentence is in the unsure band, where the
+# LLM's readout says "no".
+NOT_STATED = "How many IAEA inspectors are deployed worldwide?"
+# In the same band, stated in ¶142 of the 2024 summary (eval/npt q037).
+STATED_IN_BAND = "有国家要求将哪座核电站交还给乌方主管部门？"
+
+
+def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
+    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
+    extractive = ExtractiveGenerator(embedder)
+    return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
+                     answerability=answerability)
+
+
+@pytest.fixture(scope="module")
+def without_llm(demo_store, embedder, tmp_path_factory):
+    return build(demo_store, embedder, tmp_path_factory, SimilarityAnswerability(embedder))
+
+
+@pytest.fixture(scope="module")
+def with_llm(demo_store, embedder, settings, tmp_path_factory):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: run `make llm`")
+    llm = services.llm(settings, "llamacpp")
+    return build(demo_store, embedder, tmp_path_factory, SimilarityAnswerability(embedder, llm))
+
+
+def test_both_questions_are_in_the_unsure_band(without_llm):
+    """The premise of the tests below: similarity alone cannot decide these two."""
+    for question, pairing in ((NOT_STATED, "cross"), (STATED_IN_BAND, "same")):
+        verdict = without_llm.ask(question).verdict
+        bottom, top = BANDS[pairing]
+        assert bottom <= verdict.similarity < top, (question, verdict)
+
+
+def test_without_an_llm_the_unsure_band_is_answered(without_llm):
+    answer = without_llm.ask(NOT_STATED)
+    assert answer.status == "answered" and answer.verdict.reason == "unsure, no LLM"
+    assert answer.as_json()["answerability"] == {"answers": True, "similarity": answer.verdict.similarity,
+                                                 "llm_yes": None, "reason": "unsure, no LLM"}
+
+
+def test_a_named_paragraph_needs_no_judgement(without_llm):
+    answer = without_llm.ask("2024年主席总结第142段说了什么？")
+    assert answer.status == "answered" and answer.verdict.reason == "named paragraph"
+
+
+@pytest.mark.llm
+def test_a_fact_the_documents_do_not_state_is_related_not_answered(with_llm):
+    answer = with_llm.ask(NOT_STATED)
+    assert answer.status == "related" and not answer.refused and answer.related
+    assert answer.verdict.reason == "llm" and answer.verdict.llm_yes < LLM_YES
+    # Says so first, in the question's language; then the closest passages, cited and verbatim.
+    assert answer.lead.startswith(RELATED["en"][:-1])
+    assert answer.text.startswith("The documents do not state this directly.")
+    assert 1 <= len(answer.sentences) <= 3
+    assert_faithful(answer)
+    data = json.loads(json.dumps(answer.as_json(), ensure_ascii=False))
+    assert data["status"] == "related" and data["refused"] is False and data["citations"]
+
+
+@pytest.mark.llm
+def test_a_stated_fact_in_the_band_is_answered(with_llm):
+    answer = with_llm.ask(STATED_IN_BAND)
+    assert answer.status == "answered" and answer.verdict.reason == "llm" and answer.verdict.llm_yes >= LLM_YES
+    assert answer.lead == "根据文件："
+    assert ("npt-2024-chair-summary", 142) in answer.citations
+
+
+@pytest.mark.llm
+def test_a_related_answer_streams_its_own_lead_before_its_quotes(with_llm):
+    events = list(with_llm.stream(NOT_STATED))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("Lead") < kinds.index("SentenceReady")
+    lead = next(e for e in events if isinstance(e, Lead))
+    assert lead.text.startswith("The documents do not state this directly.")
+    assert isinstance(events[-1], Done) and events[-1].answer.status == "related"
+    assert sum(isinstance(e, SentenceReady) for e in events) == len(events[-1].answer.sentences)
