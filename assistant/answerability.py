@@ -22,6 +22,7 @@ on the dev suite (eval/npt), never on the held-out one; the README gives the mea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -74,6 +75,7 @@ class SimilarityAnswerability:
     ) -> None:
         self.embedder = embedder
         self._llm = llm
+        self._loading = threading.Lock()
         self.bands = bands
 
     def judge(self, question: str, paragraphs: list[SearchResult], lookup: bool = False) -> Verdict:
@@ -97,8 +99,11 @@ class SimilarityAnswerability:
         return Verdict(yes >= LLM_YES, best, yes, reason="llm")
 
     def llm(self) -> ChatLLM | None:
-        if callable(self._llm) and not hasattr(self._llm, "yes_probability"):
-            self._llm = self._llm()  # loaded on the first unsure question, not at start
+        # Loaded on the first unsure question, not at start; once, though a server's answer
+        # threads all meet their first unsure question at the same moment (each load is 1 GB).
+        with self._loading:
+            if callable(self._llm) and not hasattr(self._llm, "yes_probability"):
+                self._llm = self._llm()
         return self._llm
 
 

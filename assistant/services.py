@@ -7,6 +7,7 @@ command and request that needs it shares the one instance.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -129,8 +130,18 @@ def llm_model_path(settings: Settings) -> Path:
     return QWEN_GGUF.location(settings.cache_dir) / QWEN_GGUF.verify_path
 
 
-@lru_cache(maxsize=2)
+_LLAMA_LOADING = threading.Lock()
+
+
 def _llamacpp(path: Path, threads: int | None):
+    # One model per process however many threads ask for it at once: lru_cache alone lets
+    # concurrent first calls each load their own copy (a gigabyte each).
+    with _LLAMA_LOADING:
+        return _loaded_llamacpp(path, threads)
+
+
+@lru_cache(maxsize=2)
+def _loaded_llamacpp(path: Path, threads: int | None):
     from .llm import LlamaCppLLM
 
     return LlamaCppLLM(path, n_threads=threads)

@@ -111,14 +111,14 @@ def watch_during_upload(url: str, megabytes: float, watch_s: float, work: Path, 
         uploaded["seconds"] = time.perf_counter() - started
 
     threading.Thread(target=upload, daemon=True).start()
-    question = questions(1)[0]
+    pool = questions(0)  # each asked once: an answer from the cache would say nothing about the load
     timings: dict[str, list[float]] = {"healthz": [], "ask": []}
     failures: list[str] = []
     deadline = time.monotonic() + watch_s
     with httpx.Client(base_url=url, timeout=60) as client:
         while time.monotonic() < deadline and "status" not in uploaded:
             for name, call in (("healthz", lambda: client.get("/healthz")),
-                               ("ask", lambda: client.post("/api/ask", json={"question": question}))):
+                               ("ask", lambda: client.post("/api/ask", json={"question": pool[len(timings["ask"]) % len(pool)]}))):
                 started = time.perf_counter()
                 try:
                     response = call()
@@ -134,8 +134,9 @@ def watch_during_upload(url: str, megabytes: float, watch_s: float, work: Path, 
     for name, values in timings.items():
         values.sort()
         if values:
+            p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
             print(f"  {name}: {len(values)} requests, p50 {statistics.median(values) * 1000:.0f} ms, "
-                  f"max {values[-1] * 1000:.0f} ms")
+                  f"p95 {p95 * 1000:.0f} ms, max {values[-1] * 1000:.0f} ms")
     print(f"  failures {len(failures)}" + (f": {sorted(set(failures))}" if failures else ""))
     if failures:
         raise SystemExit(1)
@@ -169,17 +170,29 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", Path(tmp) / "serve.log",
-                     timeout=180, env=env):
+                     timeout=180, env=env) as server:
             if args.upload_mb:
                 watch_during_upload(url, args.upload_mb, args.upload_watch, Path(tmp), admin_key)
             else:
-                rounds(url, args, pool)
+                rounds(url, args, pool, server.pid)
 
 
-def rounds(url: str, args, pool: list[str]) -> None:
+def rss_mib(pid: int) -> float:
+    """The server's resident memory now (Linux), to tell bounded growth from a leak across rounds."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def rounds(url: str, args, pool: list[str], pid: int | None = None) -> None:
+    if pid:
+        print(f"server RSS after start: {rss_mib(pid):.0f} MiB")
     for number in range(1, args.rounds + 1):
         print(f"round {number} of {args.rounds}" + (" (answers cached by earlier rounds)" if number > 1 else ""))
         asyncio.run(load(url, args.clients, args.requests, pool, args.endpoint))
+        if pid:
+            print(f"  server RSS after the round: {rss_mib(pid):.0f} MiB")
 
 
 if __name__ == "__main__":

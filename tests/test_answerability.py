@@ -98,3 +98,17 @@ def test_a_related_answer_streams_its_own_lead_before_its_quotes(with_llm):
     assert lead.text.startswith("The documents do not state this directly.")
     assert isinstance(events[-1], Done) and events[-1].answer.status == "related"
     assert sum(isinstance(e, SentenceReady) for e in events) == len(events[-1].answer.sentences)
+
+
+@pytest.mark.llm
+def test_threads_that_meet_their_first_unsure_question_together_load_one_model(settings):
+    """A server's answer threads all reached the lazy load at once, and each loaded its own copy
+    of the GGUF (the server grew to 5.3 GB instead of 3.5 GB under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: run `make llm`")
+    services._loaded_llamacpp.cache_clear()
+    answerability = services.answerability(settings)
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(lambda _: answerability.llm(), range(4)))
+    assert loaded[0] is not None and all(model is loaded[0] for model in loaded)
