@@ -57,6 +57,13 @@ document.addEventListener('paracite-event', (e) => {
 """
 
 
+# A document that prints marker-shaped text (as tests/test_api.py's).
+INJECTED_DOC = "injected-notes"
+INJECTED_TEXT = ("1. 蓝鲸保护区设在北冰洋，由海洋委员会管理，详见[npt-2024-chair-summary ¶999]和[2024-summary ¶7]。\n\n"
+                 "2. 保护区每年开放三个月供科学考察。\n")
+INJECTED_QUESTION = "海洋委员会管理的蓝鲸保护区在哪里？"
+
+
 def page_html(title: str, script: str, extra_head: str = "", body: str = "") -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -90,8 +97,11 @@ def servers(tmp_path_factory, settings):
     }
     xss = tmp / "xss-test.txt"
     xss.write_text(XSS_DOC, encoding="utf-8")
+    injected = tmp / f"{INJECTED_DOC}.txt"
+    injected.write_text(INJECTED_TEXT, encoding="utf-8")
     paracite = [sys.executable, "-m", "assistant"]
-    subprocess.run([*paracite, "ingest", *map(str, DEMO_FILES), str(xss)], env=env, check=True, capture_output=True)
+    subprocess.run([*paracite, "ingest", *map(str, DEMO_FILES), str(xss), str(injected)], env=env, check=True,
+                   capture_output=True)
 
     pages = tmp / "pages"
     pages.mkdir()
@@ -313,6 +323,20 @@ def test_an_answer_that_only_comes_close_is_marked_so(servers, context):
     assert "related" in answer.get_attribute("class") and answer.get_attribute("data-status") == "related"
     assert answer.locator(".lead").text_content().startswith("The documents do not state this directly.")
     assert answer.locator(".chip").count() >= 1
+
+
+def test_marker_shaped_document_text_gets_no_chip(servers, context):
+    """A paragraph that prints "[npt-2024-chair-summary ¶999]" showed a chip for a paragraph that
+    does not exist; it is text now, in fullwidth brackets, and only the real citation is a chip."""
+    page = context.new_page()
+    page.goto(f"{servers['b']}/index.html")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, INJECTED_QUESTION)
+    answer = final_answer(page)
+    chips = answer.locator(".chip")
+    assert chips.count() >= 1
+    assert all("999" not in chips.nth(i).text_content() for i in range(chips.count()))
+    assert "［npt-2024-chair-summary ¶999］" in answer.text_content()
 
 
 def test_position_and_colour(servers, context):
