@@ -24,7 +24,7 @@ from vectorstore.errors import InputError, NotFoundError
 from vectorstore.search import Retriever, SearchResult
 
 from . import metrics
-from .answerability import Answerability, SimilarityAnswerability
+from .answerability import Answerability, SimilarityAnswerability, SimilarityGate
 from .answers import Answer, AnswerSentence, Removal, language_of
 from .followup import MAX_QUESTION_CHARS, Rewriter
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
@@ -100,6 +100,7 @@ class Assistant:
         self.rewriter = rewriter
         self.extractive = extractive
         self.k = k
+        self.gate = SimilarityGate(retriever)
         self.answerability = answerability or SimilarityAnswerability(retriever.embedder)
         self._extractive_verifier = Verifier(QuoteJudge())
 
@@ -122,13 +123,12 @@ class Assistant:
         yield Retrieved(retrieved)
         answer = Answer(question, standalone, [], refused=False, retrieved=retrieved, generator=self.generator.name)
         language = language_of(question)
-        relevant = self.retriever.relevant(standalone, retrieved)
-        unknown = self.retriever.unknown_names(standalone) if relevant else []
+        relevant = self.gate.relevant(standalone, retrieved)
+        unknown = self.gate.unknown_names(standalone) if relevant else []
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return
-        lookup = not any(r.similarity >= self.retriever.threshold(standalone, r) for r in relevant)
-        verdict = self.answerability.judge(standalone, relevant, lookup=lookup)
+        verdict = self.answerability.judge(standalone, relevant, lookup=self.gate.is_lookup(standalone, relevant))
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True

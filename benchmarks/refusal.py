@@ -63,18 +63,17 @@ def main() -> None:
         model = getattr(getattr(embedder, "_embedder", None), "_model", None)  # for the QA prompt
 
         rows, gated, llm_seconds, dumped = [], {"answerable": 0, "unanswerable": 0}, 0.0, []
-        retriever = assistant.retriever
+        retriever, gate = assistant.retriever, assistant.gate
         for q in questions:
             # What `Assistant.stream` does before it judges answerability.
             question = assistant.rewriter.rewrite(q["question"], q.get("history") or [])
             retrieved = retriever.search(question, k=assistant.k)
-            relevant = retriever.relevant(question, retrieved)
+            relevant = gate.relevant(question, retrieved)
             kind = "answerable" if q["gold"] else "unanswerable"
-            if not relevant or retriever.unknown_names(question):
+            if not relevant or gate.unknown_names(question):
                 gated[kind] += 1
                 continue
-            if any(r.similarity >= 1.0 for r in relevant) or not any(
-                    r.similarity >= retriever.threshold(question, r) for r in relevant):
+            if any(r.similarity >= 1.0 for r in relevant) or gate.is_lookup(question, relevant):
                 gated["named or lookup"] = gated.get("named or lookup", 0) + 1
                 continue  # a named paragraph or a topic lookup: answered whatever the signals say
             ranked = ranked_sentences(embedder, question, relevant)

@@ -1,5 +1,5 @@
-"""Answer states on the real model and store: "answered", "related" (the documents only come
-close) and "refused", and the evidence that decides between the first two."""
+"""Answer states on the real model and store: "refused" (the similarity gate), "answered" and
+"related" (the documents only come close), and the evidence that decides between them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 
 from assistant import services
-from assistant.answerability import BANDS, LLM_YES, SimilarityAnswerability
+from assistant.answerability import BANDS, LLM_YES, SimilarityAnswerability, SimilarityGate
 from assistant.answering import Assistant, Done, Lead, SentenceReady
 from assistant.followup import RuleRewriter
 from assistant.generators import RELATED, ExtractiveGenerator
@@ -16,6 +16,7 @@ from assistant.judges import QuoteJudge
 from assistant.verifier import Verifier
 from vectorstore.search import Retriever
 
+from .conftest import DOC_2024
 from .test_answering import assert_faithful
 
 pytestmark = pytest.mark.slow
@@ -34,6 +35,39 @@ def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
                      answerability=answerability)
 
+
+@pytest.fixture(scope="module")
+def gate(demo_store, embedder, tmp_path_factory) -> SimilarityGate:
+    return SimilarityGate(Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index"))
+
+
+# --- the gate -----------------------------------------------------------------------------------
+
+def test_relevance_separates_an_unrelated_question(gate):
+    assert gate.is_relevant("扎波罗热核电厂", gate.retriever.search("扎波罗热核电厂", k=5))
+    cake = "What is the best recipe for chocolate cake?"
+    assert not gate.is_relevant(cake, gate.retriever.search(cake, k=5))
+
+
+@pytest.mark.parametrize("lookup", ["福岛", "2024年的总结对福岛说了什么？"])
+def test_a_lookup_of_a_name_the_documents_print_is_answered_from_them(gate, lookup):
+    results = gate.retriever.search(lookup, k=5)
+    # Short: both score under the similarity threshold, and were refused before.
+    assert all(r.similarity < gate.threshold(lookup, r) for r in results)
+    assert [(r.doc, r.paragraph) for r in gate.relevant(lookup, results)] == [(DOC_2024, 140)]
+
+
+@pytest.mark.parametrize("question", [
+    "《佩林达巴条约》是在哪一年生效的？",  # the year is in neither document
+    "巴西是缔约国吗？",  # ¶77 names Brazil, and says nothing of this
+])
+def test_a_question_for_a_fact_about_a_known_name_gets_no_such_pass(gate, question):
+    results = gate.retriever.search(question, k=5)
+    assert all(r.similarity < gate.threshold(question, r) for r in results)
+    assert not gate.relevant(question, results)
+
+
+# --- answered or related ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def without_llm(demo_store, embedder, tmp_path_factory):

@@ -17,10 +17,8 @@ How a question is answered with paragraphs, in order:
    prefers that document's paragraphs.
 
 Each result carries `score` (the fused score, which orders the results) and `similarity` (the
-dense similarity above, comparable across questions). `relevant` keeps the results similar
-enough to answer from, against thresholds calibrated on the dev set (one for a question over
-text in its own language, one across languages); `unknown_names` finds the names in a Chinese
-question that the corpus never mentions.
+dense similarity above, comparable across questions). Whether they are worth answering from is
+`assistant.answerability`'s to decide: this module knows nothing of answers.
 
 The weights were chosen on eval/npt (benchmarks/retrieval.py prints the figures).
 """
@@ -34,8 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedder import Embedder
-from .paragraphs import language_of, mostly_han
-from .lexical import LexicalIndex, current_index, quiet_jieba
+from .lexical import LexicalIndex, current_index
 from .store import DocumentInfo, ParagraphStore, StoredParagraph, documents_fingerprint
 
 RRF_K = 10
@@ -43,18 +40,10 @@ CANDIDATES = 50
 SENTENCE_CANDIDATES = 100
 WEIGHT_LEXICAL = 0.3
 DOCUMENT_HINT_BONUS = 1.5 / RRF_K  # lifts the named document's match over near-ties, not more
-# "Nothing here is relevant" below these similarities. A question over text in its own language
-# scores higher than one over text in another (the demo's English questions over Chinese text),
-# so each has its own threshold. Calibrated on eval/npt by benchmarks/retrieval.py: the highest
-# threshold that refuses no answerable question there (midway between the lowest answerable
-# question and the unanswerable one just below it). Unanswerable questions on neighbouring
-# topics still score above them; `unknown_names` catches some of those.
-RELEVANCE_THRESHOLD = {"same": 0.446, "cross": 0.362}
 
 PARAGRAPH_REF = re.compile(
     r"第\s*(\d{1,6})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,6})\b", re.IGNORECASE
 )
-_NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
 _GENERIC_ID_WORDS = frozenset({"npt", "un", "the", "and", "of", "chair", "chairs", "doc", "document"})
 
@@ -85,29 +74,6 @@ def document_hints(info: DocumentInfo) -> set[str]:
     phrase = " ".join(w for w in id_words if w not in _GENERIC_ID_WORDS)
     title = re.sub(r"^主席的", "", info.title).strip().lower()
     return years | {p for p in (phrase, title) if p}
-
-
-# What a Chinese topic lookup may hold besides the name and the words naming a document (its
-# year, its title): "documents", and "what do they say about".
-_TOPIC_LOOKUP_FILLER = re.compile(
-    r"文件|报告|两份|这份|那份|对于?|关于|有关|就|针对|说了?|讲了?|提到了?|提及|谈到了?|怎么|怎样|如何|什么|有何|"
-    r"哪些|看法|评价|描述|论述|表述|情况|内容|立场|的|了|呢|中|里|在|和|与|年|[\s，,。？?！!：:“”\"《》]"
-)
-
-
-def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:
-    """The names a Chinese question is only a lookup of (see `Retriever.relevant`); [] otherwise.
-    `document_words`: the years and title phrases by which questions name the documents."""
-    if language_of(query) != "zh":
-        return []
-    names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 2]
-    names += re.findall(r"《([^》]+)》", query)
-    if not names:
-        return []
-    rest = query.lower()
-    for word in sorted(set(names) | document_words, key=len, reverse=True):
-        rest = rest.replace(word.lower(), "")
-    return names if not _TOPIC_LOOKUP_FILLER.sub("", rest) else []
 
 
 class Retriever:
@@ -220,49 +186,11 @@ class Retriever:
         # Without a document named, a number that several documents have is ambiguous: keep all.
         return found
 
-    @staticmethod
-    def threshold(query: str, result: SearchResult) -> float:
-        same = (language_of(query) == "zh") == mostly_han(result.text)
-        return RELEVANCE_THRESHOLD["same" if same else "cross"]
+    def corpus_text(self) -> str:
+        """Every paragraph's text, whitespace removed: what a name can be looked up in. The index
+        the question's search just brought up to date: no second registry read."""
+        return (self._lexical or self.lexical()).corpus_text
 
-    def relevant(self, query: str, results: list[SearchResult]) -> list[SearchResult]:
-        """The results similar enough to the question to be worth answering from.
-
-        Below the thresholds, a Chinese topic lookup ("福岛", "2024年的总结对福岛说了什么？": a
-        name and nothing else the question asks) still has its answer in the paragraphs that
-        print the name: a bare name is a short query, and short queries score low. A question
-        asking for a fact about the name ("《佩林达巴条约》是在哪一年生效的？") gets no such pass.
-        """
-        similar = [r for r in results if r.similarity >= self.threshold(query, r)]
-        if similar:
-            return similar
-        words = {w for info in self.store.documents() for w in document_hints(info)}
-        names = _topic_lookup_names(query, words)
-        return [r for r in results if any(name in re.sub(r"\s+", "", r.text) for name in names)]
-
-    def is_relevant(self, query: str, results: list[SearchResult]) -> bool:
-        return bool(self.relevant(query, results))
-
-    def unknown_names(self, query: str) -> list[str]:
-        """Names in a Chinese question (places, people, organisations, titles in 《》) that the
-        corpus never mentions, even in part: a question about them cannot be answered from it.
-
-        Chinese only: jieba tags the names, and an English question over Chinese text shares no
-        words with it anyway. Short names (two characters) are left out: jieba tags too many
-        common words as names at that length.
-        """
-        if language_of(query) != "zh":
-            return []
-        # The index the question's search just brought up to date: no second registry read.
-        text = (self._lexical or self.lexical()).corpus_text
-        names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
-        names += re.findall(r"《([^》]+)》", query)
-        unknown = []
-        for name in dict.fromkeys(names):
-            if re.sub(r"\s+", "", name) in text:
-                continue
-            parts = [t for t in quiet_jieba().lcut_for_search(name) if len(t) >= 2 and t != name]
-            if parts and all(t in text for t in parts):
-                continue  # "中亚地区": every part is known
-            unknown.append(name)
-        return unknown
+    def document_words(self) -> set[str]:
+        """The years and title phrases by which questions name the documents."""
+        return {w for info in self.store.documents() for w in document_hints(info)}
