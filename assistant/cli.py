@@ -23,7 +23,7 @@ from vectorstore.errors import ParaciteError
 
 from . import services
 from .answers import compose_text, marker
-from .settings import Settings, url_host
+from .settings import GENERATORS, JUDGES, Settings, one_of, url_host
 
 app = typer.Typer(
     name="paracite",
@@ -160,15 +160,15 @@ def _read_questions(path: Path) -> list[dict]:
 
 Generator = Annotated[
     Optional[str],
-    typer.Option("--generator", "-g", help="extractive (offline default), openai, or llamacpp."),
+    typer.Option("--generator", "-g", help=f"{one_of(GENERATORS)} (default: extractive, offline)."),
 ]
 
 
 def _answering(generator: Optional[str], k: Optional[int]):
     from vectorstore.errors import InputError
 
-    if generator not in (None, "extractive", "openai", "llamacpp"):
-        raise InputError(f"unknown generator {generator!r}: use extractive, openai or llamacpp")
+    if generator is not None and generator not in GENERATORS:
+        raise InputError(f"unknown generator {generator!r}: use {one_of(GENERATORS)}")
     settings = Settings()
     if k is not None:
         settings = settings.model_copy(update={"top_k": k})
@@ -269,7 +269,7 @@ EXIT_THRESHOLD_MISSED = 100  # like promptfoo's: the eval ran, and a threshold d
 def eval_suite(
     suite: Annotated[Path, typer.Argument(help="A suite folder, e.g. eval/npt.")],
     generator: Generator = None,
-    judge: Annotated[Optional[str], typer.Option("--judge", help="quote, embedding or llm (default: quote for extractive answers, else llm).")] = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", help=f"{one_of(JUDGES)} (default: quote for extractive answers, else llm).")] = None,
     threshold: Annotated[Optional[list[str]], typer.Option("--threshold", help="NAME=VALUE, overrides the suite's (repeatable).")] = None,
     answers: Annotated[Optional[Path], typer.Option("--answers", help="Score these answers (ask --jsonl output) instead of generating.")] = None,
     save_answers: Annotated[Optional[Path], typer.Option("--save-answers", help="Write the generated answers (JSONL).")] = None,
@@ -285,8 +285,8 @@ def eval_suite(
 
     from . import evaluation, reports
 
-    if judge not in (None, "quote", "embedding", "llm"):
-        raise InputError(f"unknown judge {judge!r}: use quote, embedding or llm")
+    if judge is not None and judge not in JUDGES:
+        raise InputError(f"unknown judge {judge!r}: use {one_of(JUDGES)}")
     # Checked now: the files are written after every question has run, which can take an hour.
     for option, path in (("--junit", junit), ("--json", json_out), ("--report", report), ("--save-answers", save_answers)):
         _output_file(option, path)
@@ -387,7 +387,7 @@ def _calibrate(suite, paragraphs, settings, judge_name, json_out) -> None:
     table = Table("judge", "pairs", "AUC", "best threshold", "accuracy there", "default threshold", "accuracy at default",
                   title=f"judges on {suite.judge_pairs}")
     rows = []
-    for name in [judge_name] if judge_name else ["quote", "embedding", "llm"]:
+    for name in [judge_name] if judge_name else JUDGES:
         try:
             the_judge = services.judge(settings, name)
         except ParaciteError as exc:

@@ -13,6 +13,7 @@ verifier then checks.
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 from collections.abc import Iterator
@@ -100,6 +101,9 @@ class LlamaCppLLM:
             raise ModelError(f"no GGUF model at {model_path}; run `paracite models pull --llm` first")
         self.name = model_path.stem
         self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        # Freed before the interpreter tears its modules down: Llama.__del__ at exit prints a
+        # traceback ('NoneType' object is not callable) once llama_cpp's own module is gone.
+        atexit.register(self._llm.close)
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = Jinja2ChatFormatter(
             template=template, eos_token=self._token_text(self._llm.token_eos()),

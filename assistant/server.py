@@ -211,8 +211,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         blocks = chat_ui.build_ui(workspace, budget=lambda ip: budgets.hit(ip, None))
         gr.mount_gradio_app(
             app, blocks, path="/", server_name=settings.host, server_port=settings.port,
-            css=getattr(chat_ui, "CSS", None), head=getattr(chat_ui, "HEAD", None),
-            js=getattr(chat_ui, "JS", None), theme=getattr(chat_ui, "THEME", None), i18n=chat_ui.I18N,
+            css=chat_ui.CSS, theme=chat_ui.THEME, i18n=chat_ui.I18N,
             footer_links=["api"], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
         )
     return app

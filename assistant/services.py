@@ -13,12 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from vectorstore.embedder import CachedEmbedder, SentenceTransformerEmbedder
-from vectorstore.errors import ModelError, StoreError
+from vectorstore.errors import InputError, ModelError, StoreError
 from vectorstore.models import EMBEDDING_GEMMA, is_pulled
 from vectorstore.search import Retriever
 from vectorstore.store import ParagraphStore, open_client
 
-from .settings import Settings
+from .settings import GENERATORS, JUDGES, Settings, one_of
 
 
 def embedding_model_path(settings: Settings) -> Path:
@@ -170,6 +170,8 @@ def judge(settings: Settings, name: str, chat_llm=None):
         return QuoteJudge(**threshold)
     if name == "embedding":
         return EmbeddingJudge(embedder(settings), **threshold)
+    if name != "llm":  # a misspelt name was the LLM judge, silently
+        raise InputError(f"unknown judge {name!r}: use {one_of(JUDGES)}")
     if chat_llm is None:  # the configured server if there is one, else the local GGUF
         chat_llm = llm(settings, "openai" if settings.llm_url else "llamacpp")
     return LLMJudge(chat_llm, **threshold)
@@ -183,6 +185,8 @@ def assistant(settings: Settings, generator: str | None = None):
     from .verifier import Verifier
 
     kind = generator or settings.generator
+    if kind not in GENERATORS:
+        raise InputError(f"unknown generator {kind!r}: use {one_of(GENERATORS)}")
     the_embedder = embedder(settings)
     extractive = ExtractiveGenerator(the_embedder)
     chat_llm = llm(settings, kind)

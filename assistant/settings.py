@@ -8,7 +8,7 @@ how the tests point Paracite at a temporary directory.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -17,6 +17,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # This machine's own names. A server listening on one of them is for this machine alone: the
 # server's Host guard (against DNS rebinding) and the UI's corpus policy both go by this one set.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+# The names a user can choose, in one place: the settings' types, the CLI's checks and help, the
+# UI's choices and the judge factory all derive from these.
+GeneratorName = Literal["extractive", "openai", "llamacpp"]
+JudgeName = Literal["quote", "embedding", "llm"]
+GENERATORS: tuple[str, ...] = get_args(GeneratorName)
+JUDGES: tuple[str, ...] = get_args(JudgeName)
+
+
+def one_of(names: tuple[str, ...]) -> str:
+    """"a, b or c": for help texts and error messages."""
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def url_host(host: str) -> str:
@@ -39,7 +52,7 @@ class Settings(BaseSettings):
     )
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
 
-    generator: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    generator: GeneratorName = "extractive"
     top_k: int = Field(default=5, ge=1, le=50, description="Paragraphs retrieved for an answer.")
     llm_url: str | None = Field(
         default=None, description="OpenAI-compatible server for the openai generator, e.g. http://127.0.0.1:8080/v1."
@@ -50,7 +63,7 @@ class Settings(BaseSettings):
         default=None, description="GGUF file for the llamacpp generator; the pulled Qwen when unset."
     )
     llm_threads: int | None = Field(default=None, ge=1, description="CPU threads for llamacpp.")
-    judge: Literal["auto", "quote", "embedding", "llm"] = Field(
+    judge: Literal[Literal["auto"], JudgeName] = Field(
         default="auto", description="Support check for LLM answers; auto: llm for LLM generators."
     )
     judge_threshold: float | None = Field(default=None, ge=0.0, le=1.0)

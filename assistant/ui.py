@@ -47,7 +47,7 @@ from .answering import (
 )
 from .answering import Removed as RemovedEvent
 from .feedback import FeedbackStore, export_questions
-from .settings import Settings
+from .settings import GENERATORS, JUDGES, Settings
 from .workspace import Choice, Upload, Workspace
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ MAX_STORED_TURNS = 50  # the oldest turns are dropped from the browser's copy be
 SNIPPET_CHARS = 160
 CHIP_TITLE_CHARS = 12  # a chip names its document (when an answer cites several) in this many
 MAX_K = 20
-GENERATORS = ("extractive", "openai", "llamacpp")
-JUDGES = ("auto", "quote", "embedding", "llm")
+JUDGE_CHOICES = ("auto", *JUDGES)
 DEMO_DOCS = ("npt-2007-chair-working-paper", "npt-2024-chair-summary")
 EXAMPLES = (
     "2024年缔约国对扎波罗热核电厂提出了什么要求？",
@@ -455,7 +454,7 @@ def choice_for(settings: Settings, generator: str | None, k: float | None, judge
     UI shares its pipelines and cached answers with the HTTP API."""
     generator = generator if generator in GENERATORS else settings.generator
     k = min(max(int(k), 1), MAX_K) if k else settings.top_k  # every k is a pipeline kept in memory
-    judge = judge if judge in JUDGES else settings.judge
+    judge = judge if judge in JUDGE_CHOICES else settings.judge
     url = (llm_url or "").strip() or None
     model = (llm_model or "").strip() or None
     openai = generator == "openai"
@@ -602,7 +601,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                                                visible=settings.generator == "openai", elem_id="pc-llm-model")
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label=L("top_k"),
                                           elem_id="pc-top-k")
-                        judge = gr.Radio(list(JUDGES), value=settings.judge, label=L("judge"),
+                        judge = gr.Radio(list(JUDGE_CHOICES), value=settings.judge, label=L("judge"),
                                          info=L("judge_info"),
                                          elem_id="pc-judge")
                     with gr.Tab(L("tab_feedback"), id="feedback", elem_id="pc-tab-feedback"):

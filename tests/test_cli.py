@@ -196,3 +196,25 @@ def test_jieba_says_nothing_on_stderr(ingested_env, tmp_path):
     result = paracite(ingested_env, "ask", "--jsonl", str(questions))
     assert result.returncode == 0 and "朝鲜" in json.loads(result.stdout)["standalone_question"]
     assert result.stderr == ""
+
+
+def test_an_unknown_judge_name_is_an_error_not_the_llm_judge(settings):
+    """services.judge took any name but "quote" and "embedding" for the LLM judge."""
+    from assistant import services
+    from vectorstore.errors import InputError
+
+    with pytest.raises(InputError, match="unknown judge 'lm': use quote, embedding or llm"):
+        services.judge(settings, "lm")
+    with pytest.raises(InputError, match="unknown generator 'gpt': use extractive, openai or llamacpp"):
+        services.assistant(settings, "gpt")
+
+
+def test_every_list_of_names_comes_from_the_one_registry():
+    from typing import get_args
+
+    from assistant import ui
+    from assistant.settings import GENERATORS, JUDGES, Settings
+
+    assert get_args(Settings.model_fields["generator"].annotation) == GENERATORS
+    assert get_args(Settings.model_fields["judge"].annotation) == ("auto", *JUDGES) == ui.JUDGE_CHOICES
+    assert ui.GENERATORS is GENERATORS
