@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import math
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -102,8 +103,11 @@ class LlamaCppLLM:
         self.name = model_path.stem
         self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
         # Freed before the interpreter tears its modules down: Llama.__del__ at exit prints a
-        # traceback ('NoneType' object is not callable) once llama_cpp's own module is gone.
-        atexit.register(self._llm.close)
+        # traceback ('NoneType' object is not callable) once llama_cpp's own module is gone. By
+        # weak reference, so that a model no one uses any more is still freed at once (a strong
+        # one kept every copy alive: a test run ran out of memory to fork).
+        model = weakref.ref(self._llm)
+        atexit.register(lambda: (llama := model()) is not None and llama.close())
         template = self._llm.metadata.get("tokenizer.chat_template")
         self._formatter = Jinja2ChatFormatter(
             template=template, eos_token=self._token_text(self._llm.token_eos()),
