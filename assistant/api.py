@@ -331,6 +331,14 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
     def docs() -> list[dict]:
         return [info.as_json() for info in workspace.documents()]
 
+    @router.get("/api/welcome", tags=["corpus"], summary="What a new visitor is shown: the documents' titles and "
+                "example questions")
+    def welcome(lang: str = "en") -> dict:
+        """The widget asks this once when its page loads: a refusal here (an origin that is not a
+        site's) hides it; an answer gives its greeting."""
+        return {"documents": [{"doc": d.doc_id, "title": d.title} for d in workspace.documents()],
+                "examples": workspace.examples("zh" if lang.lower().startswith("zh") else "en")}
+
     @router.get("/api/paragraphs/{doc}/{number}", tags=["corpus"], summary="One paragraph as printed")
     def paragraph(doc: str, number: int, quote: str = "") -> dict:
         """`quote`: a citation's quote, which picks the paragraph where a document repeats a number."""

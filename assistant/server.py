@@ -209,10 +209,24 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         from . import ui as chat_ui
 
         blocks = chat_ui.build_ui(workspace, budget=lambda ip: budgets.hit(ip, None))
+        language_script = chat_ui.LANGUAGE_SCRIPT.encode()
+
+        @app.middleware("http")
+        async def page_language(request: Request, call_next):
+            """The page's language script goes first in its <head>: Gradio's `head` is added only
+            after Gradio has read the browser's language (see ui.labels.LANGUAGE_SCRIPT)."""
+            response = await call_next(request)
+            if request.url.path != "/" or request.method != "GET" or response.status_code != 200 \
+                    or not response.headers.get("content-type", "").startswith("text/html"):
+                return response
+            body = b"".join([chunk async for chunk in response.body_iterator])
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            return Response(body.replace(b"<head>", b"<head>" + language_script, 1), response.status_code, headers)
+
         gr.mount_gradio_app(
             app, blocks, path="/", server_name=settings.host, server_port=settings.port,
-            css=chat_ui.CSS, theme=chat_ui.THEME, i18n=chat_ui.I18N,
-            footer_links=["api"], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
+            css=chat_ui.CSS, theme=chat_ui.THEME, i18n=chat_ui.I18N, head=chat_ui.head(),
+            footer_links=[], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
         )
     return app
 

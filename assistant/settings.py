@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         "(raise it when the LLM is a remote server)."
     )
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest JSON body the API reads.")
+    examples: str = Field(
+        default="", description="Example questions the chat UI and the widget offer a new visitor, separated by |; "
+        "unset: the demo corpus's own when its documents are in the library, else none.",
+    )
 
     @property
     def local_only(self) -> bool:

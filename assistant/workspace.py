@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vectorstore.errors import InputError
+from vectorstore.paragraphs import language_of
 from vectorstore.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from vectorstore.store import DocumentInfo, StoredParagraph
 
@@ -62,6 +63,17 @@ class Upload:
     path: Path
 
 
+# The demo corpus's example questions (corpus/), by the document each is answered from; each is
+# answered with its fact first (checked by tests/test_ui.py and tests/test_widget.py).
+DEMO_EXAMPLES = {
+    "npt-2024-chair-summary": (
+        "2024年缔约国对扎波罗热核电厂提出了什么要求？",
+        "缔约国对福岛处理水排海有何看法？",
+    ),
+    "npt-2007-chair-working-paper": ("What did the 2007 working paper say about Iran?",),
+}
+
+
 class Workspace:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -81,6 +93,19 @@ class Workspace:
 
     def document(self, doc_id: str) -> DocumentInfo:
         return self.store().document(doc_id)
+
+    def examples(self, language: str = "en") -> list[str]:
+        """The questions offered to a new visitor (PARACITE_EXAMPLES, or the demo corpus's own),
+        those in `language` first. Titles are not turned into questions: "what does <title>
+        say?" asks for a summary, which quotes cannot give, and a first impression must answer."""
+        configured = [q.strip() for q in self.settings.examples.split("|") if q.strip()]
+        if configured:
+            questions = configured
+        elif {d.doc_id for d in self.documents()} >= set(DEMO_EXAMPLES):
+            questions = [q for doc in DEMO_EXAMPLES for q in DEMO_EXAMPLES[doc]]
+        else:
+            return []
+        return sorted(questions, key=lambda q: language_of(q) != language)
 
     def paragraph(self, doc_id: str, number: int, quote: str = "") -> StoredParagraph:
         return self.store().paragraph(doc_id, number, quote)

@@ -71,6 +71,22 @@ def test_health_documents_and_paragraphs(client):
     assert client.get("/openapi.json").json()["info"]["title"] == "Paracite"
 
 
+def test_the_welcome_names_the_documents_and_offers_examples_only_to_allowed_pages(client):
+    """The widget's first request: what a new visitor is shown, and whether this page may ask."""
+    site = {"Origin": SITE_ORIGIN, "X-Paracite-Site": SITE}
+    welcome = client.get("/api/welcome", params={"lang": "en"}, headers=site)
+    assert welcome.status_code == 200
+    assert welcome.headers["access-control-allow-origin"] == SITE_ORIGIN
+    body = welcome.json()
+    assert body["documents"] == [{"doc": DOC_2007, "title": "主席的工作文件"}, {"doc": DOC_2024, "title": "主席的总结"}]
+    assert body["examples"][0] == "What did the 2007 working paper say about Iran?"  # the asked language first
+    assert client.get("/api/welcome", params={"lang": "zh-CN"}).json()["examples"][0].startswith("2024年")
+    for headers, code in (({"Origin": "http://evil.example", "X-Paracite-Site": SITE}, "origin_not_allowed"),
+                          ({"Origin": SITE_ORIGIN, "X-Paracite-Site": "made-up"}, "unknown_site")):
+        refused = client.get("/api/welcome", headers=headers)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == code
+
+
 def test_ask_is_the_cli_contract(client):
     data = client.post("/api/ask", json={"question": ZH_QUESTION}).json()
     assert set(data) >= {"question", "standalone_question", "answer", "sentences", "citations", "refused",

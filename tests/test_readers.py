@@ -301,3 +301,23 @@ def test_the_limits_are_clear_errors(tmp_path):
     numbered.write_text("1. One.\n\n2. Two.\n\n1000000. A million.\n", encoding="utf-8")
     with pytest.raises(InputError, match="paragraph 1000000: numbers of up to 999999 are supported"):
         load_document(numbered)
+
+
+def test_a_document_that_prints_no_title_gets_its_stated_title_or_its_opening_words(tmp_path):
+    """Not its id twice ("harbour-water-policy · harbour-water-policy") in every list."""
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("1. The Harbour Authority keeps the water of the harbour clean at all times. It tests it weekly.")
+    word.add_paragraph("2. Ships may not discharge ballast water inside the breakwater.")
+    bare = tmp_path / "harbour-water-policy.docx"
+    word.save(bare)
+    assert load_document(bare).title == "The Harbour Authority keeps the water of the harbour clean at all times"
+    word.core_properties.title = "Harbour Water Policy"
+    titled = tmp_path / "titled.docx"
+    word.save(titled)
+    assert load_document(titled).title == "Harbour Water Policy"
+    long = tmp_path / "long.txt"
+    long.write_text("1. " + "港务局应当始终保持港区水质清洁并且每周检测" * 6 + "。\n\n2. 第二段。\n", encoding="utf-8")
+    title = load_document(long).title
+    assert title.startswith("港务局应当始终保持港区水质清洁") and title.endswith("…") and len(title) == 80

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,7 +89,7 @@ def page(served, browser):
 def open_ui(page, url: str) -> None:
     page.goto(url + "/")
     page.wait_for_selector("#pc-chat .pc-scroll")
-    page.wait_for_selector("#pc-scope :text('Searching')")  # demo.load has run
+    page.wait_for_selector("#pc-scope .pc-scope[data-loaded]")  # demo.load has run
 
 
 def ask(page, question: str, turn: int):
@@ -130,7 +131,9 @@ def test_chinese_question_cites_its_paragraph_and_the_chip_opens_it(page):
     paragraph = panel.locator(".pc-para").inner_text()
     marked = panel.locator(".pc-para mark").first.inner_text()
     assert "扎波罗热核电厂" in marked and marked in paragraph and len(marked) < len(paragraph)
-    assert panel.locator(".pc-cited-for span").inner_text() == "引用于"  # the turn's language
+    # An extractive sentence is its quote: the panel marks it and does not repeat it as "cited for".
+    assert panel.locator(".pc-cited-for").count() == 0
+    assert panel.locator(".pc-panel-note").inner_text() == "高亮部分是支持该句的引文。"  # the turn's language
     # the retrieved paragraphs are listed, with scores
     turn.locator(".pc-retrieved summary").click()
     assert turn.locator(".pc-retrieved li").count() == 5
@@ -184,7 +187,7 @@ def test_english_question_a_follow_up_and_the_history_after_a_reload(page, serve
     assert "2007" in standalone.inner_text()  # the follow-up was searched with the earlier question's document
     second_panel = open_chip(page, second.locator(".pc-chip").first, second.locator(".pc-chip").first.get_attribute(
         "data-doc"), int(second.locator(".pc-chip").first.get_attribute("data-p")), 1)
-    second_cited_for = second_panel.locator(".pc-cited-for").inner_text()
+    second_marked = second_panel.locator(".pc-para mark").first.inner_text()
     shot(page, "english-answer-and-follow-up")
 
     page.reload()
@@ -194,12 +197,11 @@ def test_english_question_a_follow_up_and_the_history_after_a_reload(page, serve
     first = page.locator('#pc-chat .pc-turn[data-turn="0"]')
     assert EN_QUESTION in first.locator(".pc-bubble").inner_text()
     panel = open_chip(page, chip(first, DOC_2007, 37), DOC_2007, 37, 0)
-    cited_for = panel.locator(".pc-cited-for").inner_text()
-    assert cited_for != second_cited_for  # the first answer's sentence, not the second's
+    marked = panel.locator(".pc-para mark").first.inner_text()
+    assert marked != second_marked  # the first answer's quote, not the second's
     first_sentence = first.locator(".pc-sentence").first.inner_text().replace("¶37", "").strip()
-    assert first_sentence[:20] in cited_for
-    assert panel.locator(".pc-para mark").count() >= 1
-    assert "伊朗" in panel.locator(".pc-para mark").first.inner_text()
+    assert "".join(first_sentence.split())[:20] in "".join(marked.split())
+    assert "伊朗" in marked
     shot(page, "history-after-reload")
 
     page.click("#pc-new")
@@ -221,8 +223,8 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
     page.click("#pc-tab-documents-button")
     page.set_input_files("#pc-upload input[type=file]", str(document))
     page.wait_for_selector("#pc-upload-note .pc-note-ok")
-    assert "Added zorblat-accord" in page.locator("#pc-upload-note").inner_text()
-    assert "3 paragraphs" in page.locator("#pc-upload-note").inner_text()
+    assert "已添加 zorblat-accord" in page.locator("#pc-upload-note").inner_text()  # the page's language
+    assert "3 个段落" in page.locator("#pc-upload-note").inner_text()
     table = page.locator("#pc-doc-table").inner_text()
     assert "zorblat-accord" in table and '<img src=x onerror="alert(1)">' in table  # the title, as text
     shot(page, "upload")
@@ -245,30 +247,30 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
     shorter.parent.mkdir()
     shorter.write_text("Zorblat Accord, short version\n\n1. Moss is protected.\n", encoding="utf-8")
     page.set_input_files("#pc-upload input[type=file]", str(shorter))
-    page.wait_for_selector("#pc-replace-text:has-text('Replace zorblat-accord')")
-    assert "(3 paragraphs)" in page.locator("#pc-replace-text").inner_text()
+    page.wait_for_selector("#pc-replace-text:has-text('用上传的文件替换 zorblat-accord')")
+    assert "(3 个段落)" in page.locator("#pc-replace-text").inner_text()
     shot(page, "replace-confirmation")
     page.click("#pc-cancel-replace")
-    page.wait_for_selector("#pc-upload-note:has-text('Nothing was added or replaced')")
+    page.wait_for_selector("#pc-upload-note:has-text('没有添加或替换任何文件')")
     page.locator("#pc-replace-row").wait_for(state="hidden")
     assert listed_paragraphs(page, "zorblat-accord") == 3
     page.set_input_files("#pc-upload input[type=file]", str(shorter))
     page.click("#pc-confirm-replace")
-    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('Replaced zorblat-accord')")
+    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('已替换 zorblat-accord')")
     assert listed_paragraphs(page, "zorblat-accord") == 1
 
     page.locator("#pc-delete-choice input").click()
     page.locator('li[data-testid="dropdown-option"][aria-label="zorblat-accord"]').click()
     page.click("#pc-delete")  # asks first; cancelling keeps the document
-    page.wait_for_selector("#pc-confirm-text:has-text('Delete zorblat-accord')")
-    assert "cannot be undone" in page.locator("#pc-confirm-text").inner_text()
+    page.wait_for_selector("#pc-confirm-text:has-text('删除 zorblat-accord')")
+    assert "无法撤销" in page.locator("#pc-confirm-text").inner_text()
     shot(page, "delete-confirmation")
     page.click("#pc-cancel-delete")
     page.locator("#pc-confirm-row").wait_for(state="hidden")
     assert "zorblat-accord" in page.locator("#pc-doc-table").inner_text()
     page.click("#pc-delete")
     page.click("#pc-confirm-delete")
-    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('Deleted zorblat-accord')")
+    page.wait_for_selector("#pc-upload-note .pc-note-ok:has-text('已删除 zorblat-accord')")
     assert "zorblat-accord" not in page.locator("#pc-doc-table").inner_text()
     assert not page.locator("#pc-confirm-row").is_visible()
 
@@ -276,11 +278,11 @@ def test_an_uploaded_document_is_cited_and_its_markup_stays_text(page, tmp_path)
 def test_bad_questions_and_uploads_get_a_clear_message(page, tmp_path):
     page.click("#pc-ask")
     page.wait_for_selector("#pc-notice .pc-note-error")
-    assert page.locator("#pc-notice").inner_text().strip() == "The question is empty."
+    assert page.locator("#pc-notice").inner_text().strip() == "问题是空的。"
     page.fill("#pc-question textarea", "核" * 1001)
     page.click("#pc-ask")
     page.wait_for_selector("#pc-notice .pc-note-error:has-text('1001')")
-    assert "the limit is 1000" in page.locator("#pc-notice").inner_text()
+    assert "上限是 1000" in page.locator("#pc-notice").inner_text()
     assert page.locator("#pc-chat .pc-turn").count() == 0
     shot(page, "long-question")
 
@@ -321,7 +323,7 @@ def test_thumbs_up_is_stored_with_the_answer(page, served):
     page.click("#pc-tab-feedback-button")
     page.click("#pc-export")
     page.wait_for_selector("#pc-export-note .pc-note-ok")
-    assert "exported" in page.locator("#pc-export-note").inner_text()
+    assert "已导出 1 条" in page.locator("#pc-export-note").inner_text()
 
 
 CLIENT_SCRIPT = """
@@ -358,6 +360,184 @@ def test_a_refusal_is_a_plain_message_without_chips(page):
     turn = ask(page, "如何烤制法式面包？", 0)
     assert turn.locator(".pc-refused").inner_text().startswith("文件没有涉及")
     assert turn.locator(".pc-chip").count() == 0
+    # It answers from no paragraph: no "5 retrieved paragraphs" under it either.
+    assert turn.locator(".pc-retrieved").count() == 0
+    shot(page, "refusal")
+
+
+def focused_in(page, selector: str) -> bool:
+    return page.evaluate("(s) => !!document.activeElement && !!document.activeElement.closest(s)", selector)
+
+
+def test_the_question_box_keeps_focus_and_what_is_typed_during_an_answer(page):
+    """Typed while an answer is on its way: sent, it is asked after that answer, on a history that
+    has it; not sent, it stays in the box. Focus is back in the box after each answer."""
+    box = page.locator("#pc-question textarea")
+    box.fill(EN_QUESTION)
+    box.press("Enter")
+    # At once, before the first answer can have come back: the second question, sent.
+    box.press_sequentially(ZH_QUESTION, delay=5)
+    box.press("Enter")
+    first = page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending)')
+    second = page.locator('#pc-chat .pc-turn[data-turn="1"]:not(.pc-pending)')
+    second.locator(".pc-actions").wait_for()
+    assert first.locator(".pc-bubble").inner_text() == EN_QUESTION
+    assert second.locator(".pc-bubble").inner_text() == ZH_QUESTION  # every character of it
+    assert "扎波罗热核电厂" in second.locator(".pc-answer").inner_text()
+    page.wait_for_function("!document.querySelector('#pc-ask').disabled")
+    page.wait_for_function("document.activeElement === document.querySelector('#pc-question textarea')")
+    assert box.input_value() == ""
+    # Typed during an answer and not sent: still in the box when the answer is done.
+    box.fill("缔约国对福岛处理水排海有何看法？")
+    box.press("Enter")
+    box.press_sequentially("And what did the", delay=5)
+    page.locator('#pc-chat .pc-turn[data-turn="2"]:not(.pc-pending) .pc-actions').wait_for()
+    page.wait_for_function("!document.querySelector('#pc-ask').disabled")
+    assert box.input_value() == "And what did the"
+    assert focused_in(page, "#pc-question")
+    # An example question and a new conversation give the focus back too.
+    page.click("#pc-new")
+    page.locator(".pc-example").first.wait_for()
+    page.locator(".pc-example").first.click()
+    page.locator('#pc-chat .pc-turn[data-turn="0"]:not(.pc-pending) .pc-actions').wait_for()
+    page.wait_for_function("document.activeElement === document.querySelector('#pc-question textarea')")
+    shot(page, "focus-after-answers")
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "reduced_motion": "reduce"}
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return bool(box) and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= page.viewport_size["height"]
+
+
+def test_a_phone_gets_one_scrolling_page_and_the_paragraph_as_an_overlay(served, browser):
+    context = browser.new_context(locale="zh-CN", **PHONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        open_ui(page, served[0])
+        box = page.locator("#pc-question textarea")
+        ask_button = page.locator("#pc-ask")
+        # The box takes the width, Ask is sized to it, and the placeholder fits in the box.
+        width, button = box.bounding_box()["width"], ask_button.bounding_box()
+        assert width >= 0.55 * 390 and button["width"] <= 100 and button["x"] + button["width"] <= 390
+        fits = box.evaluate("""(b) => { const c = document.createElement('canvas').getContext('2d');
+            const s = getComputedStyle(b); c.font = `${s.fontSize} ${s.fontFamily}`;
+            return c.measureText(b.placeholder).width <= b.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }""")
+        assert fits, box.get_attribute("placeholder")
+        # Every tab is a tab, not hidden behind an overflow menu.
+        for tab in ("paragraph", "documents", "settings", "feedback"):
+            assert page.locator(f"#pc-tab-{tab}-button").is_visible(), tab
+        shot(page, "phone-empty")
+        # The box grows with what is typed.
+        height = box.bounding_box()["height"]
+        box.fill("一" * 90)
+        assert box.bounding_box()["height"] > 1.5 * height
+        box.fill("")
+        first = ask(page, ZH_QUESTION, 0)
+        second = ask(page, EN_QUESTION, 1)
+        # One scrolling surface: the conversation does not scroll inside the page.
+        scroll = page.locator("#pc-chat .pc-scroll")
+        assert scroll.evaluate("(s) => s.scrollHeight <= s.clientHeight + 1")
+        assert page.evaluate("document.scrollingElement.scrollHeight > innerHeight")
+        # The new answer was brought into view, and the question box stays on screen.
+        assert in_view(page, second.locator(".pc-bubble"))
+        assert in_view(page, box)
+        shot(page, "phone-answers")
+        # A chip opens its paragraph over the page; its control returns to the chip.
+        citation = chip(first, DOC_2024, 142)
+        citation.scroll_into_view_if_needed()
+        citation.tap()
+        panel = page.locator(f'#pc-panel .pc-panel[data-doc="{DOC_2024}"][data-paragraph="142"]')
+        panel.wait_for()
+        side = page.locator("#pc-side").bounding_box()
+        assert side == pytest.approx({"x": 0, "y": 0, "width": 390, "height": 844}, abs=1)
+        close = panel.locator(".pc-panel-close")
+        assert close.is_visible() and close.inner_text() == "返回答案" and in_view(page, close)
+        assert panel.locator(".pc-para mark").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "phone-paragraph.png"))
+        close.tap()
+        assert not close.is_visible()
+        assert page.locator("#pc-side").bounding_box()["y"] > 844 / 2 or not in_view(page, page.locator("#pc-side"))
+        assert in_view(page, citation)
+        assert page.evaluate("document.activeElement.classList.contains('pc-chip')")
+        page.screenshot(path=str(ARTIFACTS / "phone-back-at-the-chip.png"))
+        # A question asked from there is answered in view.
+        third = ask(page, "缔约国对福岛处理水排海有何看法？", 2)
+        assert in_view(page, third.locator(".pc-bubble"))
+    finally:
+        context.close()
+
+
+def test_one_interface_language_per_page(served, browser):
+    """The page speaks the browser's language, every label included (or ?lang=); each turn speaks
+    its question's."""
+    han = "[\u4e00-\u9fff]"
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        open_ui(page, served[0])
+        chrome = ["#pc-header", "#pc-scope", "#pc-panel", "#pc-ask", "#pc-new", "#pc-tabs .tab-wrapper",
+                  ".pc-empty p"]
+        for selector in chrome:
+            text = page.locator(selector).first.inner_text()
+            assert not re.search(han, text), (selector, text)
+        placeholder = page.locator("#pc-question textarea").get_attribute("placeholder")
+        assert placeholder == "Ask about the documents"
+        assert re.fullmatch(r"Searching all \d+ documents", page.locator("#pc-scope").inner_text())
+        shot(page, "english-page")
+        # A Chinese question on an English page: its turn reads in Chinese.
+        turn = ask(page, ZH_QUESTION, 0)
+        assert turn.locator(".pc-retrieved summary").inner_text().startswith("检索到的")
+        for tab in ("documents", "settings", "feedback"):
+            page.click(f"#pc-tab-{tab}-button")
+            text = page.locator(f"#pc-tab-{tab}").inner_text()
+            assert not re.search(han, text.replace("主席的工作文件", "").replace("主席的总结", "")), (tab, text)
+        # ?lang=zh on the same English browser: the whole page in Chinese.
+        page.goto(served[0] + "/?lang=zh")
+        page.wait_for_selector("#pc-scope .pc-scope[data-loaded]")
+        assert page.locator("#pc-ask").inner_text() == "提问"
+        assert page.locator("#pc-tab-documents-button").inner_text() == "文件"
+        assert re.fullmatch(r"检索全部 \d+ 个文件", page.locator("#pc-scope").inner_text())
+        assert "编号段落" in page.locator("#pc-header").inner_text()
+        assert page.locator("#pc-question textarea").get_attribute("placeholder") == "就这些文件提问"
+        shot(page, "chinese-page-by-lang")
+    finally:
+        context.close()
+
+
+def test_the_documents_tab_shows_the_library_and_delete_without_scrolling(page):
+    page.click("#pc-tab-documents-button")
+    page.locator("#pc-doc-table .pc-docs").wait_for()
+    for part in ("#pc-doc-table .pc-docs", "#pc-delete"):
+        box = page.locator(part).bounding_box()
+        assert box["y"] + box["height"] <= 900, part
+    # Gradio's "Use via API" footer is not shown to readers (the API is documented at /docs).
+    assert page.locator("footer").filter(has_text="API").count() == 0
+    shot(page, "documents-tab")
+
+
+@axe.needs_axe
+def test_the_phone_and_english_pages_pass_an_accessibility_audit(served, browser):
+    for options in ({"locale": "zh-CN", **PHONE}, {"locale": "en-US", "viewport": {"width": 1400, "height": 900}}):
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            open_ui(page, served[0])
+            turn = ask(page, ZH_QUESTION, 0)
+            assert axe.violations(page) == [], options
+            citation = chip(turn, DOC_2024, 142)
+            citation.click()
+            page.locator('#pc-panel .pc-panel[data-paragraph="142"]').wait_for()
+            page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+            assert axe.violations(page) == [], options
+        finally:
+            context.close()
 
 
 @pytest.mark.llm
@@ -374,7 +554,7 @@ def test_an_answer_that_only_comes_close_says_so_before_its_passages(page):
 def test_checked_documents_restrict_the_search(page):
     page.click("#pc-tab-documents-button")
     page.locator("#pc-doc-filter label", has_text=DOC_2007).click()
-    page.wait_for_selector(f"#pc-scope :text('Searching only {DOC_2007}')")
+    page.wait_for_selector(f"#pc-scope :text('只检索：{DOC_2007}')")
     turn = ask(page, ZH_QUESTION, 0)
     turn.locator(".pc-retrieved summary").click()
     sources = turn.locator(".pc-src")
@@ -383,11 +563,11 @@ def test_checked_documents_restrict_the_search(page):
     chips = turn.locator(".pc-chip")
     assert all(chips.nth(i).get_attribute("data-doc") == DOC_2007 for i in range(chips.count()))
     page.reload()  # the choice is kept, like the conversation
-    page.wait_for_selector(f"#pc-scope :text('Searching only {DOC_2007}')")
+    page.wait_for_selector(f"#pc-scope :text('只检索：{DOC_2007}')")
     page.click("#pc-tab-documents-button")
     assert page.locator("#pc-doc-filter label", has_text=DOC_2007).locator("input").is_checked()
     page.locator("#pc-doc-filter label", has_text=DOC_2007).click()
-    page.wait_for_selector("#pc-scope :text('Searching all')")
+    page.wait_for_selector("#pc-scope :text('检索全部')")
 
 
 # --- rendering, without a browser ---------------------------------------------------------------
@@ -432,6 +612,7 @@ def test_removals_fallbacks_and_refusals_are_shown():
     refusal = render_conversation([{"question": "q", "answer": _answer(refused=True, lead="文件没有涉及这个问题。",
                                                                        sentences=[])}])
     assert "文件没有涉及这个问题。" in refusal and "pc-chip" not in refusal
+    assert "pc-retrieved" not in refusal  # it answers from no paragraph: what was retrieved is not listed
 
 
 def test_the_quote_is_marked_whitespace_aside():
@@ -444,6 +625,9 @@ def test_the_quote_is_marked_whitespace_aside():
     assert highlight(text, ["Intro.", "Intro. Moss", "End."]).count("<mark>") == 2  # overlaps merge
     panel = render_paragraph("moss", "<i>t</i>", 2, text, ["far"], cited_for="<b>s</b>", turn=3)
     assert 'data-doc="moss" data-paragraph="2" data-turn="3"' in panel and "<i>" not in panel and "<b>s" not in panel
+    assert "pc-cited-for" in panel  # a sentence in other words than its quote says what it was cited for
+    # ... and an extractive sentence, which is its quote, does not repeat it
+    assert "pc-cited-for" not in render_paragraph("moss", "t", 2, text, ["fast & far."], cited_for="fast &  far.")
 
 
 def html_escape(text: str) -> str:

@@ -73,7 +73,35 @@ def load_document(path: Path | str) -> Document:
     if not parsed.paragraphs:
         raise InputError(f"{path}: no paragraphs found (the document has no text)")
     _check_limits(path, parsed.paragraphs)
-    return _document(document_id(path), data, parsed, suffix.lstrip("."))
+    stated = _docx_title(data) if suffix == ".docx" else ""
+    return _document(document_id(path), data, parsed, suffix.lstrip("."), stated)
+
+
+TITLE_CHARS = 80
+
+
+def _opening(text: str) -> str:
+    """A title for a document that prints none: its first paragraph's first sentence, cut at a
+    word (or, in Chinese, anywhere) to TITLE_CHARS."""
+    text = " ".join(text.split())
+    sentence = re.split(r"(?<=[。！？；])|(?<=[.!?;])\s+", text, maxsplit=1)[0]
+    if len(sentence) <= TITLE_CHARS:
+        return sentence.rstrip(".;；。")
+    cut = sentence[: TITLE_CHARS - 1]
+    if " " in cut[TITLE_CHARS // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,，、") + "…"
+
+
+def _docx_title(data: bytes) -> str:
+    import io
+
+    import docx
+
+    try:
+        return " ".join((docx.Document(io.BytesIO(data)).core_properties.title or "").split())
+    except Exception:  # noqa: BLE001 (the body was read already; a bad property only loses the title)
+        return ""
 
 
 def _check_limits(path: Path, paragraphs: list[Paragraph]) -> None:
@@ -93,11 +121,14 @@ def document_id(path: Path) -> str:
     return re.sub(r"[\s\[\]¶]+", "-", path.stem).strip("-.") or "document"
 
 
-def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str) -> Document:
+def _document(doc_id: str, data: bytes, parsed: ParsedText, fmt: str, stated_title: str = "") -> Document:
+    """`stated_title`: the title the file's own metadata gives, used when no title is printed
+    above the first paragraph (a printed one is what the reader sees; metadata is often stale)."""
     session = next((h for h in parsed.header if _SESSION.search(h)), "")
     date = next((h for h in parsed.header if _DATE.search(h) and h != session), "")
     title_lines = [h for h in parsed.header if h not in (session, date)]
-    title = " ".join(title_lines) or session or doc_id
+    title = (" ".join(title_lines) or stated_title or session or _opening(parsed.paragraphs[0].text)
+             or doc_id)
     metadata = {"format": fmt, "session": session, "date": date, "header": "\n".join(parsed.header)}
     return Document(
         doc_id=doc_id,

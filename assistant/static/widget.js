@@ -378,7 +378,9 @@ ${value}`;
       interrupted: "The answer was interrupted. Please ask again.",
       tooLong: (n, max) => `The question is ${n} characters long; the limit is ${max}. Please shorten it.`,
       failed: "Something went wrong while answering.",
-      sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it."
+      sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
+      greeting: (titles) => `Hello! Ask a question about ${titles.length ? named(titles, (t) => `“${t}”`, ", ", " and ", (n) => ` and ${n} more`) : "the documents"}: every answer cites the paragraph it comes from.`,
+      examplesLabel: "Example questions"
     },
     zh: {
       title: "文档问答",
@@ -403,9 +405,16 @@ ${value}`;
       interrupted: "回答被中断了，请重新提问。",
       tooLong: (n, max) => `问题有 ${n} 个字符，上限是 ${max} 个，请缩短后再问。`,
       failed: "回答时出错了。",
-      sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。"
+      sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
+      greeting: (titles) => `您好！请就${titles.length ? named(titles, (t) => `《${t}》`, "、", "和", (n) => `等 ${titles.length} 个文件`) : "文件"}提问：每个回答都注明出处段落。`,
+      examplesLabel: "示例问题"
     }
   };
+  function named(titles, quote, comma, and, rest) {
+    const shown = titles.slice(0, 3).map(quote);
+    if (titles.length > 3) return shown.join(comma) + rest(titles.length - 3);
+    return shown.length > 1 ? `${shown.slice(0, -1).join(comma)}${and}${shown[shown.length - 1]}` : shown[0];
+  }
   function pickLanguage(requested) {
     const lang = (requested || document.documentElement.lang || navigator.language || "en").toLowerCase();
     return lang.startsWith("zh") ? "zh" : "en";
@@ -493,6 +502,10 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .msg.related .lead { display: block; font-weight: 600; }
 .msg.related .sentence { color: var(--muted); }
 .msg.pending { color: var(--muted); }
+.examples { display: flex; flex-direction: column; align-items: flex-start; gap: 6px; }
+.example { font: inherit; font-size: 13px; text-align: left; padding: 6px 10px; border-radius: 10px; cursor: pointer;
+  border: 1px solid var(--border, #d0d4dc); background: transparent; color: var(--accent-ink); max-width: 100%; }
+.example:hover { background: var(--soft); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }
 
@@ -619,7 +632,8 @@ textarea:focus-visible { outline-offset: 0; }
   var MAX_HISTORY_BYTES = 48 * 1024;
   var MAX_QUESTION_CHARS = 1e3;
   var MAX_STORED_MESSAGES = 200;
-  var CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs"];
+  var CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs", "examples"];
+  var MAX_EXAMPLES = 3;
   var NOT_ALLOWED = /* @__PURE__ */ new Set(["origin_not_allowed", "site_key_required", "unknown_site"]);
   var script = document.currentScript;
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : "";
@@ -668,8 +682,51 @@ textarea:focus-visible { outline-offset: 0; }
       this.isOpen = false;
       this.controller = null;
       this.streaming = null;
+      this.queued = false;
+      this.examples = examplesOf(data.examples);
       this.build();
+      this.root.hidden = true;
       this.restore();
+      this.check();
+    }
+    /** One cheap request when the page loads: is this origin allowed for this site key? If not,
+     *  the launcher is shown nowhere, and the console tells the site owner why; if so, the greeting
+     *  names the documents and offers the server's example questions (unless data-examples
+     *  names its own). */
+    async check() {
+      let verdict = "unreachable";
+      let welcome = {};
+      try {
+        const response = await fetch(`${this.api}/api/welcome?lang=${this.language}`, {
+          headers: this.site ? { [SITE_HEADER]: this.site } : {},
+          credentials: "omit",
+          mode: "cors",
+          cache: "no-store"
+        });
+        if (response.ok) {
+          verdict = "allowed";
+          welcome = await response.json().catch(() => ({}));
+        } else {
+          const error = await response.json().then((body) => body.error || {}).catch(() => ({}));
+          verdict = response.status === 403 && NOT_ALLOWED.has(error.code) ? "refused" : "allowed";
+          if (verdict === "refused") this.refusedBecause = error.message;
+        }
+      } catch {
+        verdict = await this.reachable() ? "refused" : "unreachable";
+      }
+      if (verdict === "refused") {
+        console.warn(`Paracite: the assistant is not shown on ${location.origin}: ${this.refusedBecause || "this origin is not allowed for the site key"} (site key ${JSON.stringify(this.site)}). Its owner adds the origin with \`paracite sites add ${this.site || "SITE"} --origin ${location.origin}\`.`);
+        this.remove();
+        return;
+      }
+      const docs = Array.isArray(welcome.documents) ? welcome.documents : [];
+      this.titles = (this.docs.length ? docs.filter((d) => this.docs.includes(d.doc)) : docs).map((d) => String(d.title || d.doc));
+      if (!this.examples.length && Array.isArray(welcome.examples)) {
+        this.examples = welcome.examples.map(String).slice(0, MAX_EXAMPLES);
+      }
+      if (!this.messages.length) this.renderLog();
+      this.root.hidden = false;
+      this.dispatchEvent(new CustomEvent("paracite-event", { detail: { type: "ready", data: { verdict } } }));
     }
     // --- the DOM ------------------------------------------------------------------------------
     build() {
@@ -832,7 +889,19 @@ textarea:focus-visible { outline-offset: 0; }
     // --- messages -----------------------------------------------------------------------------
     renderLog() {
       this.log.replaceChildren();
-      if (this.dataset.greeting) this.log.append(h("div", { class: "msg assistant greeting", text: this.dataset.greeting }));
+      this.log.append(h("div", { class: "msg assistant greeting", text: this.dataset.greeting || this.t.greeting(this.titles || []) }));
+      if (!this.messages.length && this.examples.length) {
+        this.log.append(h(
+          "div",
+          { class: "examples", role: "group", "aria-label": this.t.examplesLabel },
+          ...this.examples.map((question) => h("button", {
+            type: "button",
+            class: "example",
+            text: question,
+            onclick: () => this.askExample(question)
+          }))
+        ));
+      }
       this.messages.forEach((message, index) => this.log.append(this.messageNode(message, index)));
       this.scrollToEnd();
     }
@@ -911,9 +980,18 @@ textarea:focus-visible { outline-offset: 0; }
       return fresh;
     }
     // --- asking -------------------------------------------------------------------------------
+    askExample(question) {
+      if (this.controller) return;
+      this.input.value = question;
+      this.submit();
+    }
     submit() {
       const question = this.input.value.trim();
-      if (!question || this.controller) return;
+      if (!question) return;
+      if (this.controller) {
+        this.queued = true;
+        return;
+      }
       const length = [...question].length;
       if (length > MAX_QUESTION_CHARS) {
         this.push({ role: "error", text: this.t.tooLong(length, MAX_QUESTION_CHARS) });
@@ -930,6 +1008,7 @@ textarea:focus-visible { outline-offset: 0; }
     }
     async ask(question) {
       const history = this.history();
+      this.log.querySelector(".examples")?.remove();
       this.push({ role: "user", text: question });
       const bubble = h("div", { class: "msg assistant pending", "aria-busy": "true", "data-index": "streaming" }, this.t.thinking);
       this.log.append(bubble);
@@ -972,6 +1051,11 @@ textarea:focus-visible { outline-offset: 0; }
           this.controller = null;
           this.streaming = null;
           this.sendButton.disabled = false;
+          if (this.isOpen) this.input.focus({ preventScroll: true });
+          if (this.queued) {
+            this.queued = false;
+            this.submit();
+          }
         }
         if (controller.signal.aborted) bubble.remove();
       }
@@ -1173,6 +1257,9 @@ textarea:focus-visible { outline-offset: 0; }
       }
     }
   };
+  function examplesOf(value) {
+    return (value || "").split("|").map((q) => q.trim()).filter(Boolean).slice(0, MAX_EXAMPLES);
+  }
   function highlighted(text, quotes) {
     const fragment = document.createDocumentFragment();
     let at = 0;

@@ -25,6 +25,8 @@ export const STRINGS = {
     tooLong: (n, max) => `The question is ${n} characters long; the limit is ${max}. Please shorten it.`,
     failed: "Something went wrong while answering.",
     sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
+    greeting: (titles) => `Hello! Ask a question about ${titles.length ? named(titles, (t) => `“${t}”`, ", ", " and ", (n) => ` and ${n} more`) : "the documents"}: every answer cites the paragraph it comes from.`,
+    examplesLabel: "Example questions",
   },
   zh: {
     title: "文档问答",
@@ -50,8 +52,17 @@ export const STRINGS = {
     tooLong: (n, max) => `问题有 ${n} 个字符，上限是 ${max} 个，请缩短后再问。`,
     failed: "回答时出错了。",
     sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
+    greeting: (titles) => `您好！请就${titles.length ? named(titles, (t) => `《${t}》`, "、", "和", (n) => `等 ${titles.length} 个文件`) : "文件"}提问：每个回答都注明出处段落。`,
+    examplesLabel: "示例问题",
   },
 };
+
+/** Up to three titles, quoted and joined; more are counted (`rest(n)`) instead. */
+function named(titles, quote, comma, and, rest) {
+  const shown = titles.slice(0, 3).map(quote);
+  if (titles.length > 3) return shown.join(comma) + rest(titles.length - 3);
+  return shown.length > 1 ? `${shown.slice(0, -1).join(comma)}${and}${shown[shown.length - 1]}` : shown[0];
+}
 
 export function pickLanguage(requested) {
   const lang = (requested || document.documentElement.lang || navigator.language || "en").toLowerCase();

@@ -83,6 +83,10 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .msg.related .lead { display: block; font-weight: 600; }
 .msg.related .sentence { color: var(--muted); }
 .msg.pending { color: var(--muted); }
+.examples { display: flex; flex-direction: column; align-items: flex-start; gap: 6px; }
+.example { font: inherit; font-size: 13px; text-align: left; padding: 6px 10px; border-radius: 10px; cursor: pointer;
+  border: 1px solid var(--border, #d0d4dc); background: transparent; color: var(--accent-ink); max-width: 100%; }
+.example:hover { background: var(--soft); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }
 

@@ -21,7 +21,8 @@ const MAX_HISTORY_TURNS = 20; // the server's limit (assistant.answering.MAX_HIS
 const MAX_HISTORY_BYTES = 48 * 1024; // under PARACITE_MAX_REQUEST_BYTES (64 KB) with the question
 const MAX_QUESTION_CHARS = 1000; // assistant.followup.MAX_QUESTION_CHARS
 const MAX_STORED_MESSAGES = 200;
-const CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs"];
+const CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs", "examples"];
+const MAX_EXAMPLES = 3;
 const NOT_ALLOWED = new Set(["origin_not_allowed", "site_key_required", "unknown_site"]);
 
 // Only a classic script being run has a currentScript; read it now, it is gone later.
@@ -80,8 +81,54 @@ class ParaciteChat extends HTMLElement {
     this.isOpen = false;
     this.controller = null; // the answer being streamed
     this.streaming = null; // its state, for chips clicked before it is done
+    this.queued = false; // a question sent while an answer was on its way: asked when it is done
+    this.examples = examplesOf(data.examples);
     this.build();
+    // Nothing shows until the server says this page may use the assistant (see check()).
+    this.root.hidden = true;
     this.restore();
+    this.check();
+  }
+
+  /** One cheap request when the page loads: is this origin allowed for this site key? If not,
+   *  the launcher is shown nowhere, and the console tells the site owner why; if so, the greeting
+   *  names the documents and offers the server's example questions (unless data-examples
+   *  names its own). */
+  async check() {
+    let verdict = "unreachable";
+    let welcome = {};
+    try {
+      const response = await fetch(`${this.api}/api/welcome?lang=${this.language}`, {
+        headers: this.site ? { [SITE_HEADER]: this.site } : {}, credentials: "omit", mode: "cors", cache: "no-store",
+      });
+      if (response.ok) {
+        verdict = "allowed";
+        welcome = await response.json().catch(() => ({}));
+      } else {
+        const error = await response.json().then((body) => body.error || {}).catch(() => ({}));
+        verdict = response.status === 403 && NOT_ALLOWED.has(error.code) ? "refused" : "allowed";
+        if (verdict === "refused") this.refusedBecause = error.message;
+      }
+    } catch {
+      // A refused origin gets no CORS headers, so the browser hides the 403 (as in ask()).
+      verdict = (await this.reachable()) ? "refused" : "unreachable";
+    }
+    if (verdict === "refused") {
+      console.warn(`Paracite: the assistant is not shown on ${location.origin}: ${this.refusedBecause
+        || "this origin is not allowed for the site key"} (site key ${JSON.stringify(this.site)}). `
+        + `Its owner adds the origin with \`paracite sites add ${this.site || "SITE"} --origin ${location.origin}\`.`);
+      this.remove();
+      return;
+    }
+    const docs = Array.isArray(welcome.documents) ? welcome.documents : [];
+    this.titles = (this.docs.length ? docs.filter((d) => this.docs.includes(d.doc)) : docs)
+      .map((d) => String(d.title || d.doc));
+    if (!this.examples.length && Array.isArray(welcome.examples)) {
+      this.examples = welcome.examples.map(String).slice(0, MAX_EXAMPLES);
+    }
+    if (!this.messages.length) this.renderLog();
+    this.root.hidden = false;
+    this.dispatchEvent(new CustomEvent("paracite-event", { detail: { type: "ready", data: { verdict } } }));
   }
 
   // --- the DOM ------------------------------------------------------------------------------
@@ -238,7 +285,13 @@ class ParaciteChat extends HTMLElement {
 
   renderLog() {
     this.log.replaceChildren();
-    if (this.dataset.greeting) this.log.append(h("div", { class: "msg assistant greeting", text: this.dataset.greeting }));
+    this.log.append(h("div", { class: "msg assistant greeting", text: this.dataset.greeting || this.t.greeting(this.titles || []) }));
+    if (!this.messages.length && this.examples.length) {
+      this.log.append(h("div", { class: "examples", role: "group", "aria-label": this.t.examplesLabel },
+        ...this.examples.map((question) => h("button", {
+          type: "button", class: "example", text: question, onclick: () => this.askExample(question),
+        }))));
+    }
     this.messages.forEach((message, index) => this.log.append(this.messageNode(message, index)));
     this.scrollToEnd();
   }
@@ -321,9 +374,20 @@ class ParaciteChat extends HTMLElement {
 
   // --- asking -------------------------------------------------------------------------------
 
+  askExample(question) {
+    if (this.controller) return;
+    this.input.value = question;
+    this.submit();
+  }
+
   submit() {
     const question = this.input.value.trim();
-    if (!question || this.controller) return;
+    if (!question) return;
+    if (this.controller) {
+      // Kept in the box and asked when the answer on its way is done, on a history that has it.
+      this.queued = true;
+      return;
+    }
     const length = [...question].length; // code points, as the server counts
     if (length > MAX_QUESTION_CHARS) {
       // Said, and left in the box to shorten: a maxlength would cut a long paste without a word.
@@ -343,6 +407,7 @@ class ParaciteChat extends HTMLElement {
 
   async ask(question) {
     const history = this.history();
+    this.log.querySelector(".examples")?.remove(); // offered to a new conversation only
     this.push({ role: "user", text: question });
     const bubble = h("div", { class: "msg assistant pending", "aria-busy": "true", "data-index": "streaming" }, this.t.thinking);
     this.log.append(bubble);
@@ -383,6 +448,11 @@ class ParaciteChat extends HTMLElement {
         this.controller = null;
         this.streaming = null;
         this.sendButton.disabled = false;
+        if (this.isOpen) this.input.focus({ preventScroll: true });
+        if (this.queued) {
+          this.queued = false;
+          this.submit();
+        }
       }
       if (controller.signal.aborted) bubble.remove();
     }
@@ -588,6 +658,11 @@ class ParaciteChat extends HTMLElement {
       this.scrollToEnd();
     }
   }
+}
+
+/** data-examples: questions separated by "|". */
+function examplesOf(value) {
+  return (value || "").split("|").map((q) => q.trim()).filter(Boolean).slice(0, MAX_EXAMPLES);
 }
 
 /** The paragraph's text with its quoted parts in <mark>, built from text nodes only. */
