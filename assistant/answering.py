@@ -26,7 +26,15 @@ from vectorstore.search import Retriever, SearchResult
 from . import metrics
 from .answerability import Answerability, SimilarityAnswerability, SimilarityGate
 from .answers import Answer, AnswerSentence, Removal, language_of
-from .followup import MAX_QUESTION_CHARS, Rewriter
+from .followup import (
+    MAX_QUESTION_CHARS,
+    Context,
+    Rewriter,
+    asks_of_cited_paragraph,
+    asks_of_other_document,
+    context_of,
+    previous_questions,
+)
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
 from .judges import QuoteJudge
 from .verifier import Verifier
@@ -116,8 +124,14 @@ class Assistant:
         check_question(question, history)
         question = question.strip()
         standalone = self.rewriter.rewrite(question, history or [])
+        context = context_of(history or [])
+        earlier = previous_questions(history or [])
+        if earlier and standalone == question and (asks_of_cited_paragraph(question) or asks_of_other_document(question)):
+            # It points back at the conversation and no rule rewrote it: searched, and judged,
+            # with the (at most two) questions it follows.
+            standalone = " ".join([*earlier[-2:], question])
         yield Standalone(standalone)
-        retrieved = self.retriever.search(standalone, k=self.k, doc_ids=doc_ids)
+        retrieved = self._retrieve(question, standalone, context, doc_ids)
         if not retrieved and not self.retriever.store.documents():
             raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
         yield Retrieved(retrieved)
@@ -128,18 +142,21 @@ class Assistant:
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return
+        said = context.already_said if history else None
         verdict = self.answerability.judge(standalone, relevant, lookup=self.gate.is_lookup(standalone, relevant))
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True
-            yield from self._extractive_into(answer, question, standalone, relevant, related=True)
+            yield from self._extractive_into(answer, question, standalone, relevant, related=True, said=said)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
             yield Done(answer)
             return
 
         declined = False
-        for draft in self.generator.sentences(standalone, relevant):
+        drafts = (self.extractive.sentences(standalone, relevant, said) if self.generator is self.extractive
+                  else self.generator.sentences(standalone, relevant))
+        for draft in drafts:
             if _is_decline(draft):
                 declined = True
                 continue
@@ -160,16 +177,31 @@ class Assistant:
             # gets the extractive answer, which only quotes, rather than a refusal.
             answer.fallback = ("the generator found no answer in the paragraphs" if declined
                                else "nothing the generator wrote passed verification")
-            yield from self._extractive_into(answer, question, standalone, relevant)
+            yield from self._extractive_into(answer, question, standalone, relevant, said=said)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
         elif not answer.sentences:
             answer = self._refusal(answer, language)
         yield Done(answer)
 
+    def _retrieve(self, question: str, standalone: str, context: Context, doc_ids: list[str] | None):
+        """The search, with what the conversation holds: a follow-up about "the other document"
+        searches the documents the last answer did not cite; one that asks more of the paragraph
+        just cited ("第三项呢？", "what else does that paragraph say?") has that paragraph first."""
+        if context.cited and asks_of_other_document(question):
+            cited_documents = {doc for doc, _ in context.cited}
+            known = [d.doc_id for d in self.retriever.store.documents()]
+            others = [d for d in (doc_ids or known) if d not in cited_documents]
+            doc_ids = others or doc_ids
+        retrieved = self.retriever.search(standalone, k=self.k, doc_ids=doc_ids)
+        if context.cited and asks_of_cited_paragraph(question):
+            cited = [key for key in context.cited if not doc_ids or key[0] in doc_ids]
+            retrieved = self.retriever.with_paragraphs_first(standalone, retrieved, cited, self.k)
+        return retrieved
+
     def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],
-                         related: bool = False):
-        drafts = list(self.extractive.sentences(standalone, relevant))
+                         related: bool = False, said=None):
+        drafts = list(self.extractive.sentences(standalone, relevant, said))
         for draft in drafts[:RELATED_SENTENCES] if related else drafts:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:

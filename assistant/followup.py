@@ -18,6 +18,7 @@ rewritten in turn so that a follow-up to a follow-up works.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 import prompts
@@ -25,7 +26,7 @@ import prompts
 from vectorstore.lexical import quiet_jieba
 from vectorstore.search import PARAGRAPH_REF
 
-from .answers import language_of
+from .answers import MARKER, language_of
 from .llm import ChatLLM, complete
 
 MAX_QUESTION_CHARS = 1000
@@ -61,6 +62,51 @@ _EN_SAY = re.compile(r"\b(?P<v>say|said|mention)\s*\??$", re.IGNORECASE)
 _EN_NAME = re.compile(r"(?:the\s+)?(?P<name>(?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*)*)")
 _ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事|(?<=[为对就])此")
 _EN_PRONOUN = re.compile(r"\b(?:it|they|them|this|that|its|their)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation so far holds as evidence for a follow-up: the paragraphs the last
+    answer cited, and what it said (so that a follow-up is not answered with the same quote)."""
+
+    cited: tuple[tuple[str, int], ...] = ()
+    said: str = ""  # the last answer's text, whitespace removed
+
+    def already_said(self, sentence: str) -> bool:
+        squashed = "".join(sentence.split())
+        return bool(self.said) and len(squashed) >= 8 and squashed in self.said
+
+
+def context_of(history: list[dict]) -> Context:
+    answers = [str(t.get("content", "")) for t in history if t.get("role") == "assistant"]
+    for text in reversed(answers):
+        cited = tuple(dict.fromkeys((doc, int(n)) for doc, n in MARKER.findall(text)))
+        if cited:
+            return Context(cited, "".join(MARKER.sub("", text).split()))
+    return Context(said="".join(answers[-1].split()) if answers else "")
+
+
+# A follow-up that asks more of the paragraph just cited: "这一段还说了什么？", "第三项呢？",
+# "And item (h)?", "What else does that paragraph say?".
+_SAME_PARAGRAPH = re.compile(
+    r"这一?段|该段|那一?段|同一段|此段|上一段|前面提到的那|第[一二三四五六七八九十\d]+项|[（(][a-zA-Z][)）]"
+    r"|\b(?:that|this|the same) paragraph\b|\bitem\s+(?:\([a-z0-9]{1,2}\)|[a-z0-9]\b)|\bitem\s*\([a-z0-9]{1,2}\)"
+    r"|\bwhat else\b|\belse does\b",
+    re.IGNORECASE,
+)
+# A follow-up about the document the last answer did not cite: "另一份文件怎么说？", "the other document".
+_OTHER_DOCUMENT = re.compile(
+    r"另一份|另一个文件|另一文件|另外一份|其他文件|\bthe other (?:document|paper|one|summary|report|text)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_of_cited_paragraph(question: str) -> bool:
+    return bool(_SAME_PARAGRAPH.search(question))
+
+
+def asks_of_other_document(question: str) -> bool:
+    return bool(_OTHER_DOCUMENT.search(question))
 
 
 def previous_questions(history: list[dict]) -> list[str]:

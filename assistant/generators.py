@@ -16,7 +16,7 @@ Nothing a generator drafts reaches a user before `assistant.verifier` has checke
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -108,7 +108,10 @@ class ExtractiveGenerator:
             return lead
         return lead[:-1] + ("（引文为原文）：" if zh else " (quoted in their original language):")
 
-    def sentences(self, question: str, paragraphs: list[SearchResult]) -> Iterator[DraftSentence]:
+    def sentences(self, question: str, paragraphs: list[SearchResult],
+                  already_said: Callable[[str], bool] | None = None) -> Iterator[DraftSentence]:
+        """`already_said`: what the conversation's last answer quoted; a follow-up asks for
+        something new, so those sentences are passed over while others remain."""
         if not paragraphs:
             return
         named = [p for p in paragraphs if p.similarity >= 1.0]
@@ -118,12 +121,16 @@ class ExtractiveGenerator:
                     yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
             return
         candidates = [(p, i, s) for p in paragraphs for i, s in enumerate(split_sentences(p.text))]
+        if already_said:
+            candidates = [c for c in candidates if not already_said(c[2])] or candidates
         scores = self._relevance(question, [s for _, _, s in candidates])
         best = float(scores.max())
-        # The top paragraph always answers (it is what the retriever ranks first).
+        # The top paragraph always answers (it is what the retriever ranks first), unless all
+        # it says was said already.
         top = (paragraphs[0].doc, paragraphs[0].paragraph)
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])
-        lead = next(i for i in order if _key(candidates[i][0]) == top)
+        lead = next((i for i in order if _key(candidates[i][0]) == top), order[0])
+        top = _key(candidates[lead][0])
         chosen = [lead]
         per_paragraph = {top: 1}
         seen = {_signature(candidates[lead][2])}

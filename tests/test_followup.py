@@ -78,3 +78,25 @@ def test_what_the_rules_cannot_place_is_not_guessed(previous, follow_up, standal
 def test_a_question_that_stands_alone_is_left_alone(question):
     assert RuleRewriter().rewrite(question, history("2007年的工作文件对伊朗核计划表示了什么？")) == question
     assert RuleRewriter().rewrite(question, []) == question
+
+
+def test_the_context_of_a_conversation_is_what_its_last_answer_cited_and_said():
+    from assistant.followup import asks_of_cited_paragraph, asks_of_other_document, context_of
+
+    history = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "根据文件：甲乙丙丁戊己庚辛。[a ¶1]"},
+               {"role": "user", "content": "q2"},
+               {"role": "assistant", "content": "The documents say: 子丑寅卯辰巳午未。 [b ¶7] 申酉戌亥子丑寅卯。 [b ¶8] [b ¶7]"}]
+    context = context_of(history)
+    assert context.cited == (("b", 7), ("b", 8))
+    assert context.already_said("子丑寅卯辰巳午未。") and context.already_said("申酉戌亥 子丑寅卯。")
+    assert not context.already_said("甲乙丙丁戊己庚辛。")  # an earlier answer's, not the last one's
+    assert not context.already_said("子丑")  # too short to tell
+    assert context_of([{"role": "user", "content": "q"}]).cited == ()
+    for question in ("这一段还援引了哪几项决议？", "第三项指的是什么？", "And item (h)?", "what is item c?",
+                     "What else does that paragraph urge?", "前面提到的那一条呢？"):
+        assert asks_of_cited_paragraph(question), question
+    for question in ("Which items were reported?", "那伊朗呢？", "第144段说了什么？", "Were any other items listed?"):
+        assert not asks_of_cited_paragraph(question), question
+    for question in ("另一份文件在这个问题上是什么态度？", "What does the other document say?", "And the other one?"):
+        assert asks_of_other_document(question), question
+    assert not asks_of_other_document("那伊朗呢？") and not asks_of_other_document("What other States agreed?")

@@ -143,6 +143,25 @@ class Retriever:
             results = named + [r for r in results if (r.doc, r.paragraph) not in keys]
         return results[:k]
 
+    def with_paragraphs_first(self, query: str, results: list[SearchResult], keys: list[tuple[str, int]],
+                              k: int) -> list[SearchResult]:
+        """`results` with the paragraphs `keys` (document, number) put first, each scored by its own
+        similarity to `query`: the evidence a conversation already holds ("what else does that
+        paragraph say?"), ranked above what the search found, but judged like it."""
+        lexical = self.lexical()
+        wanted = set(keys)
+        ids = [rid for rid, row in zip(lexical.record_ids, lexical.rows) if (row.doc_id, row.number) in wanted]
+        if not ids:
+            return results
+        vector = self.embedder.embed_queries([query])[0]
+        embeddings = self.store.embeddings(ids)
+        top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
+        row_of = lexical.row_of
+        first = [SearchResult(p.doc_id, p.number, p.title, p.text, top, float(embeddings[rid] @ vector))
+                 for rid in ids if rid in embeddings for p in [lexical.rows[row_of[rid]]]]
+        known = {(r.doc, r.paragraph) for r in first}
+        return (first + [r for r in results if (r.doc, r.paragraph) not in known])[:k]
+
     def _add_paragraph_similarity(self, similarity: dict[str, float], record_ids, vector: np.ndarray) -> None:
         """Fill in the paragraph-vector similarity of candidates that did not come from dense search."""
         missing = [record_id for record_id in record_ids if record_id not in similarity]

@@ -25,7 +25,7 @@ export const STRINGS = {
     tooLong: (n, max) => `The question is ${n} characters long; the limit is ${max}. Please shorten it.`,
     failed: "Something went wrong while answering.",
     sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
-    greeting: (titles) => `Hello! Ask a question about ${titles.length ? named(titles, (t) => `“${t}”`, ", ", " and ", (n) => ` and ${n} more`) : "the documents"}: every answer cites the paragraph it comes from.`,
+    greeting: (titles) => `Hello! Ask a question about ${nameable(titles) ? named(titles, (t) => `“${t}”`, ", ", " and ") : titles.length > 1 ? `the ${titles.length} documents` : "the documents"}: every answer cites the paragraph it comes from.`,
     examplesLabel: "Example questions",
   },
   zh: {
@@ -52,15 +52,22 @@ export const STRINGS = {
     tooLong: (n, max) => `问题有 ${n} 个字符，上限是 ${max} 个，请缩短后再问。`,
     failed: "回答时出错了。",
     sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
-    greeting: (titles) => `您好！请就${titles.length ? named(titles, (t) => `《${t}》`, "、", "和", (n) => `等 ${titles.length} 个文件`) : "文件"}提问：每个回答都注明出处段落。`,
+    greeting: (titles) => `您好！请就${nameable(titles) ? named(titles, (t) => `《${t}》`, "、", "和") : titles.length > 1 ? `这 ${titles.length} 个文件` : "文件"}提问：每个回答都注明出处段落。`,
     examplesLabel: "示例问题",
   },
 };
 
-/** Up to three titles, quoted and joined; more are counted (`rest(n)`) instead. */
-function named(titles, quote, comma, and, rest) {
-  const shown = titles.slice(0, 3).map(quote);
-  if (titles.length > 3) return shown.join(comma) + rest(titles.length - 3);
+// The greeting names the documents when there are a few with short titles (a title made of a
+// document's opening words would drown it), and counts them otherwise.
+const NAMED_TITLES = 3;
+const TITLE_CHARS = 24;
+
+function nameable(titles) {
+  return titles.length > 0 && titles.length <= NAMED_TITLES && titles.every((t) => [...t].length <= TITLE_CHARS);
+}
+
+function named(titles, quote, comma, and) {
+  const shown = titles.map(quote);
   return shown.length > 1 ? `${shown.slice(0, -1).join(comma)}${and}${shown[shown.length - 1]}` : shown[0];
 }
 
