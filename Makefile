@@ -12,7 +12,7 @@ LLM_INSTALLED := $(VENV)/.installed-llm
 AMX_OFF := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(AMX_OFF)' -DCMAKE_CXX_FLAGS='$(AMX_OFF)'
 
-.PHONY: demo test models llm browser bench clean
+.PHONY: demo test models llm browser redis bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ $(BROWSER_INSTALLED): $(INSTALLED)
 
 browser: $(BROWSER_INSTALLED)
 
+# The replica tests run a real Redis (the shared answer budgets), Debian's package.
+REDIS_INSTALLED := $(VENV)/.installed-redis
+$(REDIS_INSTALLED): $(INSTALLED)
+	@if ! command -v redis-server >/dev/null; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; \
+	fi
+	touch $@
+
+redis: $(REDIS_INSTALLED)
+
 # The chat UI on the demo corpus at http://127.0.0.1:7860/ (PARACITE_PORT moves it); Ctrl-C stops it.
 # The local LLM is tried first: it tells answers from passages that only come close (see the
 # README's "Answer states"); when it cannot be built here, the demo runs without it.
@@ -67,7 +79,7 @@ LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --
 	--threshold fact_recall=0 --threshold answer_complete=0 --threshold fact_precision=0 --threshold language_match=0 \
 	--threshold unanswered_as_answer=1
 
-test: models llm browser
+test: models llm browser redis
 	@# esbuild for the test that the committed widget build is the build of widget/src
 	cd widget && npm ci --silent --no-audit --no-fund
 	$(BIN)/python -m pytest -ra

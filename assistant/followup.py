@@ -60,6 +60,8 @@ _EN_TOPIC = re.compile(
 _ZH_SAY = re.compile(r"(?P<v>怎么说|如何说|说了什么|怎么讲|有何论述|如何描述)\s*[？?]?$")
 _EN_SAY = re.compile(r"\b(?P<v>say|said|mention)\s*\??$", re.IGNORECASE)
 _EN_NAME = re.compile(r"(?:the\s+)?(?P<name>(?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*)*)")
+_ZH_QUANTITY = re.compile(r"(?:这个|这一|该|此)(?:数字|数目|数量|数)")
+_EN_QUANTITY = re.compile(r"\b(?:that|this|the same) (?:number|figure|count|total)\b", re.IGNORECASE)
 _ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事|(?<=[为对就])此")
 _EN_PRONOUN = re.compile(r"\b(?:it|they|them|this|that|its|their)\b", re.IGNORECASE)
 
@@ -139,6 +141,16 @@ class RuleRewriter:
             if zh:
                 return f"{question[: say.start()]}关于{topic}{question[say.start():]}"
             return f"{question[: say.start('v')]}{say.group('v')} about {topic}?"
+        if (_ZH_QUANTITY if zh else _EN_QUANTITY).search(question):
+            # "这个数字在2024年的总结里是多少？": the quantity the previous question asked, of the
+            # document this one names.
+            document = _DOCUMENT_PHRASE["zh" if zh else "en"]
+            named_now = document.search(question)
+            named_before = list(document.finditer(previous))
+            if named_now and named_before and language_of(previous) == language_of(question):
+                last = named_before[-1]
+                return previous[: last.start()] + named_now.group(0) + previous[last.end():]
+            return f"{previous} {question}"
         pronoun = (_ZH_PRONOUN if zh else _EN_PRONOUN).search(question)
         if pronoun and len(question) <= (30 if zh else 100):
             if topic:

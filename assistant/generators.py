@@ -85,6 +85,28 @@ OTHER_PARAGRAPH_MARGIN = 0.07
 OVERLAP_WEIGHT = 0.15
 NAMED_PARAGRAPH_SENTENCES = 6
 
+# A list item asked for by its letter or rank ("item (h)", "第三项", "the third category"): the
+# sentence scorer cannot see a letter, so the item that carries the label leads.
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+_ASKED_ITEM = re.compile(
+    r"[(（](?P<letter>[a-j])[)）]|\bitem\s+(?P<bare>[a-j])\b|第(?P<rank>[一二三四五六七八九十])(?:项|类|点)"
+    rf"|\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:item|point|category|element)",
+    re.IGNORECASE,
+)
+
+
+def asked_item(question: str) -> str | None:
+    """The letter of the list item a question asks for (its last mention), or None."""
+    matches = list(_ASKED_ITEM.finditer(question))
+    if not matches:
+        return None
+    last = matches[-1]
+    if last.group("letter") or last.group("bare"):
+        return (last.group("letter") or last.group("bare")).lower()
+    rank = "一二三四五六七八九十".index(last.group("rank")) if last.group("rank") else \
+        _ORDINALS.index(last.group("ordinal").lower())
+    return "abcdefghij"[rank]
+
 
 class ExtractiveGenerator:
     name = "extractive"
@@ -130,6 +152,9 @@ class ExtractiveGenerator:
         top = (paragraphs[0].doc, paragraphs[0].paragraph)
         order = sorted(range(len(candidates)), key=lambda i: -scores[i])
         lead = next((i for i in order if _key(candidates[i][0]) == top), order[0])
+        if item := asked_item(question):
+            label = re.compile(rf"\s*[(（]{item}[)）]")
+            lead = next((i for i in order if label.match(candidates[i][2])), lead)
         top = _key(candidates[lead][0])
         chosen = [lead]
         per_paragraph = {top: 1}

@@ -69,7 +69,7 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     settings = workspace.settings
     sites_file = SitesFile(settings.sites_path)
     sites_file.sites()  # a broken sites file stops the server at start, not at the first request
-    budgets = RateLimits(settings.rate_limit_ip, settings.rate_limit_site)
+    budgets = RateLimits(settings.rate_limit_ip, settings.rate_limit_site, settings.redis_url)
 
     app = FastAPI(
         title="Paracite",

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=None, description="A Chroma server (http://host:port); embedded store when unset."
     )
     collection_prefix: str = "paracite"
+    redis_url: str | None = Field(
+        default=None, description="A Redis server (redis://host:port/db) that keeps the answer budgets, shared by "
+        "every replica; in each process's memory when unset.",
+    )
     embedding_model: str | None = Field(
         default=None,
         description="A sentence-transformers model directory; the pulled EmbeddingGemma when unset.",

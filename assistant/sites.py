@@ -12,7 +12,8 @@ Sites live in a small TOML file (DATA_DIR/sites.toml unless PARACITE_SITES_FILE 
     origins = ["https://example.org", "https://www.example.org"]
     rate = "120/minute"          # optional; PARACITE_RATE_LIMIT_SITE otherwise
 
-Rate limits use the `limits` package's moving window in memory: one process, one budget.
+Rate limits use the `limits` package's moving window, in memory (one process, one budget) or, with
+PARACITE_REDIS_URL, in Redis, where every replica behind a proxy spends the same budget.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from urllib.parse import urlsplit
 
 import tomli_w
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from vectorstore.errors import InputError
+from vectorstore.errors import InputError, StoreError
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -102,11 +103,27 @@ def _parse_rate(rate: str, where: str) -> RateLimitItem:
         raise InputError(f"{where}: {rate!r} is not a rate like '30/minute'") from None
 
 
+def budget_storage(url: str | None) -> Storage:
+    """Where the budgets are counted: this process's memory, or the Redis server at `url`
+    (checked now, so that a wrong URL stops the server at start, not at the first question)."""
+    if not url:
+        return MemoryStorage()
+    where = re.sub(r"//[^@/]*@", "//", url)  # no password in a message
+    try:
+        storage = storage_from_string(url)
+        reachable = storage.check()
+    except Exception as exc:  # noqa: BLE001 (the driver's errors vary: a bad URL, a refused connection)
+        raise StoreError(f"cannot use Redis at {where} for the answer budgets: {exc}") from None
+    if not reachable:
+        raise StoreError(f"cannot reach Redis at {where} for the answer budgets (PARACITE_REDIS_URL)")
+    return storage
+
+
 class RateLimits:
     """Per-IP and per-site budgets; `hit` answers the seconds to wait when one is spent."""
 
-    def __init__(self, per_ip: str, per_site: str) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, per_ip: str, per_site: str, storage_url: str | None = None) -> None:
+        self._limiter = MovingWindowRateLimiter(budget_storage(storage_url))
         self._per_ip = _parse_rate(per_ip, "PARACITE_RATE_LIMIT_IP")
         self._per_site = _parse_rate(per_site, "PARACITE_RATE_LIMIT_SITE")
 

@@ -72,3 +72,36 @@ def chroma_server(path: Path) -> Iterator[str]:
     command = [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
     with running(command, f"{url}/api/v2/heartbeat", path.parent / "chroma-server.log"):
         yield url
+
+
+@contextlib.contextmanager
+def redis_server(path: Path) -> Iterator[str]:
+    """A real `redis-server` (Debian's package) on 127.0.0.1, persisting nothing; its URL."""
+    import shutil
+
+    import redis
+
+    port = free_port()
+    path.mkdir(parents=True, exist_ok=True)
+    command = [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+               "--save", "", "--appendonly", "no", "--dir", str(path)]
+    with open(path / "redis.log", "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start; {path / 'redis.log'}") from None
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

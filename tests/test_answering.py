@@ -142,6 +142,29 @@ def test_a_follow_up_about_the_paragraph_just_cited_answers_from_it_with_what_it
     assert "中国表示愿意率先签署" not in english.text
 
 
+def test_a_list_item_asked_by_its_letter_or_rank_leads_the_answer(assistant):
+    history = [{"role": "user", "content": "In the 2024 Chair's summary, did any States warn that a standard reporting "
+                                           "format would not suit the nuclear-weapon States?"},
+               {"role": "assistant", "content": "The documents say (quoted in their original language): 一些缔约国还指出，"
+                                                f"标准报告格式不会考虑到核武器国家在这些类别上的明显差异。 [{DOC_2024} ¶151]"}]
+    answer = assistant.ask("Which categories does that refer to? In particular, what is item (h)?", history)
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2024, 151) and answer.sentences[0].text.startswith("(h)")
+    assert "拆除和削减的武器和运载系统" in answer.sentences[0].text
+    third = assistant.ask("那些类别里，第三项指的是什么？", history)
+    assert third.sentences[0].text.startswith("(c)") and third.citations[0] == (DOC_2024, 151)
+
+
+def test_this_number_in_the_other_year_asks_the_same_quantity_of_that_document(assistant):
+    history = [{"role": "user", "content": "2007年的工作文件说，大约有多少个缔约国的第三条保障监督协定还没生效？"},
+               {"role": "assistant", "content": "根据文件：……还有大约 30 个缔约国尚未让第三条所要求的保障监督协定生效……"
+                                                f"[{DOC_2007} ¶28]"}]
+    answer = assistant.ask("这个数字在2024年的总结里是多少？", history)
+    assert answer.standalone_question == "2024年的总结说，大约有多少个缔约国的第三条保障监督协定还没生效？"
+    assert_faithful(answer)
+    assert (DOC_2024, 69) in answer.citations and "四个无核武器缔约国" in answer.text
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"

@@ -53,12 +53,16 @@ from .theme import CHAT_JS
 log = logging.getLogger(__name__)
 
 FOCUS_QUESTION = "() => { document.querySelector('#pc-question textarea')?.focus({preventScroll: true}); }"
-# The question is taken out of the box in the browser, the moment it is sent (the inputs pass
-# through unchanged): cleared later, by the server, the box would lose what the reader began to
-# type in the meantime.
+# The question is taken out of the box in the browser, as it is sent (the inputs pass through
+# unchanged). Only the question: what the reader typed after it, before this ran, stays; cleared
+# by the server, the box would lose what was typed meanwhile.
 TAKE_QUESTION = """(...inputs) => {
   const box = document.querySelector('#pc-question textarea');
-  if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  const sent = typeof inputs[0] === 'string' ? inputs[0] : '';
+  if (box) {
+    box.value = box.value.startsWith(sent) ? box.value.slice(sent.length).replace(/^\\s+/, '') : box.value;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }
   return inputs;
 }"""
 
