@@ -54,11 +54,15 @@ def running(command: list[str], health_url: str, log: Path, timeout: float = 60,
             raise RuntimeError(f"{exc}; {log} ends:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])) from None
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @contextlib.contextmanager
@@ -100,8 +104,4 @@ def redis_server(path: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)

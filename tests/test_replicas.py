@@ -96,3 +96,28 @@ def test_a_redis_that_cannot_be_reached_stops_the_server_with_a_clear_message(re
     assert result.returncode == 5
     assert "cannot reach Redis at redis://127.0.0.1:9/0 for the answer budgets" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_replica_killed_mid_answer_leaves_the_others_answering(replicas, tmp_path):
+    _, b, shared = replicas
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = shared | {"PARACITE_DATA_DIR": str(tmp_path / "c")}
+    body = {"question": "2007年的工作文件对朝鲜核计划表示了什么？"}
+    with running([*PARACITE, "serve", "--port", str(port)], f"{url}/healthz", tmp_path / "serve-c.log",
+                 timeout=180, env=env) as replica:
+        with httpx.Client(timeout=120) as client, client.stream("POST", f"{url}/api/chat", json=body) as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            assert next(lines).startswith("event:")  # the answer is on its way
+            replica.kill()
+            try:
+                for _ in lines:  # cut short, unless the answer was all sent already
+                    pass
+            except httpx.HTTPError:
+                pass
+            replica.wait(10)
+            assert replica.returncode is not None
+    with httpx.Client(timeout=120) as client:
+        answer = client.post(f"{b}/api/ask", json=body).json()
+    assert (DOC_2007, 38) in {(c["doc"], c["paragraph"]) for c in answer["citations"]}

@@ -373,6 +373,9 @@ def test_the_question_box_keeps_focus_and_what_is_typed_during_an_answer(page):
     """Typed while an answer is on its way: sent, it is asked after that answer, on a history that
     has it; not sent, it stays in the box. Focus is back in the box after each answer."""
     box = page.locator("#pc-question textarea")
+    # A slow page (as on a loaded phone): Gradio reads the box well after the key press, while the
+    # reader types on. What was sent and what was typed after it must not mix.
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 8})
     box.fill(EN_QUESTION)
     box.press("Enter")
     # At once, before the first answer can have come back: the second question, sent.

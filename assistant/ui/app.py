@@ -53,16 +53,18 @@ from .theme import CHAT_JS
 log = logging.getLogger(__name__)
 
 FOCUS_QUESTION = "() => { document.querySelector('#pc-question textarea')?.focus({preventScroll: true}); }"
-# The question is taken out of the box in the browser, as it is sent (the inputs pass through
-# unchanged). Only the question: what the reader typed after it, before this ran, stays; cleared
-# by the server, the box would lose what was typed meanwhile.
+# The question is taken out of the box in the browser as it is sent. Gradio reads the box a moment
+# after Enter or Ask, when the reader may have typed on: chat.js notes the box's text at the key
+# press or click (data-sent), and this sends that text and leaves in the box whatever came after it.
 TAKE_QUESTION = """(...inputs) => {
   const box = document.querySelector('#pc-question textarea');
-  const sent = typeof inputs[0] === 'string' ? inputs[0] : '';
-  if (box) {
-    box.value = box.value.startsWith(sent) ? box.value.slice(sent.length).replace(/^\\s+/, '') : box.value;
-    box.dispatchEvent(new Event('input', {bubbles: true}));
-  }
+  if (!box) return inputs;
+  const noted = box.dataset.sent;
+  delete box.dataset.sent;
+  const sent = typeof noted === 'string' ? noted : (typeof inputs[0] === 'string' ? inputs[0] : '');
+  inputs[0] = sent;
+  box.value = box.value.startsWith(sent) ? box.value.slice(sent.length).replace(/^\\s+/, '') : box.value;
+  box.dispatchEvent(new Event('input', {bubbles: true}));
   return inputs;
 }"""
 
@@ -145,26 +147,15 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                             delete = gr.Button(L("delete"), variant="stop", scale=1, min_width=90, size="md",
                                                elem_id="pc-delete")
                         # Deleting cannot be undone: the first click only asks.
-                        with gr.Column(visible=False, elem_id="pc-confirm-row") as confirm_row:
-                            confirm_text = gr.HTML("", elem_id="pc-confirm-text", js_on_load=None)
-                            with gr.Row():
-                                confirm = gr.Button(L("yes_delete"), variant="stop", min_width=90, size="md",
-                                                    elem_id="pc-confirm-delete")
-                                cancel = gr.Button(L("cancel"), variant="secondary", min_width=90, size="md",
-                                                   elem_id="pc-cancel-delete")
+                        confirm_row, confirm_text, confirm, cancel = _confirmation("confirm", "delete", "yes_delete")
                         upload = gr.File(label=L("add_documents"),
                                          file_count="multiple", type="filepath", elem_id="pc-upload")
                         upload_note = gr.HTML("", elem_id="pc-upload-note", js_on_load=None)
                         # Uploading under a stored document's name replaces it: as final as deleting, so
                         # that asks first too. The files wait in `pending` until the answer.
                         pending = gr.State([])
-                        with gr.Column(visible=False, elem_id="pc-replace-row") as replace_row:
-                            replace_text = gr.HTML("", elem_id="pc-replace-text", js_on_load=None)
-                            with gr.Row():
-                                replace_yes = gr.Button(L("yes_replace"), variant="stop", min_width=90, size="md",
-                                                        elem_id="pc-confirm-replace")
-                                replace_no = gr.Button(L("cancel"), variant="secondary", min_width=90, size="md",
-                                                       elem_id="pc-cancel-replace")
+                        replace_row, replace_text, replace_yes, replace_no = _confirmation("replace", "replace",
+                                                                                           "yes_replace")
                     with gr.Tab(L("tab_settings"), id="settings", elem_id="pc-tab-settings"):
                         generator = gr.Radio(list(GENERATORS), value=settings.generator, label=L("generator"),
                                              info=L("generator_info"),
@@ -536,6 +527,17 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
     # bounds how many answers are computed at once, so the queue need not serialise them too.
     demo.queue(default_concurrency_limit=settings.max_concurrent_answers or os.cpu_count() or 2)
     return demo
+
+
+def _confirmation(row: str, action: str, yes: str):
+    """A hidden question with its two answers (for what cannot be undone): the column, its text,
+    the button that does it and the one that does not."""
+    with gr.Column(visible=False, elem_id=f"pc-{row}-row") as column:
+        text = gr.HTML("", elem_id=f"pc-{row}-text", js_on_load=None)
+        with gr.Row():
+            do = gr.Button(L(yes), variant="stop", min_width=90, size="md", elem_id=f"pc-confirm-{action}")
+            dont = gr.Button(L("cancel"), variant="secondary", min_width=90, size="md", elem_id=f"pc-cancel-{action}")
+    return column, text, do, dont
 
 
 def _help(language: str) -> str:

@@ -52,6 +52,19 @@ element.addEventListener('click', (event) => {
     trigger('example', {question: d.example});
   }
 }, true);
+// What the question box held when it was sent (Enter, or a click on Ask): the answering event
+// reads it (app.py, TAKE_QUESTION), as Gradio reads the box only a moment later.
+const noteSent = () => {
+  const box = document.querySelector('#pc-question textarea');
+  if (box) box.dataset.sent = box.value;
+};
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229
+      && event.target.closest && event.target.closest('#pc-question')) noteSent();
+}, true);
+document.addEventListener('click', (event) => {
+  if (event.target.closest && event.target.closest('#pc-ask')) noteSent();
+}, true);
 // The overlay's close control is in the panel, outside this component.
 document.addEventListener('click', (event) => {
   if (event.target.closest('[data-close]')) { event.preventDefault(); closePanel(); }
