@@ -180,7 +180,9 @@ class RuleRewriter:
             names = list(_EN_NAME.finditer(old_topic))
             if language_of(previous) == "en" and names and _EN_NAME.fullmatch(new_topic):
                 # "about the safeguards issues of Iran" + "Syria": only the name changes.
-                new_topic = _splice_name(old_topic, names[-1], new_topic)
+                # ... wherever it stands: "on Iran's programme … urge Iran" names Iran twice.
+                old_name, new_name = names[-1].group("name"), _EN_NAME.fullmatch(new_topic).group("name")
+                new_topic = re.sub(rf"\b{re.escape(old_name)}\b", new_name, old_topic)
             return previous[: last.start("t")] + new_topic + previous[last.end("t"):]
         swapped = _swap_name(previous, new_topic)
         if swapped:

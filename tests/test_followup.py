@@ -37,6 +37,13 @@ def history(*questions):
      "Which Security Council resolutions did the 2007 paper ask North Korea to comply with?"),
     ("Which Security Council resolutions did the 2007 paper ask Iran to comply with?", "And Syria?",
      "Which Security Council resolutions did the 2007 paper ask Syria to comply with?"),
+    # A name the previous question gives twice changes in both places
+    ("Which Security Council resolutions on Iran's nuclear programme did the 2007 working paper urge Iran to comply "
+     "with?", "And the DPRK?",
+     "Which Security Council resolutions on DPRK's nuclear programme did the 2007 working paper urge DPRK to comply with?"),
+    # "This number" in another document: the quantity the previous question asked, of that document
+    ("2007年的工作文件说，大约有多少个缔约国的第三条保障监督协定还没生效？", "这个数字在2024年的总结里是多少？",
+     "2024年的总结说，大约有多少个缔约国的第三条保障监督协定还没生效？"),
     # Another document: the same question of it
     ("2007年的工作文件对伊朗核计划表示了什么？", "那2024年的总结呢？", "2024年的总结对伊朗核计划表示了什么？"),
     ("What did the 2007 working paper say about Iran?", "what about the 2024 summary?",
