@@ -35,8 +35,9 @@ from .followup import (
     context_of,
     previous_questions,
 )
-from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator
+from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
 from .judges import QuoteJudge
+from .translation import Renderer
 from .verifier import Verifier
 
 MAX_HISTORY_TURNS = 20
@@ -67,6 +68,14 @@ class SentenceReady:
 
 
 @dataclass(frozen=True)
+class RenderingReady:
+    """The sentence at `index` in its reader's language (or why none is shown); after the sentences."""
+
+    index: int
+    rendering: object  # assistant.translation.Rendering
+
+
+@dataclass(frozen=True)
 class Removed:
     removal: Removal
 
@@ -76,7 +85,7 @@ class Done:
     answer: Answer
 
 
-Event = Standalone | Retrieved | Lead | SentenceReady | Removed | Done
+Event = Standalone | Retrieved | Lead | SentenceReady | RenderingReady | Removed | Done
 
 
 def check_question(question: str, history: list[dict] | None = None) -> None:
@@ -101,6 +110,8 @@ class Assistant:
         extractive: ExtractiveGenerator,
         k: int = 5,
         answerability: Answerability | None = None,
+        renderer: Renderer | None = None,
+        translation_hint: str = "",
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -111,6 +122,10 @@ class Assistant:
         self.gate = SimilarityGate(retriever)
         self.answerability = answerability or SimilarityAnswerability(retriever.embedder)
         self._extractive_verifier = Verifier(QuoteJudge())
+        # Quotes in another language than the question's get a verified rendering from the
+        # renderer; without one, the answer says how to get them (`translation_hint`).
+        self.renderer = renderer
+        self.translation_hint = translation_hint
 
     def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None) -> Answer:
         for event in self.stream(question, history, doc_ids):
@@ -119,6 +134,35 @@ class Assistant:
         raise AssertionError("stream ended without an answer")
 
     def stream(
+        self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None
+    ) -> Iterator[Event]:
+        for event in self._answer(question, history, doc_ids):
+            if isinstance(event, Lead) and self.renderer is not None:
+                event = Lead(with_renderings(event.text))
+            if isinstance(event, Done) and not event.answer.refused:
+                event.answer.lead = with_renderings(event.answer.lead) if self.renderer else event.answer.lead
+                yield from self._render(event.answer)
+            yield event
+
+    def _render(self, answer: Answer) -> Iterator[RenderingReady]:
+        """Each quoted sentence its reader cannot read, rendered and checked, in order; after all
+        the sentences, so that the quotes are shown at once and the renderings as they come."""
+        reader = language_of(answer.question)
+        foreign = [i for i, s in enumerate(answer.sentences) if not metrics.reads_as(s.text, reader)]
+        if not foreign:
+            return
+        if self.renderer is None:
+            answer.translation = {"translator": None, "language": reader, "hint": self.translation_hint}
+            return
+        for i in foreign:
+            rendering = self.renderer.render(answer.sentences[i].text, reader)
+            answer.sentences[i].rendering = rendering
+            yield RenderingReady(i, rendering)
+        shown = sum(1 for i in foreign if answer.sentences[i].rendering.text)
+        answer.translation = {"translator": self.renderer.name, "language": reader, "shown": shown,
+                              "unavailable": len(foreign) - shown}
+
+    def _answer(
         self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None
     ) -> Iterator[Event]:
         check_question(question, history)

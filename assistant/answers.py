@@ -52,11 +52,18 @@ class AnswerSentence:
     text: str  # without its markers
     citations: list[Citation]
     flagged: str | None = None  # why the verifier doubts it, when set to flag instead of remove
+    # assistant.translation.Rendering: the sentence in the reader's language, when it is in another
+    # one and a translator is configured (its text None when no rendering passed the checks).
+    rendering: object | None = None
 
     def as_json(self) -> dict:
         data = {"text": neutralise_markers(self.text), "citations": [asdict(c) for c in self.citations]}
         if self.flagged:
             data["flagged"] = self.flagged
+        if self.rendering is not None:
+            data["rendering"] = self.rendering.as_json()
+            if self.rendering.text:
+                data["rendering"]["text"] = neutralise_markers(self.rendering.text)
         return data
 
 
@@ -87,11 +94,16 @@ class Answer:
     # closest passages, and the lead says so.
     related: bool = False
     verdict: object | None = None  # assistant.answerability.Verdict: the evidence for the status
+    # Quotes its reader cannot read: {"translator", "language", "shown", "unavailable"}, or with no
+    # translator configured {"translator": None, "language", "hint"} (how to get renderings).
+    translation: dict | None = None
 
     @property
     def text(self) -> str:
-        """The answer as running text with a marker after each sentence."""
-        return compose_text(self.lead, [(s.text, [c.key for c in s.citations]) for s in self.sentences])
+        """The answer as running text with a marker after each sentence, then the renderings."""
+        return compose_text(self.lead, [(s.text, [c.key for c in s.citations]) for s in self.sentences],
+                            [(s.rendering.text, [c.key for c in s.citations], s.rendering.language)
+                             for s in self.sentences if s.rendering is not None])
 
     @property
     def status(self) -> str:
@@ -122,30 +134,50 @@ class Answer:
         }
         if self.verdict is not None:
             data["answerability"] = asdict(self.verdict)
+        if self.translation is not None:
+            data["translation"] = self.translation
         if self.fallback:
             data["fallback"] = self.fallback
         return data
 
 
-def compose_text(lead: str, sentences: list[tuple[str, list[tuple[str, int]]]]) -> str:
+# Before the renderings in an answer's running text, and in place of one that failed its checks.
+RENDERINGS_HEADER = {"en": "Machine translation:", "zh": "机器翻译："}
+NO_RENDERING = {"en": "(no verified translation)", "zh": "（没有通过核实的译文）"}
+
+
+def compose_text(lead: str, sentences: list[tuple[str, list[tuple[str, int]]]],
+                 renderings: list[tuple[str | None, list[tuple[str, int]], str]] = ()) -> str:
     """The running text of an answer: the lead-in, then each sentence with a marker for each of
     its cited paragraphs (once each). `sentences`: (text without markers, cited keys).
+    `renderings`: the sentences in the reader's language, in order, as (text or None when none
+    passed the checks, the sentence's cited keys, the reader's language); after a blank line
+    and a header, for a reader of the text alone (the OpenAI endpoint, a terminal).
 
-    Each separator depends only on the sentence before it, so the text of the first n sentences
-    is a prefix of the whole: a stream can send it piece by piece.
+    Each separator depends only on the piece before it, so the text of the first n sentences
+    (and then of the first n renderings) is a prefix of the whole: a stream can send it piece by
+    piece.
     """
-    text = ""
-    for i, (sentence, keys) in enumerate(sentences):
-        sentence = neutralise_markers(sentence)
-        markers = "".join(marker(doc, paragraph) for doc, paragraph in dict.fromkeys(keys))
-        if i:  # markers are Latin: the script is the sentence's own
-            text += "" if mostly_han(sentences[i - 1][0]) else " "
-        text += f"{sentence}{markers}"
+    text = _joined([(neutralise_markers(sentence), keys) for sentence, keys in sentences])
+    if renderings:
+        reader = renderings[0][2]
+        shown = [(neutralise_markers(r) if r else NO_RENDERING[reader], keys) for r, keys, _ in renderings]
+        text += "\n\n" + RENDERINGS_HEADER[reader] + ("" if reader == "zh" else " ") + _joined(shown)
     if not lead:
         return text
     if not text:
         return lead
     return lead + ("" if mostly_han(lead) else " ") + text
+
+
+def _joined(pieces: list[tuple[str, list[tuple[str, int]]]]) -> str:
+    text = ""
+    for i, (piece, keys) in enumerate(pieces):
+        markers = "".join(marker(doc, paragraph) for doc, paragraph in dict.fromkeys(keys))
+        if i:  # markers are Latin: the script is the piece's own
+            text += "" if mostly_han(pieces[i - 1][0]) else " "
+        text += f"{piece}{markers}"
+    return text
 
 
 def _unique(citations) -> list[Citation]:

@@ -13,6 +13,7 @@ pieces of text; together they are the answer's `answer` field.
 
 
 import asyncio
+import dataclasses
 import json
 import logging
 import secrets
@@ -35,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vectorstore.errors import InputError, NotFoundError, ParaciteError
 
-from .answering import Done, Lead, Removed, Retrieved, SentenceReady, Standalone
+from .answering import Done, Lead, Removed, RenderingReady, Retrieved, SentenceReady, Standalone
 from .answers import Answer, AnswerSentence
 from .workspace import Choice, Upload, Workspace
 
@@ -128,7 +129,13 @@ class TextSoFar:
         return self._advance(self._partial.text)
 
     def sentence(self, sentence: AnswerSentence) -> str:
-        self._partial.sentences.append(sentence)
+        # A copy without its rendering: a replayed answer's sentences carry theirs already, and
+        # the renderings follow all the sentences in the text.
+        self._partial.sentences.append(dataclasses.replace(sentence, rendering=None))
+        return self._advance(self._partial.text)
+
+    def rendering(self, index: int, rendering) -> str:
+        self._partial.sentences[index].rendering = rendering
         return self._advance(self._partial.text)
 
     def finish(self, answer: Answer) -> str:
@@ -169,6 +176,10 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
                     yield "token", {"text": piece}
                 yield "sentence", {"index": index, **event.sentence.as_json()}
                 index += 1
+            elif isinstance(event, RenderingReady):
+                if piece := text.rendering(event.index, event.rendering):
+                    yield "token", {"text": piece}
+                yield "rendering", {"index": event.index, **event.rendering.as_json()}
             elif isinstance(event, Removed):
                 yield "removed", event.removal.as_json()
             elif isinstance(event, Done):
@@ -308,7 +319,7 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
 
     @router.post("/api/chat", tags=["answers"], dependencies=[Depends(guard)],
                  summary="The same answer streamed over server-sent events",
-                 description="Events: standalone, retrieved, token, citation, sentence, removed, done (the "
+                 description="Events: standalone, retrieved, token, citation, sentence, rendering, removed, done (the "
                              "/api/ask JSON), error.")
     async def chat(body: Annotated[Any, Depends(json_body)]) -> EventSourceResponse:
         request = parse(AskRequest, body)
@@ -336,8 +347,9 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
     def welcome(lang: str = "en") -> dict:
         """The widget asks this once when its page loads: a refusal here (an origin that is not a
         site's) hides it; an answer gives its greeting."""
-        return {"documents": [{"doc": d.doc_id, "title": d.title} for d in workspace.documents()],
-                "examples": workspace.examples("zh" if lang.lower().startswith("zh") else "en")}
+        language = "zh" if lang.lower().startswith("zh") else "en"
+        return {"documents": [{"doc": d.doc_id, "title": d.title_in(language)} for d in workspace.documents()],
+                "examples": workspace.examples(language)}
 
     @router.get("/api/paragraphs/{doc}/{number}", tags=["corpus"], summary="One paragraph as printed")
     def paragraph(doc: str, number: int, quote: str = "") -> dict:

@@ -23,7 +23,8 @@ from vectorstore.errors import ParaciteError
 
 from . import services
 from .answers import compose_text, marker
-from .settings import GENERATORS, JUDGES, Settings, one_of, url_host
+from .settings import GENERATORS, JUDGES, TRANSLATORS, Settings, one_of, url_host
+from .translation import MACHINE_TRANSLATION
 
 app = typer.Typer(
     name="paracite",
@@ -51,11 +52,21 @@ def _print_json(value) -> None:
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="Documents: .txt .md .pdf .docx .html")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    title_en: Annotated[Optional[str], typer.Option("--title-en", help="The document's English title (one file).")] = None,
+    title_zh: Annotated[Optional[str], typer.Option("--title-zh", help="The document's Chinese title (one file).")] = None,
 ) -> None:
-    """Split documents into their numbered paragraphs, embed them, and store them."""
+    """Split documents into their numbered paragraphs, embed them, and store them.
+
+    A title per language comes from --title-en/--title-zh, or from NAME.titles.toml beside the file
+    (en = "…"); answers show the title in the question's language."""
+    from vectorstore.errors import InputError
     from vectorstore.ingest import ingest as run_ingest
     from vectorstore.ingest import needs_embedding, read_all, work_units
 
+    titles = {language: title for language, title in (("en", title_en), ("zh", title_zh)) if title is not None}
+    if titles and len(files) != 1:
+        raise InputError("--title-en and --title-zh name the title of one file; give one file, or a NAME.titles.toml "
+                         "beside each")
     settings = Settings()
     with _progress("{task.description}", as_json, DownloadColumn()) as progress:
         # A big file takes seconds to parse, as long as a small one takes to embed: the bar names
@@ -69,7 +80,7 @@ def ingest(
             progress.update(task, completed=read_bytes, description=f"reading {path.name}")
             read_bytes += sizes.get(path, 0)
 
-        documents = read_all(files, reading)  # all checked before anything is written
+        documents = read_all(files, reading, titles)  # all checked before anything is written
     for document in documents:
         for warning in document.warnings:
             err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
@@ -84,6 +95,7 @@ def ingest(
     if as_json:
         _print_json([
             {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
+             **{k: v for k, v in r.document.metadata.items() if k.startswith("title_")},
              "numbering": r.document.numbering, "status": r.status, "warnings": r.document.warnings}
             for r in results
         ])
@@ -164,14 +176,25 @@ Generator = Annotated[
 ]
 
 
-def _answering(generator: Optional[str], k: Optional[int]):
+Translator = Annotated[
+    Optional[str],
+    typer.Option("--translator", "-t", help=f"Renders quotes into the question's language: {one_of(TRANSLATORS)} "
+                 "(default: auto, or PARACITE_TRANSLATOR)."),
+]
+
+
+def _answering(generator: Optional[str], k: Optional[int], translator: Optional[str] = None):
     from vectorstore.errors import InputError
 
     if generator is not None and generator not in GENERATORS:
         raise InputError(f"unknown generator {generator!r}: use {one_of(GENERATORS)}")
+    if translator is not None and translator not in TRANSLATORS:
+        raise InputError(f"unknown translator {translator!r}: use {one_of(TRANSLATORS)}")
     settings = Settings()
     if k is not None:
         settings = settings.model_copy(update={"top_k": k})
+    if translator is not None:
+        settings = settings.model_copy(update={"translator": translator})
     return services.assistant(settings, generator)
 
 
@@ -183,6 +206,7 @@ def ask(
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
     jsonl: Annotated[Optional[Path], typer.Option("--jsonl", help='Questions: {"id", "question", "history"?} per line.')] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    translator: Translator = None,
 ) -> None:
     """Answer a question, citing the paragraph of every sentence (verified before it is shown)."""
     from vectorstore.errors import InputError
@@ -197,7 +221,7 @@ def ask(
             check_question(item["question"], item.get("history"))
         except InputError as exc:  # every question is checked before any is answered
             raise InputError(f"{jsonl}: question {number} ({item.get('id', 'no id')}): {exc}" if jsonl else str(exc)) from None
-    assistant = _answering(generator, k)
+    assistant = _answering(generator, k, translator)
     for item in items:
         answer = assistant.ask(item["question"], item.get("history"), doc or None)
         if as_json or jsonl is not None:
@@ -216,6 +240,12 @@ def _print_answer(answer) -> None:
         out.print(f"  [bold]{escape(marker(d, p))}[/] {escape(' … '.join(dict.fromkeys(quotes)))}", highlight=False)
     for removal in answer.removed:
         out.print(f"  [yellow]removed {removal.what}[/]: {escape(removal.text)}  ({escape(removal.reason)})", highlight=False)
+    for sentence in answer.sentences:
+        if sentence.rendering is not None and sentence.rendering.rejected:
+            out.print(f"  [yellow]no verified translation[/] of “{escape(sentence.text[:40])}”: "
+                      f"{escape(sentence.rendering.rejected)}", highlight=False)
+    if answer.translation and answer.translation.get("hint"):
+        err.print(f"[dim]note: {escape(answer.translation['hint'])}[/]", highlight=False)
     if answer.fallback:
         out.print(f"  [yellow]note[/]: {answer.fallback}; showing the extractive answer", highlight=False)
 
@@ -225,11 +255,12 @@ def chat(
     generator: Generator = None,
     k: Annotated[Optional[int], typer.Option("-k", "--top-k", min=1, max=50)] = None,
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these document ids (repeatable).")] = None,
+    translator: Translator = None,
 ) -> None:
     """Talk with the documents in the terminal; follow-up questions use the conversation."""
-    from .answering import Done, Lead, Removed, SentenceReady, Standalone
+    from .answering import Done, Lead, Removed, RenderingReady, SentenceReady, Standalone
 
-    assistant = _answering(generator, k)
+    assistant = _answering(generator, k, translator)
     history: list[dict] = []
     out.print("Ask about the documents; an empty line or Ctrl-D ends the chat.", highlight=False)
     while True:
@@ -248,6 +279,13 @@ def chat(
                 elif isinstance(event, SentenceReady):
                     line = compose_text("", [(event.sentence.text, [c.key for c in event.sentence.citations])])
                     out.print(line, highlight=False, markup=False)
+                elif isinstance(event, RenderingReady):
+                    rendering = event.rendering
+                    if rendering.text:
+                        out.print(f"  [dim]({MACHINE_TRANSLATION[rendering.language]})[/] {escape(rendering.text)}",
+                                  highlight=False)
+                    else:
+                        out.print(f"  [yellow]no verified translation[/]: {escape(rendering.rejected)}", highlight=False)
                 elif isinstance(event, Removed):
                     out.print(f"[yellow]removed {event.removal.what}[/]: {escape(event.removal.reason)}", highlight=False)
                 elif isinstance(event, Done):
@@ -278,6 +316,7 @@ def eval_suite(
     report: Annotated[Optional[Path], typer.Option("--report", help="Write the HTML report.")] = None,
     sample_n: Annotated[Optional[int], typer.Option("--sample", min=1, help="Only N questions, spread over the kinds.")] = None,
     calibrate_judge: Annotated[bool, typer.Option("--calibrate-judge", help="Measure each judge on the suite's labelled pairs.")] = False,
+    translator: Translator = None,
 ) -> None:
     """Run a citation-faithfulness eval suite; exit 100 when a threshold does not hold."""
     from vectorstore.errors import InputError
@@ -297,6 +336,10 @@ def eval_suite(
     the_suite.check_facts(paragraphs)
     titles = {d.doc_id: d.title for d in documents}
     settings = Settings()
+    if translator is not None:
+        if translator not in TRANSLATORS:
+            raise InputError(f"unknown translator {translator!r}: use {one_of(TRANSLATORS)}")
+        settings = settings.model_copy(update={"translator": translator})
 
     if calibrate_judge:
         _calibrate(the_suite, paragraphs, settings, judge, json_out)

@@ -334,9 +334,12 @@ def _score_quality(result: QuestionResult, question: dict, answer: dict, paragra
     displayed = answer.get("answer", "")
 
     keys = [[(c["doc"], c["paragraph"]) for c in s.get("citations", [])] for s in sentences]
-    composed = compose_text(lead or "", [(s.get("text", ""), k) for s, k in zip(sentences, keys)])
+    texts = [(s.get("text", ""), k) for s, k in zip(sentences, keys)]
+    renderings = [(r.get("text"), k, r.get("language") or lang)
+                  for s, k in zip(sentences, keys) if isinstance(r := s.get("rendering"), dict)]
+    composed = compose_text(lead or "", texts, renderings)
     if lead is None:  # answers from elsewhere may not give their lead-in: the sentences end the text
-        consistent = displayed.endswith(compose_text("", [(s.get("text", ""), k) for s, k in zip(sentences, keys)]))
+        consistent = displayed.endswith(compose_text("", texts, renderings))
     else:
         consistent = bool(metrics.text_consistent(displayed, composed))
     result.scores["text_consistent"] = 1.0 if consistent else 0.0

@@ -68,6 +68,21 @@ RELATED = {
     "en": "The documents do not state this directly. The closest passages:",
 }
 
+# A lead that says the quotes are in their original language, when a renderer gives each a
+# verified rendering in the reader's.
+_WITH_RENDERINGS = {
+    "(quoted in their original language):": "(quoted in their original language, with machine translations):",
+    "（引文为原文）：": "（引文为原文，附机器翻译）：",
+}
+
+
+def with_renderings(lead: str) -> str:
+    for original, rendered in _WITH_RENDERINGS.items():
+        if lead.endswith(original):
+            return lead[: -len(original)] + rendered
+    return lead
+
+
 # --- extractive ---------------------------------------------------------------------------------
 
 # Which sentences answer, chosen on eval/npt (`paracite eval`'s answer_complete and fact_precision,

@@ -100,7 +100,8 @@ class LlamaCppLLM:
             ) from None
         if not model_path.is_file():
             raise ModelError(f"no GGUF model at {model_path}; run `paracite models pull --llm` first")
-        self.name = model_path.stem
+        # A pulled model is DIR/model.gguf: its folder names it.
+        self.name = model_path.parent.name if model_path.stem == "model" else model_path.stem
         self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
         # Freed before the interpreter tears its modules down: Llama.__del__ at exit prints a
         # traceback ('NoneType' object is not callable) once llama_cpp's own module is gone. By

@@ -198,7 +198,73 @@ def assistant(settings: Settings, generator: str | None = None):
         judge_name = "llm" if settings.judge == "auto" else settings.judge
     verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
     return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k,
-                     answerability=answerability(settings, chat_llm))
+                     answerability=answerability(settings, chat_llm), renderer=renderer(settings, chat_llm),
+                     translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"])
+
+
+TRANSLATION_HINTS = {
+    "missing": "Quotes are shown in their original language. For a verified machine translation beside each, set "
+               "PARACITE_LLM_URL to an OpenAI-compatible server, or run `make llm` for the local model.",
+    "off": "Quotes are shown in their original language: machine translation is off (PARACITE_TRANSLATOR=none).",
+}
+
+
+def renderer(settings: Settings, chat_llm=None):
+    """What renders quotes into the reader's language (assistant.translation), or None.
+
+    auto: the generator's own model, else the configured server, else the local GGUF where it is
+    installed and pulled (loaded on the first quote that needs a rendering).
+    """
+    from .translation import (
+        RENDERING_THRESHOLDS,
+        LLMTranslator,
+        Renderer,
+        RenderingCache,
+        default_glossary,
+        embedding_faithfulness,
+        llm_faithfulness,
+    )
+
+    kind = settings.translator
+    if kind == "none":
+        return None
+    if kind == "openai" or (kind == "auto" and chat_llm is None and settings.llm_url):
+        chat_llm = llm(settings, "openai")
+    elif kind == "llamacpp" or (kind == "auto" and chat_llm is None):
+        if kind == "auto" and not _local_llm_installed(settings):
+            return None
+        path = llm_model_path(settings)
+        chat_llm = _LazyLLM(path.parent.name if path.stem == "model" else path.stem, lambda: llm(settings, "llamacpp"))
+    judge_name = settings.rendering_judge
+    faithful = llm_faithfulness(chat_llm) if judge_name == "llm" else embedding_faithfulness(embedder(settings))
+    return Renderer(LLMTranslator(chat_llm), default_glossary(settings.terms_file),
+                    RenderingCache(settings.cache_dir / "renderings.sqlite"), faithful,
+                    settings.rendering_threshold if settings.rendering_threshold is not None
+                    else RENDERING_THRESHOLDS[judge_name], judge_name)
+
+
+class _LazyLLM:
+    """A chat model loaded on its first use: a process that never meets a foreign quote loads none."""
+
+    def __init__(self, name: str, load) -> None:
+        self.name = name
+        self._load = load
+
+    def stream(self, messages, max_tokens: int = 400):
+        return self._load().stream(messages, max_tokens)
+
+    def yes_probability(self, messages) -> float:
+        return self._load().yes_probability(messages)
+
+
+def _local_llm_installed(settings: Settings) -> bool:
+    import importlib.util
+
+    from vectorstore.models import QWEN_GGUF
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    return bool(settings.llm_model_path) or is_pulled(QWEN_GGUF, settings.cache_dir)
 
 
 def answerability(settings: Settings, chat_llm=None):

@@ -23,7 +23,9 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # UI's choices and the judge factory all derive from these.
 GeneratorName = Literal["extractive", "openai", "llamacpp"]
 JudgeName = Literal["quote", "embedding", "llm"]
+TranslatorName = Literal["auto", "none", "openai", "llamacpp"]
 GENERATORS: tuple[str, ...] = get_args(GeneratorName)
+TRANSLATORS: tuple[str, ...] = get_args(TranslatorName)
 JUDGES: tuple[str, ...] = get_args(JudgeName)
 
 
@@ -76,6 +78,20 @@ class Settings(BaseSettings):
         "auto: an LLM's yes/no readout where one is configured or installed, else the similarity alone."
     )
     verifier_mode: Literal["remove", "flag"] = "remove"
+    translator: TranslatorName = Field(
+        default="auto", description="Renders quotes into the question's language, each checked before it is shown. "
+        "auto: the LLM generator's own model, else the server at PARACITE_LLM_URL, else the local GGUF where "
+        "`make llm` installed it, else none.",
+    )
+    rendering_judge: Literal["embedding", "llm"] = Field(
+        default="embedding", description="What judges that a rendering says what its quote says, after the checks "
+        "(numbers, script, terms): the embedding model's cross-lingual similarity, or the translator's P(yes).",
+    )
+    rendering_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    terms_file: Path | None = Field(
+        default=None, description="A glossary (Chinese term, tab, English renderings separated by |) added to the "
+        "built-in UN terms that every rendering must carry.",
+    )
 
     # paracite serve: the chat UI, the HTTP API and the widget in one process
     host: str = "127.0.0.1"

@@ -29,7 +29,18 @@ from vectorstore.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES
 from vectorstore.store import DocumentInfo, StoredParagraph
 
 from . import services
-from .answering import Assistant, Done, Event, Lead, Removed, Retrieved, SentenceReady, Standalone, check_question
+from .answering import (
+    Assistant,
+    Done,
+    Event,
+    Lead,
+    Removed,
+    RenderingReady,
+    Retrieved,
+    SentenceReady,
+    Standalone,
+    check_question,
+)
 from .answers import Answer
 from .settings import Settings
 
@@ -265,4 +276,7 @@ def replay(answer: Answer) -> Iterator[Event]:
         yield Lead(answer.lead)
     for sentence in answer.sentences:
         yield SentenceReady(sentence)
+    for index, sentence in enumerate(answer.sentences):
+        if sentence.rendering is not None:
+            yield RenderingReady(index, sentence.rendering)
     yield Done(answer)

@@ -16,6 +16,10 @@ from assistant.settings import Settings
 from vectorstore.ingest import ingest, read_all
 from vectorstore.store import ParagraphStore, open_client
 
+# Renderings of foreign quotes (assistant.translation) load the local LLM for every English
+# question over the Chinese corpus; the tests that are about them turn them on themselves.
+os.environ.setdefault("PARACITE_TRANSLATOR", "none")
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DEMO_FILES = sorted(CORPUS.glob("*.txt"))

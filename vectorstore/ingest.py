@@ -25,15 +25,17 @@ class IngestResult:
     status: str  # "ingested", "replaced" or "unchanged"
 
 
-def read_all(paths: Iterable[Path | str], on_reading: Callable[[Path], None] | None = None) -> list[Document]:
-    """Read and split every file; `on_reading(path)` is called as each one is started."""
+def read_all(paths: Iterable[Path | str], on_reading: Callable[[Path], None] | None = None,
+             titles: dict[str, str] | None = None) -> list[Document]:
+    """Read and split every file; `on_reading(path)` is called as each one is started. `titles`:
+    per language, for a single file."""
     # One file named twice (overlapping shell globs) is read once.
     paths = list({Path(p).resolve(): Path(p) for p in paths}.values())
     documents = []
     for path in paths:
         if on_reading:
             on_reading(path)
-        documents.append(load_document(path))
+        documents.append(load_document(path, titles))
     seen: dict[str, str] = {}
     for path, document in zip(paths, documents):
         if document.doc_id in seen:

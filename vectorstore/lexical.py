@@ -125,7 +125,7 @@ class LexicalIndex:
         staging = Path(tempfile.mkdtemp(prefix=".lexical-", dir=directory.parent))
         meta = {
             "fingerprint": self.fingerprint,
-            "rows": [[r.doc_id, r.number, r.title, r.text] for r in self.rows],
+            "rows": [[r.doc_id, r.number, r.title, r.text, r.titles] for r in self.rows],
             "record_ids": self.record_ids,
             "sentence_rows": self.sentence_rows.tolist(),
             "document_frequency": self.document_frequency,

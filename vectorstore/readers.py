@@ -45,8 +45,15 @@ class Document:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_document(path: Path | str) -> Document:
-    """Read and split one file; raise InputError with a one-line reason when it cannot be used."""
+TITLE_LANGUAGES = ("en", "zh")
+
+
+def load_document(path: Path | str, titles: dict[str, str] | None = None) -> Document:
+    """Read and split one file; raise InputError with a one-line reason when it cannot be used.
+
+    `titles`: the document's title per language ("en", "zh"), over those of its sidecar file
+    (`NAME.titles.toml` beside it: `en = "…"`) and of the file itself.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -74,7 +81,50 @@ def load_document(path: Path | str) -> Document:
         raise InputError(f"{path}: no paragraphs found (the document has no text)")
     _check_limits(path, parsed.paragraphs)
     stated = _docx_title(data) if suffix == ".docx" else ""
-    return _document(document_id(path), data, parsed, suffix.lstrip("."), stated)
+    document = _document(document_id(path), data, parsed, suffix.lstrip("."), stated)
+    return with_titles(document, {**_sidecar_titles(path), **(titles or {})}, stated)
+
+
+def with_titles(document: Document, given: dict[str, str], stated: str = "") -> Document:
+    """The document with its title per language in `metadata` (`title_en`, `title_zh`): the
+    printed (or stated) title in its own language, the given ones over it. Given titles are part
+    of the source hash, so that a new title is a change to ingest."""
+    from .paragraphs import mostly_han
+
+    found = {}
+    for title in (stated, document.title):
+        if title and title != document.doc_id:
+            found["zh" if mostly_han(title) else "en"] = title
+    for language, title in given.items():
+        if language not in TITLE_LANGUAGES:
+            raise InputError(f"{document.doc_id}: a title in {language!r}: languages are {', '.join(TITLE_LANGUAGES)}")
+        if not isinstance(title, str) or not " ".join(title.split()):
+            raise InputError(f"{document.doc_id}: the {language} title is empty")
+        found[language] = " ".join(title.split())
+    document.metadata.update({f"title_{language}": title for language, title in sorted(found.items())})
+    if given:
+        stamp = "".join(f"\0{k}={v}" for k, v in sorted(given.items()))
+        document.source_hash = hashlib.sha256((document.source_hash + stamp).encode("utf-8")).hexdigest()
+    return document
+
+
+def _sidecar_titles(path: Path) -> dict[str, str]:
+    """Titles from `NAME.titles.toml` beside the file, if there is one."""
+    import tomllib
+
+    sidecar = path.with_name(path.stem + ".titles.toml")
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{sidecar}: cannot read the titles ({exc})") from None
+    return {str(k): v for k, v in data.items()}
+
+
+def title_in(title: str, metadata: dict, language: str) -> str:
+    """The title a reader of `language` is shown: theirs when the document has one, else the printed one."""
+    return metadata.get(f"title_{language}") or title
 
 
 TITLE_CHARS = 80

@@ -33,6 +33,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .lexical import LexicalIndex, current_index
+from .paragraphs import language_of
 from .store import DocumentInfo, ParagraphStore, StoredParagraph, documents_fingerprint
 
 RRF_K = 10
@@ -100,6 +101,7 @@ class Retriever:
         allowed = set(doc_ids) if doc_ids else {row.doc_id for row in lexical.rows}
         preferred = self._named_documents(query, allowed, infos)
         vector = self.embedder.embed_queries([query])[0]
+        reader = language_of(query)  # titles are shown in the asker's language where the document has one
 
         dense = self.store.dense_search(vector, max(CANDIDATES, k), doc_ids, infos)
         similarity = {hit.record_id: hit.similarity for hit in dense}
@@ -130,7 +132,7 @@ class Retriever:
 
         ranked = sorted(fused, key=lambda record_id: -fused[record_id])
         results = [
-            SearchResult(p.doc_id, p.number, p.title, p.text, fused[r], similarity.get(r, 0.0))
+            SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, fused[r], similarity.get(r, 0.0))
             for r in ranked
             for p in [lexical.rows[row_of[r]]]
         ]
@@ -138,7 +140,7 @@ class Retriever:
         if referenced:
             # Named by number: first, and fully relevant, whatever its vector says.
             top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
-            named = [SearchResult(p.doc_id, p.number, p.title, p.text, top, 1.0) for p in referenced]
+            named = [SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, top, 1.0) for p in referenced]
             keys = {(p.doc, p.paragraph) for p in named}
             results = named + [r for r in results if (r.doc, r.paragraph) not in keys]
         return results[:k]
@@ -157,7 +159,8 @@ class Retriever:
         embeddings = self.store.embeddings(ids)
         top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
         row_of = lexical.row_of
-        first = [SearchResult(p.doc_id, p.number, p.title, p.text, top, float(embeddings[rid] @ vector))
+        reader = language_of(query)
+        first = [SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, top, float(embeddings[rid] @ vector))
                  for rid in ids if rid in embeddings for p in [lexical.rows[row_of[rid]]]]
         known = {(r.doc, r.paragraph) for r in first}
         return (first + [r for r in results if (r.doc, r.paragraph) not in known])[:k]

@@ -21,14 +21,14 @@ vector comes from our embedder.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import NotFoundError, StoreError
-from .readers import Document
+from .readers import Document, title_in
 
 _BATCH = 1000  # well under Chroma's maximum batch size, which varies by backend
 
@@ -46,6 +46,10 @@ class DocumentInfo:
     @property
     def generation(self) -> str:
         return self.source_hash[:16]
+
+    def title_in(self, language: str) -> str:
+        """The title a reader of `language` is shown (see `readers.title_in`)."""
+        return title_in(self.title, self.metadata, language)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,15 @@ class StoredParagraph:
     number: int
     title: str
     text: str
+    titles: dict[str, str] = field(default_factory=dict, compare=False)  # per language, when given
+
+    def title_in(self, language: str) -> str:
+        return self.titles.get(language) or self.title
+
+
+def _stored(meta: dict[str, Any], text: str) -> StoredParagraph:
+    titles = {k[6:]: v for k, v in meta.items() if k.startswith("title_")}
+    return StoredParagraph(meta["doc"], meta["paragraph"], meta["title"], text, titles)
 
 
 @dataclass(frozen=True)
@@ -188,7 +201,7 @@ class ParagraphStore:
             include=["metadatas", "documents"],
         )
         rows = sorted(zip(got["metadatas"], got["documents"]), key=lambda row: row[0]["position"])
-        return [StoredParagraph(doc_id, m["paragraph"], m["title"], text) for m, text in rows]
+        return [_stored(m, text) for m, text in rows]
 
     def paragraph(self, doc_id: str, number: int, quote: str = "") -> StoredParagraph:
         """The paragraph printed with this number. Where the numbering repeats (ingested with a
@@ -252,7 +265,7 @@ class ParagraphStore:
     ) -> list[DenseHit]:
         """The k nearest live paragraphs. `infos`: the documents, when the caller has just read them."""
         return [
-            DenseHit(record_id, StoredParagraph(m["doc"], m["paragraph"], m["title"], text), similarity)
+            DenseHit(record_id, _stored(m, text), similarity)
             for record_id, m, text, similarity in self._nearest(
                 self._paragraphs, query_vector, k, doc_ids, ["documents"], infos
             )
@@ -285,7 +298,7 @@ class ParagraphStore:
              if (row[1]["doc"], row[1]["generation"]) in live),
             key=lambda row: (row[1]["doc"], row[1]["position"]),
         )
-        paragraphs = [StoredParagraph(m["doc"], m["paragraph"], m["title"], text) for _, m, text in rows]
+        paragraphs = [_stored(m, text) for _, m, text in rows]
         return paragraphs, [record_id for record_id, _, _ in rows], fingerprint
 
     def embeddings(self, record_ids: list[str]) -> dict[str, np.ndarray]:
@@ -358,6 +371,7 @@ class ParagraphStore:
                     "paragraph": p.number,
                     "position": position,
                     "title": document.title,
+                    **{k: v for k, v in document.metadata.items() if k.startswith("title_")},
                     "numbering": document.numbering,
                     "source_hash": document.source_hash,
                     "generation": generation,
