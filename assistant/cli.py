@@ -427,8 +427,11 @@ def _calibrate(suite, paragraphs, settings, judge_name, json_out) -> None:
     if suite.judge_pairs is None:
         raise InputError(f"{suite.root / 'suite.toml'}: no judge_pairs to calibrate on")
     pairs = evaluation.read_pairs(suite.judge_pairs, paragraphs)
-    table = Table("judge", "pairs", "AUC", "best threshold", "accuracy there", "default threshold", "accuracy at default",
-                  title=f"judges on {suite.judge_pairs}")
+    table = Table("judge", "sentences", "pairs", "AUC", "best threshold", "accuracy there", "default threshold",
+                  "accuracy at default", title=f"judges on {suite.judge_pairs}")
+    # A sentence in another language than its paragraphs (an English answer over Chinese text) is
+    # judged by a judge that reads both: measured apart.
+    subsets = [("all", pairs), *((lang, [p for p in pairs if p[3] == lang]) for lang in sorted({p[3] for p in pairs}))]
     rows = []
     for name in [judge_name] if judge_name else JUDGES:
         try:
@@ -436,10 +439,13 @@ def _calibrate(suite, paragraphs, settings, judge_name, json_out) -> None:
         except ParaciteError as exc:
             table.add_row(name, "-", "-", "-", "-", "-", f"unavailable: {exc}")
             continue
-        c = evaluation.calibrate(the_judge, pairs)
-        rows.append(c.__dict__)
-        table.add_row(c.judge, str(c.pairs), f"{c.auc:.3f}", f"{c.threshold:.3f}", f"{c.accuracy:.3f}",
-                      f"{c.default_threshold:.3f}", f"{c.default_accuracy:.3f}")
+        for subset, chosen in subsets:
+            if not chosen:
+                continue
+            c = evaluation.calibrate(the_judge, chosen)
+            rows.append(c.__dict__ | {"sentences": subset})
+            table.add_row(c.judge, subset, str(c.pairs), f"{c.auc:.3f}", f"{c.threshold:.3f}", f"{c.accuracy:.3f}",
+                          f"{c.default_threshold:.3f}", f"{c.default_accuracy:.3f}")
     out.print(table)
     if json_out:
         json_out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

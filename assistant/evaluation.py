@@ -33,7 +33,7 @@ from vectorstore.paragraphs import language_of, split_sentences
 
 from . import jsonl, metrics
 from .answers import compose_text
-from .judges import Judge, normalise, verbatim_in
+from .judges import Judge, normalise, threshold_for, verbatim_in
 
 KINDS = ("single", "multi", "unanswerable", "followup", "adversarial")
 
@@ -227,7 +227,7 @@ def score(
             if key not in verdicts:
                 texts = [paragraphs[k] for k in keys if k in paragraphs]
                 quotes = tuple(quote_of[k] for k in keys if quote_of.get(k))
-                verdicts[key] = bool(texts) and judge.score(texts, text, quotes) >= judge.threshold
+                verdicts[key] = bool(texts) and judge.score(texts, text, quotes) >= threshold_for(judge, text, texts)
             return verdicts[key]
 
         return supports
@@ -534,10 +534,12 @@ def read_pairs(path: Path, paragraphs: dict[tuple[str, int], str]) -> list[tuple
 
 
 def calibrate(judge: Judge, pairs: list[tuple[list[str], str, bool, str]]) -> Calibration:
-    scored = [(judge.score(texts, sentence), supported) for texts, sentence, supported, _ in pairs]
-    positives = [s for s, ok in scored if ok]
-    negatives = [s for s, ok in scored if not ok]
+    scored = [(judge.score(texts, sentence), supported, threshold_for(judge, sentence, texts))
+              for texts, sentence, supported, _ in pairs]
+    positives = [s for s, ok, _ in scored if ok]
+    negatives = [s for s, ok, _ in scored if not ok]
     threshold, accuracy = metrics.best_threshold(positives, negatives)
-    at_default = metrics.mean(1.0 if (s >= judge.threshold) == ok else 0.0 for s, ok in scored)
+    at_default = metrics.mean(1.0 if (s >= default) == ok else 0.0 for s, ok, default in scored)
+    defaults = sorted({default for _, _, default in scored})
     return Calibration(judge.name, len(scored), metrics.roc_auc(positives, negatives), threshold, accuracy,
-                       judge.threshold, at_default)
+                       defaults[0] if len(defaults) == 1 else judge.threshold, at_default)

@@ -165,7 +165,9 @@ def llm(settings: Settings, generator: str | None = None):
 def judge(settings: Settings, name: str, chat_llm=None):
     from .judges import EmbeddingJudge, LLMJudge, QuoteJudge
 
-    threshold = {} if settings.judge_threshold is None else {"threshold": settings.judge_threshold}
+    # A threshold the user sets holds for every sentence, in its paragraphs' language or not.
+    threshold = ({} if settings.judge_threshold is None
+                 else {"threshold": settings.judge_threshold, "cross_threshold": settings.judge_threshold})
     if name == "quote":
         return QuoteJudge(**threshold)
     if name == "embedding":

@@ -29,7 +29,7 @@ from vectorstore.search import SearchResult
 
 from .answers import AnswerSentence, Citation, Removal, marker
 from .generators import DraftSentence, Reference
-from .judges import Judge, normalise, verbatim_in
+from .judges import EmbeddingJudge, Judge, crosses_languages, normalise, threshold_for, verbatim_in
 
 
 # Pruning irrelevant citations costs two judge calls per citation, each on another set of
@@ -75,13 +75,21 @@ class Verifier:
             return Checked(sentence, removed)
         return self._judge(sentence, by_key, removed)
 
+    def _judge_for(self, sentence: str, texts: list[str]) -> Judge:
+        """The judge that can read the sentence against its paragraphs: the quote judge cannot
+        read across languages, so a sentence in another language goes to the embedding judge."""
+        if self.judge.name == "quote" and self.embedder is not None and crosses_languages(sentence, texts):
+            return EmbeddingJudge(self.embedder)
+        return self.judge
+
     def _judge(self, sentence: AnswerSentence, by_key: dict, removed: list[Removal]) -> Checked:
-        judge = self.judge
         texts = [by_key[c.key].text for c in sentence.citations]
+        judge = self._judge_for(sentence.text, texts)
+        threshold = threshold_for(judge, sentence.text, texts)
         quotes = tuple(c.quote for c in sentence.citations)
         score = judge.score(texts, sentence.text, quotes)
-        if score < judge.threshold:
-            reason = f"not supported by its cited paragraphs ({judge.name} judge {score:.2f} < {judge.threshold:.2f})"
+        if score < threshold:
+            reason = f"not supported by its cited paragraphs ({judge.name} judge {score:.2f} < {threshold:.2f})"
             if self.mode == "flag":
                 sentence.flagged = reason
                 return Checked(sentence, removed)
@@ -92,9 +100,9 @@ class Verifier:
             for citation in sentence.citations:
                 alone = judge.score([by_key[citation.key].text], sentence.text, (citation.quote,))
                 others = [c for c in sentence.citations if c is not citation]
-                if alone < judge.threshold and others and judge.score(
+                if alone < threshold and others and judge.score(
                     [by_key[c.key].text for c in others], sentence.text, tuple(c.quote for c in others)
-                ) >= judge.threshold:
+                ) >= threshold:
                     removed.append(Removal("citation", marker(*citation.key), "irrelevant: the other citations support the sentence without it"))
                     continue
                 kept.append(citation)

@@ -192,7 +192,9 @@ def test_json_nested_too_deeply_is_a_clear_error(env, suite, tmp_path):
 def test_calibrate_the_quote_and_embedding_judges(env):
     result = paracite(env, "eval", str(ROOT / "eval" / "npt"), "--calibrate-judge", "--judge", "embedding")
     assert result.returncode == 0, result.stderr
-    assert re.search(r"embedding\s+│\s+86\s+│\s+0\.\d{3}", result.stdout)
+    assert re.search(r"embedding\s+│\s+all\s+│\s+86\s+│\s+0\.\d{3}", result.stdout)
+    # English sentences over Chinese paragraphs are measured apart: they are judged with their own threshold.
+    assert re.search(r"embedding\s+│\s+en\s+│\s+43\s+│\s+0\.\d{3}", result.stdout)
 
 
 @pytest.mark.parametrize("payload", ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>'])

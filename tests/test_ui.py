@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ui/ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,13 +40,14 @@ UPLOADED = """Zorblat Accord on Glacier Moss <img src=x onerror="alert(1)">
 """
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, settings):
-    """A `paracite serve` over the demo corpus: (base URL, its data directory)."""
-    root = tmp_path_factory.mktemp("ui")
+@contextlib.contextmanager
+def serving(tmp_path_factory, settings, name: str = "ui", **extra_env: str):
+    """A `paracite serve` over the demo corpus, with `extra_env` on top of this process's:
+    (base URL, its data directory)."""
+    root = tmp_path_factory.mktemp(name)
     data = root / "data"
     env = dict(os.environ, PARACITE_DATA_DIR=str(data), PARACITE_CACHE_DIR=str(settings.cache_dir),
-               GRADIO_ANALYTICS_ENABLED="False", PARACITE_RATE_LIMIT_IP="300/minute")
+               GRADIO_ANALYTICS_ENABLED="False", PARACITE_RATE_LIMIT_IP="300/minute", **extra_env)
     paracite = [sys.executable, "-m", "assistant"]
     subprocess.run([*paracite, "ingest", *map(str, sorted(CORPUS.glob("*.txt")))], env=env, check=True,
                    capture_output=True)
@@ -54,6 +56,26 @@ def served(tmp_path_factory, settings):
     with running([*paracite, "serve", "--port", str(port)], f"{url}/healthz", root / "serve.log",
                  timeout=180, env=env):
         yield url, data
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, settings):
+    """A `paracite serve` over the demo corpus (no machine translations): (base URL, its data directory)."""
+    with serving(tmp_path_factory, settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served_with_renderings(tmp_path_factory, settings):
+    """The same server with the local model rendering foreign quotes (PARACITE_TRANSLATOR=llamacpp;
+    tests/conftest.py turns renderings off for everything else)."""
+    try:  # fails rather than skips, like the other LLM tests: a missing install step must not pass unseen
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        pytest.fail("llama-cpp-python is not installed: run `make llm`")
+    with serving(tmp_path_factory, settings, "ui-renderings", PARACITE_TRANSLATOR="llamacpp",
+                 OMP_WAIT_POLICY="PASSIVE") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +196,9 @@ def test_english_question_a_follow_up_and_the_history_after_a_reload(page, serve
     first = ask(page, EN_QUESTION, 0)
     assert first.locator(".pc-answer").inner_text().startswith("The documents say")
     assert chip(first, DOC_2007, 37).count() == 1
+    # No translator on this server (tests/conftest.py): a quiet note says how to get machine translations.
+    assert "PARACITE_TRANSLATOR=none" in first.locator(".pc-translation-hint").inner_text()
+    assert first.locator(".pc-rendering").count() == 0
     first.locator(".pc-retrieved summary").click()
     assert first.locator(".pc-retrieved").get_attribute("open") is not None
     second = ask(page, "And what about the Democratic People's Republic of Korea?", 1)
@@ -717,3 +742,142 @@ def test_chips_name_their_document_when_an_answer_cites_two():
     assert '">¶38</a>' in html
     html = render_conversation([{"question": "问？", "answer": two, "feedback": None}])
     assert '">主席的工作文件 ¶38</a>' in html and '">主席的总结 ¶38</a>' in html
+
+
+def test_renderings_follow_their_sentences_and_a_hint_says_how_to_get_them():
+    """A quote's machine translation after its sentence and chips, labelled in the turn's language;
+    a rejected one is a quiet note (its reason as the title, its draft never shown); the answer's
+    plain-text trailer is not shown; without a translator, the server's hint."""
+    from assistant.ui import render_conversation, render_paragraph
+
+    rendered = {"language": "en", "translator": "qwen", "text": "Iran <must> comply & report.",
+                "machine_translation": True}
+    rejected = {"language": "en", "translator": "qwen", "text": None, "rejected": "the number 1737 is missing",
+                "draft": "DRAFT-NEVER-SHOWN", "machine_translation": True}
+    sentences = [{"text": "伊朗必须遵守。", "citations": [{"doc": DOC_2007, "paragraph": 37, "quote": "伊朗必须遵守。"}],
+                  "rendering": rendered},
+                 {"text": "第1737号决议。", "citations": [{"doc": DOC_2007, "paragraph": 38, "quote": "第1737号决议。"}],
+                  "rendering": rejected}]
+    answer = {"lead": "The documents say (quoted in their original language, with machine translations):",
+              "answer": "TRAILER Machine translation: Iran", "sentences": sentences, "retrieved": [],
+              "translation": {"translator": "qwen", "language": "en", "shown": 1, "unavailable": 1}}
+    html = render_conversation([{"question": "What about Iran?", "answer": answer}])
+    assert ('<span class="pc-sentence" lang="zh">伊朗必须遵守。<a href="#" role="button" class="pc-chip"' in html)
+    assert ('¶37</a></span><span class="pc-rendering" lang="en"><span class="pc-rendering-label">Machine translation'
+            '</span> <span class="pc-rendering-text" lang="en">Iran &lt;must&gt; comply &amp; report.</span></span>'
+            in html)
+    assert ('¶38</a></span><span class="pc-rendering pc-rendering-none" lang="en" '
+            'title="the number 1737 is missing">No verified translation</span>' in html)
+    assert "DRAFT-NEVER-SHOWN" not in html and "TRAILER" not in html
+    assert "pc-translation-hint" not in html
+    # A Chinese question's turn labels them in Chinese.
+    zh = render_conversation([{"question": "伊朗？", "answer": answer | {
+        "sentences": [s | {"rendering": r | {"language": "zh"}} for s, r in zip(sentences, (
+            rendered | {"text": "伊朗必须遵守。"}, rejected))]}}])
+    assert '<span class="pc-rendering-label">机器翻译</span>' in zh and ">没有通过核实的译文</span>" in zh
+    # No translator configured: the server's hint, quietly, under the answer.
+    hint = "Quotes are shown in their original language: machine translation is off (PARACITE_TRANSLATOR=none)."
+    plain = [{k: v for k, v in s.items() if k != "rendering"} for s in sentences]
+    html = render_conversation([{"question": "What about Iran?", "answer": answer | {
+        "sentences": plain, "translation": {"translator": None, "language": "en", "hint": hint}}}])
+    assert f'<div class="pc-translation-hint" role="note" lang="en">{html_escape(hint)}</div>' in html
+    assert "pc-rendering" not in html
+    # The paragraph panel: the verbatim paragraph, then the cited quote's rendering, marked as such.
+    panel = render_paragraph(DOC_2007, "t", 37, "前文。伊朗必须遵守。后文。", ["伊朗必须遵守。"], cited_for="伊朗必须遵守。",
+                             turn=0, rendering=rendered)
+    assert '<div class="pc-para" lang="zh">前文。<mark>伊朗必须遵守。</mark>后文。</div>' in panel
+    assert ('<div class="pc-panel-rendering"><span class="pc-rendering" lang="en"><span class="pc-rendering-label">'
+            'Machine translation of the highlighted quote</span>') in panel
+    assert "Iran &lt;must&gt; comply &amp; report." in panel
+    assert "No verified translation" in render_paragraph(DOC_2007, "t", 38, "第1737号决议。", ["第1737号决议。"],
+                                                         rendering=rejected)
+    assert "pc-panel-rendering" not in render_paragraph(DOC_2007, "t", 37, "甲。", ["甲。"])
+
+
+def ask_api(url: str, question: str) -> dict:
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/api/ask", data=json.dumps({"question": question}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.load(response)
+
+
+# Each sentence of an answer as the reader sees it: its quote (the text before its chips), the
+# quote's language, and what comes right after the sentence (a rendering, a note, or nothing).
+SENTENCES_SEEN = """(answer) => [...answer.querySelectorAll('.pc-sentence')].map((s) => {
+  const next = s.nextElementSibling;
+  const rendering = next && next.classList.contains('pc-rendering') ? next : null;
+  return {
+    quote: s.firstChild.textContent, lang: s.lang,
+    rendering: rendering && {
+      none: rendering.classList.contains('pc-rendering-none'), lang: rendering.lang,
+      label: rendering.querySelector('.pc-rendering-label')?.textContent ?? null,
+      text: rendering.querySelector('.pc-rendering-text')?.textContent ?? null,
+      note: rendering.classList.contains('pc-rendering-none') ? rendering.textContent : null,
+      title: rendering.getAttribute('title'), visible: rendering.checkVisibility(),
+    },
+  };
+})"""
+
+
+@pytest.mark.llm
+def test_an_english_question_over_chinese_quotes_shows_their_machine_translations(served_with_renderings, browser):
+    """With the local model as translator, each Chinese quote keeps its verbatim text (marked
+    lang="zh") and is followed by its English rendering with a "Machine translation" label, or by
+    a note when no rendering passed the checks, exactly as the server's /api/ask JSON says; the
+    plain-text trailer of renderings is not shown; the chip's panel shows the rendering under the
+    paragraph; and the page passes the accessibility audit."""
+    url = served_with_renderings[0]
+    truth = ask_api(url, EN_QUESTION)  # renders every quote (~5-10 s each); the UI then gets the cached answer
+    assert truth["translation"]["translator"], truth.get("translation")
+    assert truth["lead"] == "The documents say (quoted in their original language, with machine translations):"
+    expected = []
+    for sentence in truth["sentences"]:
+        rendering = sentence.get("rendering")
+        if rendering is None:
+            expected.append({"quote": sentence["text"], "rendering": None})
+        elif rendering["text"]:
+            expected.append({"quote": sentence["text"], "rendering": {
+                "label": "Machine translation", "text": rendering["text"], "note": None, "title": None}})
+        else:
+            expected.append({"quote": sentence["text"], "rendering": {
+                "label": None, "text": None, "note": "No verified translation", "title": rendering["rejected"]}})
+    assert any(e["rendering"] for e in expected), truth["sentences"]
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        open_ui(page, url)
+        turn = ask(page, EN_QUESTION, 0)
+        answer = turn.locator(".pc-answer")
+        assert answer.locator(".pc-lead").inner_text() == truth["lead"]
+        seen = answer.evaluate(SENTENCES_SEEN)
+        assert [{"quote": s["quote"], "rendering": s["rendering"] and {k: s["rendering"][k] for k in (
+            "label", "text", "note", "title")}} for s in seen] == expected
+        for s in seen:
+            assert s["lang"] == "zh"  # the verbatim Chinese quote, named as Chinese for screen readers
+            if s["rendering"]:
+                assert s["rendering"]["lang"] == "en" and s["rendering"]["visible"]
+        assert "Machine translation:" not in answer.inner_text()  # the trailer is for plain-text clients
+        assert "pc-translation-hint" not in turn.inner_html()
+        # The paragraph panel: the verbatim paragraph with the quote marked, then its rendering.
+        first = next(i for i, e in enumerate(expected) if e["rendering"])
+        citation = truth["sentences"][first]["citations"][0]
+        panel = open_chip(page, answer.locator(f'.pc-chip[data-s="{first}"]').first, citation["doc"],
+                          citation["paragraph"], 0)
+        assert panel.locator(".pc-para mark").first.inner_text().strip()
+        if expected[first]["rendering"]["text"]:
+            assert panel.locator(".pc-panel-rendering .pc-rendering-label").inner_text() == \
+                "Machine translation of the highlighted quote"
+            assert panel.locator(".pc-panel-rendering .pc-rendering-text").inner_text() == \
+                expected[first]["rendering"]["text"]
+        else:
+            assert panel.locator(".pc-panel-rendering").inner_text() == "No verified translation"
+        page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+        if axe.AXE.is_file():
+            assert axe.violations(page) == []
+        shot(page, "english-answer-with-machine-translations")
+    finally:
+        context.close()

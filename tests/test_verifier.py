@@ -189,3 +189,27 @@ def test_marker_shaped_text_a_model_writes_never_parses_as_a_marker():
     data = answer.as_json()
     assert not any(MARKER.search(s["text"]) for s in data["sentences"])
     assert data["sentences"][0]["citations"][0]["quote"] == "委员会注意到[2024-summary ¶7]所载的意见。"
+
+
+@pytest.mark.slow
+def test_a_sentence_in_another_language_is_judged_by_a_judge_that_reads_both(embedder):
+    """The quote judge cannot read a translation; an English sentence over a Chinese paragraph goes
+    to the embedding judge at its cross-lingual threshold, which passes a faithful one and not a
+    sentence about something else."""
+    from assistant.judges import QuoteJudge
+    from assistant.verifier import Verifier
+    from vectorstore.search import SearchResult
+
+    text = ("缔约国对伊朗伊斯兰共和国核计划表示严重关切，并强烈敦促该国毫不拖延地遵守安全理事会第 1737（2006）号和"
+            "第 1747（2007）号决议和原子能机构理事会有关决议的所有规定。")
+    retrieved = [SearchResult("npt-2007-chair-working-paper", 37, "t", text, 1.0, 0.8)]
+    verifier = Verifier(QuoteJudge(), embedder)
+    faithful = DraftSentence("The States parties expressed serious concern about the nuclear programme of Iran and urged "
+                             "it to comply with resolutions 1737 (2006) and 1747 (2007).",
+                             [Reference("npt-2007-chair-working-paper", 37)])
+    checked = verifier.check(faithful, retrieved)
+    assert checked.sentence is not None and checked.sentence.citations[0].quote in text
+    unrelated = DraftSentence("The States parties welcomed the growth of tourism in the region since 2006.",
+                              [Reference("npt-2007-chair-working-paper", 37)])
+    checked = verifier.check(unrelated, retrieved)
+    assert checked.sentence is None and "embedding judge" in checked.removed[-1].reason

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from vectorstore.paragraphs import mostly_han
+
 from . import axe
 from .conftest import DEMO_FILES, DOC_2007, DOC_2024, ROOT
 from .servers import free_port, running
@@ -95,6 +97,9 @@ def servers(tmp_path_factory, settings):
         "PARACITE_CACHE_DIR": str(settings.cache_dir),
         "PARACITE_GENERATOR": "extractive",
         "PARACITE_RATE_LIMIT_IP": "600/minute",
+        # No renderings here (the default, auto, would load the local LLM for every English
+        # question): the renderer has its own server below.
+        "PARACITE_TRANSLATOR": "none",
     }
     xss = tmp / "xss-test.txt"
     xss.write_text(XSS_DOC, encoding="utf-8")
@@ -601,6 +606,133 @@ def test_the_widget_passes_an_accessibility_audit(servers, context, page_name):
     final_answer(page).locator(".chip").first.click()
     page.locator("paracite-chat .paragraph mark").first.wait_for()
     assert axe.violations(page, "paracite-chat") == []
+
+
+RENDERED_QUESTION = "What did the 2007 working paper say about Iran?"
+RENDERING_TIMEOUT = 600  # s; the LLM loads, then renders each quote (5-10 s each on two cores)
+
+
+@pytest.fixture(scope="module")
+def rendering_server(tmp_path_factory, settings):
+    """`paracite serve` with the demo corpus and the local LLM rendering foreign quotes; the
+    widget on its own /widget-demo page (an English page, same origin)."""
+    tmp = tmp_path_factory.mktemp("widget-renderings")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARACITE_")}
+    env |= {
+        "PARACITE_DATA_DIR": str(tmp / "data"),
+        "PARACITE_CACHE_DIR": str(settings.cache_dir),  # renderings.sqlite: a second run is quick
+        "PARACITE_GENERATOR": "extractive",
+        "PARACITE_TRANSLATOR": "llamacpp",
+        "PARACITE_RATE_LIMIT_IP": "600/minute",
+        "OMP_WAIT_POLICY": "PASSIVE",  # llama.cpp's idle OpenMP threads would spin on the cores
+    }
+    paracite = [sys.executable, "-m", "assistant"]
+    subprocess.run([*paracite, "ingest", *map(str, DEMO_FILES)], env=env, check=True, capture_output=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    api = f"http://127.0.0.1:{free_port()}"
+    command = [*paracite, "serve", "--port", api.rsplit(":", 1)[1]]
+    with running(command, f"{api}/healthz", tmp / "serve.log", timeout=180, env=env):
+        yield api
+
+
+SHOWN_RENDERINGS = """answer => [...answer.querySelectorAll('.sentence')].map((sentence) => {
+    let node = sentence.nextElementSibling;
+    while (node && node.classList.contains('chip')) node = node.nextElementSibling;
+    const rendering = node && node.classList.contains('rendering') ? node : null;
+    const part = (name) => rendering && rendering.querySelector(name);
+    return {
+        text: sentence.textContent, lang: sentence.lang,
+        rendering: rendering && {
+            label: part('.rendering-label') && part('.rendering-label').textContent,
+            text: part('.rendering-text') && part('.rendering-text').textContent,
+            lang: part('.rendering-text') && part('.rendering-text').lang,
+            note: part('.rendering-note') && part('.rendering-note').textContent,
+            title: rendering.title,
+            visible: rendering.getClientRects().length > 0,
+        },
+    };
+})"""
+
+
+@pytest.mark.llm
+def test_machine_translations_of_quotes_are_shown_under_them(rendering_server, context):
+    """An English question over the Chinese corpus: each quote is shown verbatim, in Chinese and
+    marked so, and under it the server's rendering with its label, or a note that none passed the
+    checks, exactly as /api/ask says; the plain-text trailer of the answer is not shown again."""
+    import httpx
+
+    truth = httpx.post(f"{rendering_server}/api/ask", json={"question": RENDERED_QUESTION},
+                       timeout=RENDERING_TIMEOUT).json()
+    assert truth["status"] == "answered" and truth["translation"]["translator"], truth
+    rendered = [s for s in truth["sentences"] if s.get("rendering")]
+    assert rendered, truth["sentences"]
+
+    page = context.new_page()
+    page.emulate_media(reduced_motion="reduce")  # for the audit below
+    page.goto(f"{rendering_server}/widget-demo")
+    page.locator("paracite-chat .launcher").click()
+    ask(page, RENDERED_QUESTION)
+    answer = page.locator('paracite-chat .msg.assistant[data-index]:not([data-index="streaming"])').last
+    answer.wait_for(timeout=RENDERING_TIMEOUT * 1000)
+    answer.locator(".chip").first.wait_for()
+
+    assert answer.locator(".lead").text_content() == truth["lead"]
+    shown = answer.evaluate(SHOWN_RENDERINGS)
+    assert [s["text"] for s in shown] == [s["text"] for s in truth["sentences"]]  # verbatim, in order
+    for sentence, on_page in zip(truth["sentences"], shown):
+        assert on_page["lang"] == ("zh" if mostly_han(sentence["text"]) else "en")
+        rendering = sentence.get("rendering")
+        if rendering is None:
+            assert on_page["rendering"] is None
+            continue
+        assert on_page["rendering"] and on_page["rendering"]["visible"], on_page
+        if rendering["text"] is not None:
+            assert on_page["rendering"]["label"] == "Machine translation"
+            assert on_page["rendering"]["text"] == rendering["text"]
+            assert on_page["rendering"]["lang"] == rendering["language"] == "en"
+            assert on_page["rendering"]["note"] is None
+        else:  # no rendering passed the checks: said so, and the rejected draft is not shown
+            assert on_page["rendering"]["note"] == "No verified translation"
+            assert on_page["rendering"]["text"] is None and on_page["rendering"]["label"] is None
+            assert on_page["rendering"]["title"] == rendering.get("rejected", "")
+            if rendering.get("draft"):
+                assert rendering["draft"] not in answer.text_content()
+    # The answer text's trailer ("Machine translation: ...[doc ¶N]") is not shown a second time.
+    text = answer.text_content()
+    assert "Machine translation:" not in text and "(no verified translation)" not in text
+    for sentence in rendered:
+        if sentence["rendering"]["text"]:
+            assert text.count(sentence["rendering"]["text"]) == 1
+    page.screenshot(path=ARTIFACTS / "12-machine-translations.png")
+    if axe.AXE.is_file():
+        assert axe.violations(page, "paracite-chat") == []
+
+    # A rendering that failed its checks (the real stream replayed, its renderings rejected):
+    # a note says so, with the reason as its title, and the translator's draft is not shown.
+    real = httpx.post(f"{rendering_server}/api/chat", json={"question": RENDERED_QUESTION},
+                      timeout=RENDERING_TIMEOUT).text
+    events = [block for block in real.replace("\r\n", "\n").split("\n\n") if block.strip()]
+    rejection = {"text": None, "rejected": "the number 1737 is missing", "draft": "A DRAFT NOT TO BE SHOWN"}
+    for i, block in enumerate(events):
+        kind, data = block.split("\n", 1)
+        if kind in ("event: done", "event: rendering"):
+            data = json.loads(data.split("data: ", 1)[1])
+            for target in data.get("sentences", [data]):
+                if kind == "event: rendering" or target.get("rendering"):
+                    (target if kind == "event: rendering" else target["rendering"]).update(rejection)
+            events[i] = f"{kind}\ndata: " + json.dumps(data, ensure_ascii=False)
+    page.route("**/api/chat", lambda route: route.fulfill(
+        status=200, headers={"Content-Type": "text/event-stream"}, body="\n\n".join(events) + "\n\n"))
+    ask(page, RENDERED_QUESTION)
+    page.locator('paracite-chat .msg.assistant[data-index="3"]').wait_for(timeout=ANSWER_TIMEOUT)
+    shown = page.locator('paracite-chat .msg.assistant[data-index="3"]').evaluate(SHOWN_RENDERINGS)
+    assert [s["text"] for s in shown] == [s["text"] for s in truth["sentences"]]
+    for sentence, on_page in zip(truth["sentences"], shown):
+        if sentence.get("rendering"):
+            assert on_page["rendering"]["note"] == "No verified translation" and on_page["rendering"]["text"] is None
+            assert on_page["rendering"]["title"] == rejection["rejected"]
+    assert rejection["draft"] not in page.locator("paracite-chat .log").text_content()
+    page.screenshot(path=ARTIFACTS / "12-machine-translation-rejected.png")
 
 
 NEEDS_NODE_MODULES = pytest.mark.skipif(

@@ -380,7 +380,9 @@ ${value}`;
       failed: "Something went wrong while answering.",
       sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
       greeting: (titles) => `Hello! Ask a question about ${nameable(titles) ? named(titles, (t) => `“${t}”`, ", ", " and ") : titles.length > 1 ? `the ${titles.length} documents` : "the documents"}: every answer cites the paragraph it comes from.`,
-      examplesLabel: "Example questions"
+      examplesLabel: "Example questions",
+      machineTranslation: "Machine translation",
+      noTranslation: "No verified translation"
     },
     zh: {
       title: "文档问答",
@@ -407,7 +409,9 @@ ${value}`;
       failed: "回答时出错了。",
       sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
       greeting: (titles) => `您好！请就${nameable(titles) ? named(titles, (t) => `《${t}》`, "、", "和") : titles.length > 1 ? `这 ${titles.length} 个文件` : "文件"}提问：每个回答都注明出处段落。`,
-      examplesLabel: "示例问题"
+      examplesLabel: "示例问题",
+      machineTranslation: "机器翻译",
+      noTranslation: "没有通过核实的译文"
     }
   };
   var NAMED_TITLES = 3;
@@ -512,6 +516,12 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .example:hover { background: var(--soft); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }
+/* A quote's machine translation: under its sentence, set apart from the quote itself. */
+.rendering { display: block; margin: 4px 0 8px; padding: 1px 0 1px 9px; border-left: 3px solid var(--line);
+  font-style: italic; color: var(--fg); }
+.rendering-label, .rendering-note { font-style: normal; font-size: 11.5px; font-weight: 600; color: var(--muted); }
+.rendering.rejected { font-style: normal; }
+.rendering.rejected .rendering-note { font-weight: 400; }
 
 .chip {
   display: inline-block; vertical-align: baseline; margin: 0 3px; padding: 0 6px;
@@ -583,10 +593,20 @@ textarea:focus-visible { outline-offset: 0; }
     for (const s of sentences) {
       const at = plain.indexOf(s.text, cursor);
       if (at < 0) return null;
-      laid.push({ before: plain.slice(cursor, at), text: s.text, citations: uniqueCitations(s.citations || []) });
+      laid.push({
+        before: plain.slice(cursor, at),
+        text: s.text,
+        citations: uniqueCitations(s.citations || []),
+        rendering: s.rendering || null
+      });
       cursor = at + s.text.length;
     }
     return laid;
+  }
+  function textLanguage(text) {
+    const han = (text.match(/\p{Script=Han}/gu) || []).length;
+    const latin = (text.match(/\p{Script=Latin}/gu) || []).length;
+    return han >= latin ? "zh" : "en";
   }
   function uniqueCitations(citations) {
     const seen = /* @__PURE__ */ new Set();
@@ -925,12 +945,16 @@ textarea:focus-visible { outline-offset: 0; }
       );
       const layout = answer.refused ? null : answerLayout(answer);
       if (layout) {
+        let afterBlock = false;
         layout.forEach((sentence, i) => {
           const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
           if (lead) node.append(h("span", { class: "lead", text: lead }));
-          node.append(sentence.before.slice(lead.length));
-          node.append(h("span", { class: "sentence", text: sentence.text }));
+          const before = sentence.before.slice(lead.length);
+          node.append(afterBlock ? before.replace(/^ +/, "") : before);
+          node.append(h("span", { class: "sentence", lang: textLanguage(sentence.text), text: sentence.text }));
           for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
+          afterBlock = Boolean(sentence.rendering);
+          if (sentence.rendering) node.append(this.renderingNode(sentence.rendering));
         });
       } else {
         this.appendMarked(node, answer.answer || "", answer.titles);
@@ -942,6 +966,25 @@ textarea:focus-visible { outline-offset: 0; }
       if (citations) node.append(h("small", { class: "removed", text: this.t.removedCitations(citations) }));
       if (answer.fallback && !answer.refused) node.append(h("small", { class: "removed", text: this.t.fallback }));
       return node;
+    }
+    /** A quote's machine translation, labelled as one; or, when none passed the server's checks,
+     *  a note saying so (the translator's rejected draft is never shown). */
+    renderingNode(rendering) {
+      const t = this.t;
+      if (rendering.text == null) {
+        return h(
+          "span",
+          { class: "rendering rejected", title: rendering.rejected || null },
+          h("span", { class: "rendering-note", text: t.noTranslation })
+        );
+      }
+      return h(
+        "span",
+        { class: "rendering", title: rendering.translator ? `${t.machineTranslation}: ${rendering.translator}` : null },
+        h("span", { class: "rendering-label", text: t.machineTranslation }),
+        " ",
+        h("span", { class: "rendering-text", lang: rendering.language || textLanguage(rendering.text), text: rendering.text })
+      );
     }
     /** Text whose citation markers become chips. */
     appendMarked(node, text, titles) {
@@ -1020,7 +1063,17 @@ textarea:focus-visible { outline-offset: 0; }
       const controller = new AbortController();
       this.controller = controller;
       this.sendButton.disabled = true;
-      const state = { text: "", titles: {}, paragraphs: {}, sentences: [], removed: [], done: null, error: null, bubble };
+      const state = {
+        text: "",
+        titles: {},
+        paragraphs: {},
+        sentences: [],
+        renderings: {},
+        removed: [],
+        done: null,
+        error: null,
+        bubble
+      };
       this.streaming = state;
       try {
         const body = { question, history };
@@ -1117,6 +1170,8 @@ textarea:focus-visible { outline-offset: 0; }
         state.titles[data.doc] = data.title;
       } else if (type === "sentence") {
         state.sentences.push(data);
+      } else if (type === "rendering") {
+        state.renderings[data.index] = data;
       } else if (type === "removed") {
         state.removed.push(data);
       } else if (type === "token") {
@@ -1149,7 +1204,7 @@ textarea:focus-visible { outline-offset: 0; }
         refused: Boolean(done.refused),
         status: done.status || null,
         lead: done.lead || "",
-        sentences: done.sentences || [],
+        sentences: (done.sentences || []).map((s, i) => s.rendering || !state.renderings[i] ? s : { ...s, rendering: withoutIndex(state.renderings[i]) }),
         removed: done.removed || [],
         fallback: done.fallback || null,
         titles,
@@ -1261,6 +1316,9 @@ textarea:focus-visible { outline-offset: 0; }
       }
     }
   };
+  function withoutIndex({ index, ...rendering }) {
+    return rendering;
+  }
   function examplesOf(value) {
     return (value || "").split("|").map((q) => q.trim()).filter(Boolean).slice(0, MAX_EXAMPLES);
   }

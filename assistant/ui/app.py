@@ -28,8 +28,18 @@ from vectorstore.errors import InputError, NotFoundError, ParaciteError
 from vectorstore.paragraphs import language_of
 from vectorstore.readers import document_id
 
-from ..answering import MAX_QUESTION_CHARS, Done, Lead, Retrieved, SentenceReady, Standalone, check_question
+from ..answering import (
+    MAX_QUESTION_CHARS,
+    Done,
+    Lead,
+    RenderingReady,
+    Retrieved,
+    SentenceReady,
+    Standalone,
+    check_question,
+)
 from ..answering import Removed as RemovedEvent
+from ..answers import neutralise_markers
 from ..feedback import FeedbackStore, export_questions
 from ..settings import GENERATORS
 from ..workspace import Upload, Workspace
@@ -232,6 +242,17 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                         pending["answer"]["sentences"].append(event.sentence.as_json())
                         pending["status"] = turn_text(language, "writing")
                         yield render_conversation(turns, pending), gr.skip(), gr.skip(), gr.skip()
+                    elif isinstance(event, RenderingReady):
+                        # A quote's machine translation, after all the sentences: shown as it comes,
+                        # as the answer's JSON will carry it (AnswerSentence.as_json).
+                        sentences = pending["answer"]["sentences"]
+                        if 0 <= event.index < len(sentences):
+                            rendering = event.rendering.as_json()
+                            if rendering.get("text"):
+                                rendering["text"] = neutralise_markers(rendering["text"])
+                            sentences[event.index]["rendering"] = rendering
+                            pending["status"] = turn_text(language, "translating")
+                            yield render_conversation(turns, pending), gr.skip(), gr.skip(), gr.skip()
                     elif isinstance(event, RemovedEvent):
                         pending["status"] = turn_text(language, "checking")
                     elif isinstance(event, Done):
@@ -285,6 +306,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 answer_data = turns[turn_index]["answer"]
                 if data.get("doc") and "sentence" not in data:  # a retrieved paragraph, no quote
                     doc, number, quotes, cited_for = str(data["doc"]), int(data["paragraph"]), [], ""
+                    rendering = None
                 else:
                     sentence = answer_data["sentences"][int(data["sentence"])]
                     citation = sentence["citations"][int(data["citation"])]
@@ -292,6 +314,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                     quotes = [c.get("quote", "") for c in sentence["citations"]
                               if c["doc"] == doc and int(c["paragraph"]) == number]
                     cited_for = sentence["text"]
+                    rendering = sentence.get("rendering")
             except (KeyError, IndexError, TypeError, ValueError):
                 return panel_message(page_text(page, "unreadable_citation")), paragraph_tab
             try:
@@ -302,7 +325,8 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 return panel_message(str(exc)), paragraph_tab
             title = paragraph.title or doc
             return (render_paragraph(doc, title, number, paragraph.text, quotes, cited_for, turn_index,
-                                     language_of(turns[turn_index]["question"]), page),
+                                     language_of(turns[turn_index]["question"]), page,
+                                     rendering if isinstance(rendering, dict) else None),
                     paragraph_tab)
 
         chat.cite(open_citation, [conversation, lang], [panel, tabs], api_visibility="private",

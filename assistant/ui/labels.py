@@ -219,6 +219,11 @@ TURN_TEXT = {
         "cited_for": "Cited for",
         "quote_marked": "The highlighted words are the quote that supports the sentence.",
         "retrieved_only": "Retrieved for this question.",
+        "translating": "Translating the quotes…",
+        "machine_translation": "Machine translation",
+        "no_rendering": "No verified translation",
+        "rendering_of_quote": "Machine translation of the highlighted quote",
+        "rendering_of_sentence": "Machine translation of the sentence",
     },
     "zh": {
         "searching": "正在检索文件…",
@@ -240,6 +245,11 @@ TURN_TEXT = {
         "cited_for": "引用于",
         "quote_marked": "高亮部分是支持该句的引文。",
         "retrieved_only": "为此问题检索到的段落。",
+        "translating": "正在翻译引文…",
+        "machine_translation": "机器翻译",
+        "no_rendering": "没有通过核实的译文",
+        "rendering_of_quote": "高亮引文的机器翻译",
+        "rendering_of_sentence": "该句的机器翻译",
     },
 }
 

@@ -37,7 +37,9 @@ def render_conversation(turns: list[dict], pending: dict | None = None, document
         parts.append(_render_turn(len(turns), pending, pending=True))
     if not parts:
         parts.append(_render_empty(documents or [], language, examples or []))
-    signature = f"{len(turns)}-{'p' if pending else ''}{len((pending or {}).get('answer', {}).get('sentences', []))}"
+    sentences = (pending or {}).get("answer", {}).get("sentences", [])
+    rendered = sum(1 for s in sentences if isinstance(s, dict) and s.get("rendering"))
+    signature = f"{len(turns)}-{'p' if pending else ''}{len(sentences)}-{rendered}"
     return f'<div class="pc-scroll" data-sig="{signature}"><div class="pc-log">{"".join(parts)}</div></div>'
 
 
@@ -58,12 +60,12 @@ def _render_turn(index: int, turn: dict, pending: bool = False) -> str:
     question = f'<div class="pc-q"><div class="pc-bubble">{_e(turn["question"])}</div></div>'
     language = language_of(turn["question"])
     answer = turn.get("answer") or {}
-    body = _render_answer(index, answer)
+    body = _render_answer(index, answer, language)
     if pending:
         status = turn.get("status") or turn_text(language, "searching")
         status = f'<div class="pc-status"><span class="pc-dots"></span>{_e(status)}</div>'
         return f'<div class="pc-turn pc-pending" data-turn="{index}">{question}<div class="pc-a">{body}{status}</div></div>'
-    extras = _render_removed(answer, language) + _render_fallback(answer, language)
+    extras = _render_hint(answer) + _render_removed(answer, language) + _render_fallback(answer, language)
     if not answer.get("refused"):  # a refusal answers from no paragraph: listing what was retrieved misleads
         extras += _render_details(index, turn["question"], answer, language)
     actions = _render_actions(index, turn.get("feedback"), language)
@@ -71,7 +73,11 @@ def _render_turn(index: int, turn: dict, pending: bool = False) -> str:
             f'<div class="pc-a">{body}{extras}{actions}</div></div>')
 
 
-def _render_answer(index: int, answer: dict) -> str:
+def _render_answer(index: int, answer: dict, language: str = "en") -> str:
+    """The lead and the sentences with their chips; after a sentence in a language its reader
+    (of the turn's `language`) may not read, its machine translation ("rendering"), or a note
+    that none passed the checks. The trailer of renderings in `answer["answer"]` (for plain-text
+    clients) is not shown: the structured sentences are."""
     sentences = answer.get("sentences") or []
     lead = answer.get("lead") or ""
     if answer.get("refused"):
@@ -102,13 +108,48 @@ def _render_answer(index: int, answer: dict) -> str:
         text = _e(sentence["text"])
         if flagged:
             text = f'<span class="pc-flagged" title="{_e(flagged)}">⚠ {text}</span>'
-        pieces.append(f'<span class="pc-sentence">{text}{"".join(chips)}</span>')
+        pieces.append(f'<span class="pc-sentence" lang="{_script(sentence["text"])}">{text}{"".join(chips)}</span>'
+                      + _render_rendering(sentence.get("rendering"), language))
     glue = "" if cjk else " "
     after_lead = "" if mostly_han(lead) else " "  # as Answer.text joins them
     lead_html = f'<span class="pc-lead">{_e(lead)}</span>{after_lead if sentences else ""}' if lead else ""
     # A related answer is the closest passages, not an answer: it must not read as one.
     state = " pc-related" if answer.get("status") == "related" else ""
     return f'<div class="pc-answer{state}" data-status="{_e(answer.get("status") or "answered")}">{lead_html}{glue.join(pieces)}</div>'
+
+
+def _script(text: str) -> str:
+    """The language of running text, for `lang` (screen readers read a quote in its own)."""
+    return "zh" if mostly_han(text) else "en"
+
+
+def _render_rendering(rendering: Any, language: str = "en", label: str | None = None) -> str:
+    """A sentence's machine translation after a small label (by default "Machine translation"), in
+    the turn's `language`; when no rendering passed the checks, a quiet note with the reason as its
+    title. The rejected draft is never shown."""
+    if not isinstance(rendering, dict):
+        return ""
+    text = rendering.get("text")
+    if isinstance(text, str) and text.strip():
+        target = rendering.get("language") if rendering.get("language") in ("en", "zh") else _script(text)
+        label = turn_text(language, "machine_translation") if label is None else label
+        return (f'<span class="pc-rendering" lang="{_e(language)}">'
+                f'<span class="pc-rendering-label">{_e(label)}</span> '
+                f'<span class="pc-rendering-text" lang="{_e(target)}">{_e(text)}</span></span>')
+    why = rendering.get("rejected") or ""
+    title = f' title="{_e(why)}"' if why else ""
+    return (f'<span class="pc-rendering pc-rendering-none" lang="{_e(language)}"{title}>'
+            f'{_e(turn_text(language, "no_rendering"))}</span>')
+
+
+def _render_hint(answer: dict) -> str:
+    """How the server's operator can turn on machine translations of the quotes, when none is
+    configured (the server's words, as it sends them)."""
+    translation = answer.get("translation")
+    hint = translation.get("hint") if isinstance(translation, dict) else None
+    if not isinstance(hint, str) or not hint.strip():
+        return ""
+    return f'<div class="pc-translation-hint" role="note" lang="{_script(hint)}">{_e(hint)}</div>'
 
 
 def _render_removed(answer: dict, language: str = "en") -> str:
@@ -199,15 +240,18 @@ def _icon(path: str) -> str:
 
 
 def render_paragraph(doc: str, title: str, number: int, text: str, quotes: list[str], cited_for: str = "",
-                     turn: int | None = None, language: str = "en", page_language: str = "en") -> str:
+                     turn: int | None = None, language: str = "en", page_language: str = "en",
+                     rendering: dict | None = None) -> str:
     """The side panel: one paragraph, whole, with the quoted parts marked; its words around the
     paragraph are in the `language` of the question it was cited for, its close control in the
-    page's."""
+    page's. `rendering`: the cited sentence's machine translation (as in the answer's JSON), shown
+    under the verbatim paragraph."""
     marked = highlight(text, quotes)
     turn_attr = f' data-turn="{turn}"' if turn is not None else ""
     context = ""
     # An extractive sentence is its quote: saying it was "cited for" the highlighted words repeats them.
-    if cited_for and not any(_squashed(cited_for) == _squashed(q) for q in quotes):
+    is_quote = any(_squashed(cited_for) == _squashed(q) for q in quotes)
+    if cited_for and not is_quote:
         context = (f'<div class="pc-cited-for"><span>{_e(turn_text(language, "cited_for"))}</span> “{_e(cited_for)}”</div>')
     note = (turn_text(language, "quote_marked") if quotes and "<mark>" in marked
             else turn_text(language, "retrieved_only") if not quotes else "")
@@ -217,9 +261,18 @@ def render_paragraph(doc: str, title: str, number: int, text: str, quotes: list[
         f'<div><div class="pc-panel-title">{_e(title)}</div><div class="pc-panel-doc">{_e(doc)}</div></div>'
         f'<button type="button" class="pc-panel-close" data-close="1">{_e(page_text(page_language, "close"))}</button>'
         f'</div>'
-        f'{context}<div class="pc-para">{marked}</div>'
-        f'{f"<div class=pc-panel-note>{_e(note)}</div>" if note else ""}</div>'
+        f'{context}<div class="pc-para" lang="{_script(text)}">{marked}</div>'
+        f'{f"<div class=pc-panel-note>{_e(note)}</div>" if note else ""}'
+        f'{_render_panel_rendering(rendering, language, is_quote)}</div>'
     )
+
+
+def _render_panel_rendering(rendering: Any, language: str, is_quote: bool) -> str:
+    """Under the paragraph: the cited sentence's machine translation, labelled as what it
+    translates (the highlighted quote, when the sentence is its quote)."""
+    label = turn_text(language, "rendering_of_quote" if is_quote else "rendering_of_sentence")
+    body = _render_rendering(rendering, language, label)
+    return f'<div class="pc-panel-rendering">{body}</div>' if body else ""
 
 
 def panel_message(text: str) -> str:

@@ -27,6 +27,8 @@ export const STRINGS = {
     sourcesNote: "Every sentence cites the paragraph it comes from: select ¶ to read it.",
     greeting: (titles) => `Hello! Ask a question about ${nameable(titles) ? named(titles, (t) => `“${t}”`, ", ", " and ") : titles.length > 1 ? `the ${titles.length} documents` : "the documents"}: every answer cites the paragraph it comes from.`,
     examplesLabel: "Example questions",
+    machineTranslation: "Machine translation",
+    noTranslation: "No verified translation",
   },
   zh: {
     title: "文档问答",
@@ -54,6 +56,8 @@ export const STRINGS = {
     sourcesNote: "每句话都注明了出处段落：点击 ¶ 查看原文。",
     greeting: (titles) => `您好！请就${nameable(titles) ? named(titles, (t) => `《${t}》`, "、", "和") : titles.length > 1 ? `这 ${titles.length} 个文件` : "文件"}提问：每个回答都注明出处段落。`,
     examplesLabel: "示例问题",
+    machineTranslation: "机器翻译",
+    noTranslation: "没有通过核实的译文",
   },
 };
 

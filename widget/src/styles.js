@@ -89,6 +89,12 @@ header h2 { margin: 0; flex: 1; font-size: 16px; font-weight: 600; line-height: 
 .example:hover { background: var(--soft); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .removed { display: block; margin-top: 6px; font-size: 12px; color: var(--muted); }
+/* A quote's machine translation: under its sentence, set apart from the quote itself. */
+.rendering { display: block; margin: 4px 0 8px; padding: 1px 0 1px 9px; border-left: 3px solid var(--line);
+  font-style: italic; color: var(--fg); }
+.rendering-label, .rendering-note { font-style: normal; font-size: 11.5px; font-weight: 600; color: var(--muted); }
+.rendering.rejected { font-style: normal; }
+.rendering.rejected .rendering-note { font-weight: 400; }
 
 .chip {
   display: inline-block; vertical-align: baseline; margin: 0 3px; padding: 0 6px;

@@ -22,7 +22,9 @@ export const paragraphKey = (doc, paragraph) => `${doc} ¶${paragraph}`;
  * The final answer as the lead and its sentences, each with the text that precedes it
  * (a separator) and its citations, read off the answer text so that the layout is the
  * server's own. Null when the text does not hold the sentences in order (then the caller
- * renders the text with its markers instead).
+ * renders the text with its markers instead). What follows the last sentence (the plain-text
+ * "Machine translation: ..." trailer, for readers of the text alone) is left out: the caller
+ * shows each sentence's rendering under it.
  */
 export function answerLayout(answer) {
   const text = answer.answer || "";
@@ -34,10 +36,23 @@ export function answerLayout(answer) {
   for (const s of sentences) {
     const at = plain.indexOf(s.text, cursor);
     if (at < 0) return null;
-    laid.push({ before: plain.slice(cursor, at), text: s.text, citations: uniqueCitations(s.citations || []) });
+    laid.push({
+      before: plain.slice(cursor, at), text: s.text, citations: uniqueCitations(s.citations || []),
+      rendering: s.rendering || null,
+    });
     cursor = at + s.text.length;
   }
   return laid;
+}
+
+/**
+ * The language a text is written in, as a lang attribute: "zh" when it has at least as many Han
+ * characters as Latin letters (assistant's mostly_han), "en" otherwise.
+ */
+export function textLanguage(text) {
+  const han = (text.match(/\p{Script=Han}/gu) || []).length;
+  const latin = (text.match(/\p{Script=Latin}/gu) || []).length;
+  return han >= latin ? "zh" : "en";
 }
 
 function uniqueCitations(citations) {

@@ -13,7 +13,7 @@ import { createParser } from "eventsource-parser";
 
 import { STRINGS, pickLanguage } from "./strings.js";
 import { STYLES } from "./styles.js";
-import { answerLayout, paragraphKey, quoteRanges, splitMarkers } from "./text.js";
+import { answerLayout, paragraphKey, quoteRanges, splitMarkers, textLanguage } from "./text.js";
 
 const TAG = "paracite-chat";
 const SITE_HEADER = "X-Paracite-Site";
@@ -311,12 +311,18 @@ class ParaciteChat extends HTMLElement {
       h("span", { class: "sr-only", text: `${this.t.assistant}: ` }));
     const layout = answer.refused ? null : answerLayout(answer);
     if (layout) {
+      let afterBlock = false;
       layout.forEach((sentence, i) => {
         const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
         if (lead) node.append(h("span", { class: "lead", text: lead }));
-        node.append(sentence.before.slice(lead.length));
-        node.append(h("span", { class: "sentence", text: sentence.text }));
+        const before = sentence.before.slice(lead.length);
+        node.append(afterBlock ? before.replace(/^ +/, "") : before); // no indent under a rendering
+        // Quotes keep their own language (a Chinese quote in an English answer): screen readers
+        // read each in its own voice.
+        node.append(h("span", { class: "sentence", lang: textLanguage(sentence.text), text: sentence.text }));
         for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
+        afterBlock = Boolean(sentence.rendering);
+        if (sentence.rendering) node.append(this.renderingNode(sentence.rendering));
       });
     } else {
       this.appendMarked(node, answer.answer || "", answer.titles);
@@ -329,6 +335,19 @@ class ParaciteChat extends HTMLElement {
     if (citations) node.append(h("small", { class: "removed", text: this.t.removedCitations(citations) }));
     if (answer.fallback && !answer.refused) node.append(h("small", { class: "removed", text: this.t.fallback }));
     return node;
+  }
+
+  /** A quote's machine translation, labelled as one; or, when none passed the server's checks,
+   *  a note saying so (the translator's rejected draft is never shown). */
+  renderingNode(rendering) {
+    const t = this.t;
+    if (rendering.text == null) {
+      return h("span", { class: "rendering rejected", title: rendering.rejected || null },
+        h("span", { class: "rendering-note", text: t.noTranslation }));
+    }
+    return h("span", { class: "rendering", title: rendering.translator ? `${t.machineTranslation}: ${rendering.translator}` : null },
+      h("span", { class: "rendering-label", text: t.machineTranslation }), " ",
+      h("span", { class: "rendering-text", lang: rendering.language || textLanguage(rendering.text), text: rendering.text }));
   }
 
   /** Text whose citation markers become chips. */
@@ -415,7 +434,9 @@ class ParaciteChat extends HTMLElement {
     const controller = new AbortController();
     this.controller = controller;
     this.sendButton.disabled = true;
-    const state = { text: "", titles: {}, paragraphs: {}, sentences: [], removed: [], done: null, error: null, bubble };
+    const state = {
+      text: "", titles: {}, paragraphs: {}, sentences: [], renderings: {}, removed: [], done: null, error: null, bubble,
+    };
     this.streaming = state;
     try {
       const body = { question, history };
@@ -515,6 +536,9 @@ class ParaciteChat extends HTMLElement {
       state.titles[data.doc] = data.title;
     } else if (type === "sentence") {
       state.sentences.push(data);
+    } else if (type === "rendering") {
+      // Shown under its sentence once the answer is done; until then the token text holds it.
+      state.renderings[data.index] = data;
     } else if (type === "removed") {
       state.removed.push(data);
     } else if (type === "token") {
@@ -546,7 +570,8 @@ class ParaciteChat extends HTMLElement {
     }
     const answer = {
       answer: done.answer || "", refused: Boolean(done.refused), status: done.status || null, lead: done.lead || "",
-      sentences: done.sentences || [],
+      sentences: (done.sentences || []).map((s, i) => (s.rendering || !state.renderings[i] ? s
+        : { ...s, rendering: withoutIndex(state.renderings[i]) })),
       removed: done.removed || [], fallback: done.fallback || null, titles, paragraphs,
     };
     this.messages.push({ role: "assistant", answer });
@@ -658,6 +683,11 @@ class ParaciteChat extends HTMLElement {
       this.scrollToEnd();
     }
   }
+}
+
+/** A rendering event's data as the rendering a sentence carries. */
+function withoutIndex({ index, ...rendering }) {
+  return rendering;
 }
 
 /** data-examples: questions separated by "|". */
