@@ -51,6 +51,9 @@ CHECKS_VERSION = 1
 # embedding: EmbeddingGemma's cosine of original and rendering, AUC 0.90 on the 8 faults the checks
 # let through (catches 5); llm: the local Qwen's P(yes) to "is it faithful?", AUC 0.69 (catches 1).
 RENDERING_THRESHOLDS = {"embedding": 0.68, "llm": 0.36}
+# A draft that fails is sent back once with the reason ("the rendering leaves out 141"): a small
+# model often fixes what it is told. Each attempt costs a translation.
+ATTEMPTS = 2
 MACHINE_TRANSLATION = {"en": "machine translation", "zh": "机器翻译"}
 LANGUAGE_NAMES = {"zh": {"zh": "中文", "en": "英文"}, "en": {"zh": "Chinese", "en": "English"}}
 
@@ -75,8 +78,10 @@ class Rendering:
 class Translator(Protocol):
     name: str
 
-    def translate(self, text: str, source: str, target: str, terms: list[tuple[str, str]]) -> str:
-        """`text` (in `source`) in `target`; `terms`: (source term, target term) to use."""
+    def translate(self, text: str, source: str, target: str, terms: list[tuple[str, str]],
+                  rejected: tuple[str, str] | None = None) -> str:
+        """`text` (in `source`) in `target`; `terms`: (source term, target term) to use;
+        `rejected`: an earlier rendering and why it was not shown, to do better."""
         ...
 
 
@@ -87,10 +92,14 @@ class LLMTranslator:
         self.llm = llm
         self.name = llm.name
 
-    def translate(self, text: str, source: str, target: str, terms: list[tuple[str, str]]) -> str:
+    def translate(self, text: str, source: str, target: str, terms: list[tuple[str, str]],
+                  rejected: tuple[str, str] | None = None) -> str:
         listed = "\n".join(f"{a} = {b}" for a, b in terms) or "-"
-        reply = complete(self.llm, prompts.messages("translate", target, text=text, terms=listed),
-                         max_tokens=min(600, 40 + 3 * len(text)))
+        messages = prompts.messages("translate", target, text=text, terms=listed)
+        if rejected:  # one more try, told what was wrong (the checks' reason is in English)
+            messages += [{"role": "assistant", "content": rejected[0]},
+                         {"role": "user", "content": prompts.template("retranslate", target)[1].format(reason=rejected[1])}]
+        reply = complete(self.llm, messages, max_tokens=min(600, 40 + 3 * len(text)))
         return clean_reply(reply)
 
 
@@ -171,12 +180,16 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _ZH_MONTH = re.compile(r"(\d{1,2})\s*月")
 
 
+_EN_MONTH = re.compile(rf"(?:\d{{1,2}}\s+)({'|'.join(m.capitalize() for m in _MONTHS)})\b"
+                       rf"|\b({'|'.join(m.capitalize() for m in _MONTHS)})(?=\s+\d)")
+
+
 def _months(text: str, language: str) -> set[str]:
-    """The months a text names, as numbers: "11 月" in Chinese, "November" in English."""
+    """The months a text names in a date, as numbers: "11 月" in Chinese, "November" next to a
+    day or a year in English (so that "may require" is no month)."""
     if language == "zh":
         return {m.lstrip("0") for m in _ZH_MONTH.findall(unicodedata.normalize("NFKC", text)) if 1 <= int(m) <= 12}
-    lowered = text.lower()
-    return {str(i + 1) for i, name in enumerate(_MONTHS) if re.search(rf"\b{name}\b", lowered)}
+    return {str(_MONTHS.index((a or b).lower()) + 1) for a, b in _EN_MONTH.findall(text)}
 
 
 def _chinese_numerals(text: str) -> set[str]:
@@ -298,15 +311,26 @@ class Renderer:
         if found is not None:
             return Rendering(reader, self.name, *found)
         source = "zh" if mostly_han(sentence) else "en"
-        draft = self.translator.translate(sentence, source, reader, self.glossary.pairs(sentence, source))
+        terms = self.glossary.pairs(sentence, source)
+        rejected = None
+        for _ in range(ATTEMPTS):
+            draft = self.translator.translate(sentence, source, reader, terms, rejected)
+            reason = self._checked(sentence, draft, source, reader)
+            if reason is None:
+                break
+            rejected = (draft, reason)
+        row = (draft, None, None) if reason is None else (None, reason, draft)
+        self.cache.put(key, row)
+        return Rendering(reader, self.name, *row)
+
+    def _checked(self, sentence: str, draft: str, source: str, reader: str) -> str | None:
+        """Why the draft may not be shown, or None."""
         reason = check(sentence, draft, source, reader, self.glossary)
         if reason is None and self.faithful is not None:
             score = self.faithful(sentence, draft, reader)
             if score < self.threshold:
-                reason = f"the judge doubts it is faithful (P(yes) {score:.2f} < {self.threshold:.2f})"
-        row = (draft, None, None) if reason is None else (None, reason, draft)
-        self.cache.put(key, row)
-        return Rendering(reader, self.name, *row)
+                reason = f"the judge doubts it is faithful ({self.judge} {score:.2f} < {self.threshold:.2f})"
+        return reason
 
 
 def embedding_faithfulness(embedder) -> Callable[[str, str, str], float]:

@@ -51,9 +51,11 @@ class PlantedTranslator:
     def __init__(self, renderings: dict[str, str]) -> None:
         self.renderings = renderings
         self.calls = 0
+        self.retried = 0  # attempts told why the one before was rejected
 
-    def translate(self, text, source, target, terms):
+    def translate(self, text, source, target, terms, rejected=None):
         self.calls += 1
+        self.retried += 1 if rejected else 0
         return self.renderings[text]
 
 
@@ -117,6 +119,7 @@ def test_numbers_and_months_both_ways():
     assert "adds 2008" in numbers_kept("第1737（2006）号决议", "resolution 1737 (2006) and 2008", "zh", "en")
     assert numbers_kept("第十一届会议", "the 11th session", "zh", "en") is None  # a numeral in characters
     assert numbers_kept("the test of October 2006", "2006年10月的试验", "en", "zh") is None
+    assert numbers_kept("此类攻击可能需要采取适当行动。", "Such attacks may require appropriate action.", "zh", "en") is None
     assert "leaves out 10" in numbers_kept("the test of October 2006", "2006年的试验", "en", "zh")
 
 
@@ -148,6 +151,7 @@ def test_the_renderer_shows_only_what_passes_and_caches_every_outcome(embedder, 
         rejected = renderer.render(original, "en")
         assert rejected.text is None and reason in rejected.rejected and rejected.draft == rendering
         assert rejected.as_json()["machine_translation"] is True and rejected.as_json()["text"] is None
+    assert planted.retried == 3  # each rejected draft was sent back once with its reason
     calls = planted.calls
     again = Renderer(planted, default_glossary(), RenderingCache(cache_file), embedding_faithfulness(embedder))
     assert again.render(IRAN, "en") == shown and again.render(TPNW, "en").text is None
