@@ -51,7 +51,8 @@ def test_docs_json(ingested_env):
     assert all(len(d["source_hash"]) == 64 and d["ingested_at"] for d in docs)
     assert docs[1]["title"] == "主席的总结"
     assert list(docs[1]) == ["doc", "title", "paragraphs", "numbering", "source_hash", "ingested_at",
-                             "date", "format", "session"]
+                             "date", "format", "session", "title_en", "title_zh"]
+    assert (docs[1]["title_en"], docs[1]["title_zh"]) == ("Chair's summary", "主席的总结")  # corpus/*.titles.toml
     assert len({paracite(ingested_env, "docs", "--json").stdout for _ in range(4)}) == 1  # Chroma's order varied
 
 

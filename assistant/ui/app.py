@@ -106,7 +106,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
     def library_updates(selected: list[str] | None = None, lang: str = "en"):
         docs = documents()
         ids = {d.doc_id for d in docs}
-        choices = [(f"{d.doc_id} · {d.title}", d.doc_id) for d in docs]
+        choices = [(f"{d.doc_id} · {d.title_in(lang)}", d.doc_id) for d in docs]
         return (
             render_documents(docs, lang),
             gr.CheckboxGroup(choices=choices, value=[d for d in selected or [] if d in ids]),
@@ -323,7 +323,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 return panel_message(page_text(page, "gone_paragraph", doc=doc, n=number)), paragraph_tab
             except ParaciteError as exc:
                 return panel_message(str(exc)), paragraph_tab
-            title = paragraph.title or doc
+            title = paragraph.title_in(language_of(turns[turn_index]["question"])) or doc
             return (render_paragraph(doc, title, number, paragraph.text, quotes, cited_for, turn_index,
                                      language_of(turns[turn_index]["question"]), page,
                                      rendering if isinstance(rendering, dict) else None),
@@ -455,7 +455,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
             stored = {d.doc_id: d for d in documents()}
             replaced = [stored[i] for i in dict.fromkeys(document_id(Path(p)) for p in paths) if i in stored]
             if replaced and not corpus_refusal(settings, key):
-                listing = "; ".join(f"<b>{_e(d.doc_id)}</b> · {_e(d.title)} ({_e(paragraphs_text(d.paragraphs, page))})"
+                listing = "; ".join(f"<b>{_e(d.doc_id)}</b> · {_e(d.title_in(page))} ({_e(paragraphs_text(d.paragraphs, page))})"
                                     for d in replaced)
                 question = (f'<div class="pc-confirm" role="alert">'
                             f'{page_text(page, "confirm_replace", listing=listing)}</div>')
@@ -487,7 +487,7 @@ def build_ui(workspace: Workspace, budget: Callable[[str], float | None] | None 
                 info = workspace.document(doc)
             except ParaciteError as exc:
                 return note(str(exc)), gr.Column(visible=False), gr.skip()
-            listing = f"<b>{_e(info.doc_id)}</b> · {_e(info.title)} ({_e(paragraphs_text(info.paragraphs, page))})"
+            listing = f"<b>{_e(info.doc_id)}</b> · {_e(info.title_in(page))} ({_e(paragraphs_text(info.paragraphs, page))})"
             question = f'<div class="pc-confirm" role="alert">{page_text(page, "confirm_delete", listing=listing)}</div>'
             return "", gr.Column(visible=True), question
 

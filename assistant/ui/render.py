@@ -312,7 +312,7 @@ def render_documents(documents: list, language: str = "en") -> str:
     if not documents:
         return f'<div class="pc-docs-empty">{_e(page_text(language, "library_empty"))}</div>'
     rows = "".join(
-        f'<tr><td class="pc-doc-id">{_e(d.doc_id)}</td><td>{_e(d.title)}</td><td class="pc-num">{d.paragraphs}</td></tr>'
+        f'<tr><td class="pc-doc-id">{_e(d.doc_id)}</td><td>{_e(d.title_in(language))}</td><td class="pc-num">{d.paragraphs}</td></tr>'
         for d in documents
     )
     return (f'<table class="pc-docs"><thead><tr><th>{_e(page_text(language, "col_document"))}</th>'
