@@ -105,3 +105,18 @@ def redis_server(path: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def llama_server(gguf: Path, log: Path) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server on the GGUF, as the README starts it; its /v1 URL."""
+    import os
+    import sys
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--model_alias", "paracite-llm"]
+    # OMP_WAIT_POLICY=PASSIVE: llama.cpp's idle OpenMP threads otherwise spin on the cores.
+    with running(command, f"{url}/models", log, timeout=120, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")):
+        yield url

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import pytest
 
@@ -18,7 +17,7 @@ from assistant.answering import Done, SentenceReady
 from assistant.judges import LLMJudge
 
 from .conftest import DOC_2007, DOC_2024
-from .servers import free_port, running
+from .servers import llama_server
 from .test_answering import assert_faithful, paracite
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
@@ -52,13 +51,7 @@ def test_llamacpp_generator_from_the_command_line(gguf, settings, tmp_path):
 
 @pytest.fixture(scope="module")
 def llm_server(gguf, tmp_path_factory):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/v1"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--model_alias", "paracite-llm"]
-    # OMP_WAIT_POLICY=PASSIVE: llama.cpp's idle OpenMP threads otherwise spin on the cores.
-    log = tmp_path_factory.mktemp("llm") / "server.log"
-    with running(command, f"{url}/models", log, timeout=120, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")):
+    with llama_server(gguf, tmp_path_factory.mktemp("llm") / "server.log") as url:
         yield url
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant import services
 from assistant.answers import Answer, AnswerSentence, Citation, compose_text
-from assistant.answering import Done, RenderingReady, SentenceReady
 from assistant.translation import (
     Glossary,
     Renderer,
@@ -33,7 +31,7 @@ from assistant.translation import (
 from vectorstore.readers import load_document
 
 from .conftest import DEMO_FILES, DOC_2007, DOC_2024
-from .servers import free_port, running
+from .servers import llama_server
 
 ROOT = Path(__file__).resolve().parent.parent
 IRAN = ("缔约国对伊朗伊斯兰共和国核计划表示严重关切，并强烈敦促该国毫不拖延地遵守安全理事会第 1737（2006）号和"
@@ -251,13 +249,7 @@ def llm_url(settings, tmp_path_factory):
         import llama_cpp  # noqa: F401
     except ImportError:
         pytest.fail("llama-cpp-python is not installed: run `make llm`")
-    gguf = services.llm_model_path(settings)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/v1"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--model_alias", "paracite-llm"]
-    log = tmp_path_factory.mktemp("llm") / "server.log"
-    with running(command, f"{url}/models", log, timeout=120, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")):
+    with llama_server(services.llm_model_path(settings), tmp_path_factory.mktemp("llm") / "server.log") as url:
         yield url
 
 
