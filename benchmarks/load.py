@@ -162,8 +162,11 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="paracite-load-") as tmp:
         admin_key = "benchmark-admin-key"
+        # Renderings of English answers (seconds each on the local model) are measured by
+        # benchmarks/renderings.py; here they are off unless asked for.
         env = dict(os.environ, PARACITE_DATA_DIR=str(Path(tmp) / "data"), PARACITE_GENERATOR="extractive",
-                   PARACITE_RATE_LIMIT_IP="1000000/minute", PARACITE_ADMIN_KEY=admin_key)
+                   PARACITE_RATE_LIMIT_IP="1000000/minute", PARACITE_ADMIN_KEY=admin_key,
+                   PARACITE_TRANSLATOR=os.environ.get("PARACITE_TRANSLATOR", "none"))
         paracite = [sys.executable, "-m", "assistant"]
         subprocess.run([*paracite, "ingest", *map(str, sorted((ROOT / "corpus").glob("*.txt")))], env=env,
                        check=True, capture_output=True)
