@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Protocol
 
 import prompts
+from vectorstore.errors import ParaciteError
 from vectorstore.paragraphs import mostly_han
 
 from .llm import ChatLLM, complete
@@ -301,10 +302,6 @@ class Renderer:
     def name(self) -> str:
         return self.translator.name
 
-    def needs(self, sentence: str, reader: str) -> bool:
-        """Whether a reader of `reader` needs a rendering of the sentence."""
-        return not reads_as(sentence, reader)
-
     def render(self, sentence: str, reader: str) -> Rendering:
         key = self.cache.key(sentence, reader, f"{self.name}\0{self.judge}\0{self.threshold}")
         found = self.cache.get(key)
@@ -314,7 +311,10 @@ class Renderer:
         terms = self.glossary.pairs(sentence, source)
         rejected = None
         for _ in range(ATTEMPTS):
-            draft = self.translator.translate(sentence, source, reader, terms, rejected)
+            try:
+                draft = self.translator.translate(sentence, source, reader, terms, rejected)
+            except ParaciteError as exc:  # the server is down, say: the quote still stands; not cached
+                return Rendering(reader, self.name, None, f"the translator failed: {exc}")
             reason = self._checked(sentence, draft, source, reader)
             if reason is None:
                 break

@@ -324,3 +324,24 @@ def test_the_stream_and_the_openai_endpoint_carry_the_renderings(rendering_env, 
         completion = client.post("/v1/chat/completions", json={"model": "paracite", "messages": [
             {"role": "user", "content": question}]}).json()
         assert completion["choices"][0]["message"]["content"] == done["answer"]
+
+
+def test_a_translator_that_fails_leaves_the_quote_standing_and_is_asked_again_next_time():
+    from vectorstore.errors import ModelError
+
+    class UnreachableServer:
+        """Raises as the OpenAI-compatible translator does when its server is down (not a model)."""
+
+        name = "down"
+        calls = 0
+
+        def translate(self, text, source, target, terms, rejected=None):
+            self.calls += 1
+            raise ModelError("the LLM server failed: ConnectError: connection refused")
+
+    server = UnreachableServer()
+    renderer = Renderer(server, default_glossary(), RenderingCache(None))
+    failed = renderer.render(IRAN, "en")
+    assert failed.text is None and "connection refused" in failed.rejected
+    renderer.render(IRAN, "en")
+    assert server.calls == 2  # a failure is not an outcome: it is not cached
