@@ -60,8 +60,7 @@ def ingest(
     A title per language comes from --title-en/--title-zh, or from NAME.titles.toml beside the file
     (en = "…"); answers show the title in the question's language."""
     from vectorstore.errors import InputError
-    from vectorstore.ingest import ingest as run_ingest
-    from vectorstore.ingest import needs_embedding, read_all, work_units
+    from vectorstore.ingest import read_all, work_units
 
     titles = {language: title for language, title in (("en", title_en), ("zh", title_zh)) if title is not None}
     if titles and len(files) != 1:
@@ -85,13 +84,10 @@ def ingest(
         for warning in document.warnings:
             err.print(f"[yellow]warning[/]: {document.doc_id}: {warning}")
     with services.owning_the_store(settings):
-        store = services.store(settings)
-        embedder = services.embedder(settings) if needs_embedding(documents, store) else None
         total = work_units(documents)
         with _progress("embedding", as_json) as progress:
             task = progress.add_task("embed", total=total)
-            results = run_ingest(documents, store, embedder, lambda n: progress.advance(task, n))
-        services.refresh_lexical(settings)
+            results = services.ingest_documents(settings, documents, lambda n: progress.advance(task, n))
     if as_json:
         _print_json([
             {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
@@ -381,14 +377,11 @@ def _generate(suite, documents, questions, settings, generator) -> dict[str, dic
     """Answer the suite's questions against the suite's own collections."""
     import re
 
-    from vectorstore.ingest import ingest as run_ingest
-
     from .answering import check_question
 
     prefix = "eval_" + re.sub(r"[^A-Za-z0-9]+", "_", suite.name)
     settings = settings.model_copy(update={"collection_prefix": prefix})
-    run_ingest(documents, services.store(settings), services.embedder(settings))
-    services.refresh_lexical(settings)
+    services.ingest_documents(settings, documents)
     assistant = services.assistant(settings, generator)
     produced = {}
     with Progress(TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -496,8 +489,7 @@ def delete(doc: Annotated[str, typer.Argument(help="Document id.")]) -> None:
     """Remove a document and all its paragraphs from the store."""
     settings = Settings()
     with services.owning_the_store(settings):
-        services.store(settings).delete(doc)
-        services.refresh_lexical(settings)
+        services.delete_document(settings, doc)
     out.print(f"deleted {doc}", highlight=False)
 
 

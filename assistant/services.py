@@ -117,6 +117,24 @@ def refresh_lexical(settings: Settings) -> None:
     current_index(store(settings), lexical_dir(settings))
 
 
+def ingest_documents(settings: Settings, documents, on_embedded=None, the_store: ParagraphStore | None = None):
+    """The one way documents go in: written (the model loaded only when something needs
+    embedding), then the lexical index beside the store rebuilt, so that search sees them at once."""
+    from vectorstore.ingest import ingest, needs_embedding
+
+    the_store = the_store or store(settings)
+    the_embedder = embedder(settings) if needs_embedding(documents, the_store) else None
+    results = ingest(documents, the_store, the_embedder, on_embedded)
+    refresh_lexical(settings)
+    return results
+
+
+def delete_document(settings: Settings, doc_id: str, the_store: ParagraphStore | None = None) -> None:
+    """Remove a document, and its words from the lexical index."""
+    (the_store or store(settings)).delete(doc_id)
+    refresh_lexical(settings)
+
+
 # --- answering -----------------------------------------------------------------------------------
 
 

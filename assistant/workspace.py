@@ -130,7 +130,6 @@ class Workspace:
         """Ingest uploaded files under their own names (the name is the document id). Every file
         is read and checked before anything is written. `on_progress(done, total)` as texts
         are embedded."""
-        from vectorstore.ingest import ingest as run_ingest
         from vectorstore.ingest import read_all, work_units
 
         if not uploads:
@@ -151,14 +150,12 @@ class Workspace:
                     on_progress(done, total)
 
             with self._write_lock:
-                results = run_ingest(documents, self.store(), services.embedder(self.settings), advance)
-                services.refresh_lexical(self.settings)
+                results = services.ingest_documents(self.settings, documents, advance, self.store())
         return results
 
     def delete(self, doc_id: str) -> None:
         with self._write_lock:
-            self.store().delete(doc_id)
-            services.refresh_lexical(self.settings)
+            services.delete_document(self.settings, doc_id, self.store())
 
     @staticmethod
     def _place(upload: Upload, folder: Path) -> Path:
