@@ -71,6 +71,9 @@ PLANTED = [
     (IRAN, "The States parties expressed serious concern about the nuclear programme of the Islamic Republic of Iraq "
            "and strongly urged it to comply with Security Council resolutions 1737 (2006) and 1747 (2007) and the "
            "relevant IAEA resolutions.", "伊朗伊斯兰共和国"),
+    # a term rendered as another one (安全保证 are security assurances, not safeguards), read in a real rendering
+    ("缔约国促请所有核武器国家重申并执行现有的安全保证。",
+     "The States parties urged all nuclear-weapon States to reaffirm and implement the existing safeguards.", "安全保证"),
     # an actor the original does not name
     ("核武器国家概述了过去几十年为削弱核武器在其安全理论中的作用所作的努力。",
      "The Secretary-General outlined the efforts of the nuclear-weapon States over past decades to reduce the role "
