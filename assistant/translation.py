@@ -195,10 +195,14 @@ def _months(text: str, language: str) -> set[str]:
 
 def _chinese_numerals(text: str) -> set[str]:
     """Numbers a Chinese text writes in characters ("第十一届" is 11), which a rendering may give in digits."""
+    import warnings
+
     import cn2an
 
     try:
-        return numbers_in(cn2an.transform(text, "cn2an"))
+        with warnings.catch_warnings():  # it warns on stderr about characters it cannot read ("千" alone)
+            warnings.simplefilter("ignore")
+            return numbers_in(cn2an.transform(text, "cn2an"))
     except Exception:  # noqa: BLE001 (cn2an fails on some mixed strings; then no extra numbers are allowed)
         return set()
 

@@ -348,3 +348,10 @@ def test_a_translator_that_fails_leaves_the_quote_standing_and_is_asked_again_ne
     assert failed.text is None and "connection refused" in failed.rejected
     renderer.render(IRAN, "en")
     assert server.calls == 2  # a failure is not an outcome: it is not cached
+
+
+def test_numerals_in_characters_are_read_quietly(recwarn):
+    from assistant.translation import _chinese_numerals
+
+    assert "11" in _chinese_numerals("数以千计的核武器，第十一届会议")
+    assert not [w for w in recwarn if "cn2an" in str(w.filename)]  # cn2an's own warnings reach no terminal
