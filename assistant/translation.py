@@ -277,16 +277,17 @@ class RenderingCache:
 
     def get(self, key: str) -> tuple | None:
         with self._lock:
-            if key in self._memory or self._db is None:
+            if self._db is None:
                 return self._memory.get(key)
             return self._db.execute("SELECT text, rejected, draft FROM renderings WHERE key = ?", (key,)).fetchone()
 
     def put(self, key: str, row: tuple) -> None:
         with self._lock:
-            self._memory[key] = row
-            if self._db is not None:
-                with self._db:
-                    self._db.execute("INSERT OR REPLACE INTO renderings VALUES (?, ?, ?, ?)", (key, *row))
+            if self._db is None:  # in memory only when there is no file: a server's memory does not grow with it
+                self._memory[key] = row
+                return
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO renderings VALUES (?, ?, ?, ?)", (key, *row))
 
 
 class Renderer:

@@ -92,12 +92,13 @@ def answers_part(settings: Settings, suites: list[Path], limit: int | None) -> N
         if renderer is None:
             sys.exit("no translator: install the local LLM (`make llm`) or give --llm-url")
         renderer.cache = RenderingCache(None)  # measure the model, not an earlier run's cache
+        assistant.renderer = None  # the answers alone; each quote is rendered once, below, and timed
         print(f"\n== renderings of the quotes in answers to {len(questions)} English questions "
               f"({', '.join(s.parent.name for s in suites)}), translator {renderer.name}")
         per_sentence, per_answer, reasons = [], [], collections.Counter()
         shown = attempted = readable = answered = 0
         for item in questions:
-            answer = assistant.ask(item["question"])  # renders too; timed below without the rest
+            answer = assistant.ask(item["question"])
             if answer.refused:
                 continue
             answered += 1
