@@ -50,7 +50,16 @@ class Settings(BaseSettings):
     collection_prefix: str = "paracite"
     redis_url: str | None = Field(
         default=None, description="A Redis server (redis://host:port/db) that keeps the answer budgets, shared by "
-        "every replica; in each process's memory when unset.",
+        "every replica, the shared answer cache and the chat UI's conversation key; in each process when unset.",
+    )
+    answer_cache: Literal["auto", "memory", "redis", "off"] = Field(
+        default="auto", description="Where answers are cached (by question, history, documents and the store's "
+        "version): auto: in Redis when PARACITE_REDIS_URL is set, so every replica reuses an answer any of them "
+        "gave, else in this process's memory; off: every question is answered afresh.",
+    )
+    feedback_url: str | None = Field(
+        default=None, description="Database for the chat UI's thumbs up and down, as a SQLAlchemy URL "
+        "(sqlite:///path, postgresql+psycopg://user:pass@host/db); DATA_DIR/feedback.sqlite when unset.",
     )
     embedding_model: str | None = Field(
         default=None,
