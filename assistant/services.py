@@ -314,3 +314,33 @@ def _installed_llm(settings: Settings):
         return llm(settings, "llamacpp")
     except ModelError:  # not pulled
         return None
+
+
+def redis_client(url: str, purpose: str):
+    """A client of the Redis server at `url`, checked now, so that a wrong URL stops a server at
+    start rather than at its first question. `purpose` names what it keeps, for the message."""
+    import re
+
+    import redis
+
+    where = re.sub(r"//[^@/]*@", "//", url)  # no password in a message
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        client.ping()
+    except (ValueError, redis.RedisError) as exc:
+        raise StoreError(f"cannot reach Redis at {where} for {purpose} (PARACITE_REDIS_URL): {exc}") from None
+    return client
+
+
+def answer_cache(settings: Settings):
+    """The cache PARACITE_ANSWER_CACHE names; auto: Redis where PARACITE_REDIS_URL is set."""
+    from .answer_cache import MemoryAnswerCache, NoAnswerCache, RedisAnswerCache
+
+    kind = settings.answer_cache
+    if kind == "off":
+        return NoAnswerCache()
+    if kind == "memory" or (kind == "auto" and not settings.redis_url):
+        return MemoryAnswerCache()
+    if not settings.redis_url:
+        raise InputError("PARACITE_ANSWER_CACHE=redis needs PARACITE_REDIS_URL")
+    return RedisAnswerCache(redis_client(settings.redis_url, "the answer cache"))

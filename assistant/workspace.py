@@ -7,17 +7,19 @@ because building one loads models.
 
 Answers are cached by question, history, documents, generator and the store's fingerprint, so an
 ingest or a delete makes every cached answer stale at once. A widget greeting's suggested
-questions are asked again and again; the cache makes them cost one retrieval each.
+questions are asked again and again; the cache makes them cost one retrieval each. With
+PARACITE_REDIS_URL the cache is in Redis (`assistant.answer_cache`), shared by every replica;
+the wait for a question already being answered stays within one process.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -44,7 +46,6 @@ from .answering import (
 from .answers import Answer
 from .settings import Settings
 
-ANSWER_CACHE_SIZE = 512
 IN_FLIGHT_WAIT_S = 60
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # an upload is a file like any other
 
@@ -91,11 +92,16 @@ class Workspace:
         self._write_lock = threading.Lock()
         self._build_lock = threading.Lock()
         self._assistants: dict[Choice, Assistant] = {}
-        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
-        self._answers_lock = threading.Lock()
+        self._answers_lock = threading.Lock()  # guards the claims of questions being answered
         self._store = None
         self._in_flight: dict[tuple, _Claim] = {}
         self._computing = threading.BoundedSemaphore(self.settings.max_concurrent_answers or os.cpu_count() or 2)
+
+    @functools.cached_property
+    def _answers(self):
+        # Built on first use: a Redis that cannot be reached is reported by the budgets, which
+        # `paracite serve` checks first, with the same URL.
+        return services.answer_cache(self.settings)
 
     # --- the corpus ------------------------------------------------------------------------------
 
@@ -232,10 +238,7 @@ class Workspace:
             with self._computing:
                 for event in self.assistant(choice).stream(question, history, doc_ids):
                     if isinstance(event, Done):
-                        with self._answers_lock:
-                            self._answers[key] = event.answer
-                            while len(self._answers) > ANSWER_CACHE_SIZE:
-                                self._answers.popitem(last=False)
+                        self._answers.put(key, event.answer)
                     yield event
         finally:
             with self._answers_lock:
@@ -247,14 +250,16 @@ class Workspace:
     def _cached_or_claim(self, key: tuple, me: object) -> tuple[Answer | None, threading.Event | None]:
         """The cached answer; else the event to wait on when another stream is answering it;
         else (None, None) with the question claimed by `me`."""
+        cached = self._answers.get(key)
+        if cached is not None:
+            return cached, None
         with self._answers_lock:
-            cached = self._answers.get(key)
-            if cached is not None:
-                self._answers.move_to_end(key)
-                return cached, None
             claim = self._in_flight.get(key)
             if claim is not None and claim.owner is not me:
                 return None, claim.done
+            cached = self._answers.get(key)  # answered and released since the first look
+            if cached is not None:
+                return cached, None
             self._in_flight[key] = _Claim(me, threading.Event())
             return None, None
 

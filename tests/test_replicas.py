@@ -4,6 +4,7 @@ replica has its own data directory, as on two machines."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -121,3 +122,35 @@ def test_a_replica_killed_mid_answer_leaves_the_others_answering(replicas, tmp_p
     with httpx.Client(timeout=120) as client:
         answer = client.post(f"{b}/api/ask", json=body).json()
     assert (DOC_2007, 38) in {(c["doc"], c["paragraph"]) for c in answer["citations"]}
+
+
+def test_an_answer_given_by_one_replica_is_replayed_by_the_other_from_redis(replicas):
+    import redis
+
+    a, b, shared = replicas
+    client = redis.Redis.from_url(shared["PARACITE_REDIS_URL"])
+    body = {"question": "What did the 2007 working paper say about the DPRK?"}
+    with httpx.Client(timeout=120) as http:
+        first = http.post(f"{a}/api/ask", json=body).json()
+        assert first["status"] == "answered"
+        keys = [k for k in client.keys("paracite:answer:*") if json.loads(client.get(k))["question"] == body["question"]]
+        assert len(keys) == 1
+        # A value planted in the shared entry shows that B read A's answer rather than answering anew.
+        planted = json.loads(client.get(keys[0]))
+        planted["lead"] = "Planted lead:"
+        client.set(keys[0], json.dumps(planted, ensure_ascii=False))
+        second = http.post(f"{b}/api/ask", json=body).json()
+        assert second["lead"] == "Planted lead:" and second["answer"].startswith("Planted lead: ")
+        assert second["citations"] == first["citations"] and second["sentences"] == first["sentences"]
+        client.delete(keys[0])
+
+
+def test_the_chat_uis_conversation_key_is_one_key_across_replicas(replicas, tmp_path):
+    from assistant.settings import Settings
+    from assistant.ui.access import browser_secret
+
+    _, _, shared = replicas
+    keys = {browser_secret(Settings(data_dir=tmp_path / name, redis_url=shared["PARACITE_REDIS_URL"]))
+            for name in ("a", "b")}
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert not (tmp_path / "a" / "ui-secret").exists()  # not one per data directory

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.answering import Done, Lead, Retrieved, SentenceReady, Standalone
-from assistant.workspace import Upload, Workspace
+from assistant.workspace import Upload, Workspace, replay
 from vectorstore.errors import InputError
 
 from .conftest import DEMO_FILES, DOC_2024
@@ -70,3 +70,45 @@ def test_a_bad_upload_is_named_as_the_client_named_it(workspace, tmp_path):
     with pytest.raises(InputError, match="unsupported file type .exe"):
         workspace.ingest([Upload("../../setup.exe", corrupt)])
     assert "report" not in {d.doc_id for d in workspace.documents()}
+
+
+@pytest.mark.parametrize("question, status", [
+    (QUESTION, "answered"),
+    ("Did the five nuclear-weapon States sign the TPNW in 2017?", "related"),
+    ("What was the explosive yield of India's 1998 nuclear tests?", "refused"),
+])
+def test_an_answer_read_back_from_its_json_is_the_same_answer(workspace, question, status):
+    # How a replica reads an answer another one put in the shared (Redis) cache.
+    from assistant.answer_cache import answer_from_json
+
+    answer = workspace.assistant().ask(question)
+    assert answer.status == status
+    again = answer_from_json(answer.as_json())
+    assert again.as_json() == answer.as_json()
+    assert again.text == answer.text and again.status == status
+    assert [type(e) for e in replay(again)] == [type(e) for e in replay(answer)]
+
+
+def test_with_the_cache_off_every_question_is_answered_afresh(workspace, monkeypatch):
+    uncached = Workspace(workspace.settings.model_copy(update={"answer_cache": "off"}))
+    calls = []
+    original = uncached.assistant().stream
+    monkeypatch.setattr(uncached.assistant(), "stream", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    for _ in range(2):
+        assert not uncached.ask(QUESTION).refused
+    assert calls == [QUESTION, QUESTION]
+
+
+def test_renderings_shown_and_rejected_are_read_back_from_the_json(workspace):
+    from assistant.answer_cache import answer_from_json
+    from assistant.translation import Rendering
+
+    answer = workspace.assistant().ask("Which IAEA programmes are cited for improving the representation of women "
+                                       "in the nuclear field?")
+    assert len(answer.sentences) >= 2
+    answer.sentences[0].rendering = Rendering("en", "llamacpp", "States parties urged Iran to comply.")
+    answer.sentences[1].rendering = Rendering("en", "llamacpp", None, rejected="numbers changed: 2006",
+                                              draft="In 2007 States parties urged…")
+    again = answer_from_json(answer.as_json())
+    assert [s.rendering for s in again.sentences[:2]] == [s.rendering for s in answer.sentences[:2]]
+    assert again.text == answer.text and "Machine translation:" in again.text

@@ -55,9 +55,19 @@ def corpus_refusal(settings: Settings, given_key: str | None) -> str | None:
             "this machine. Set PARACITE_ADMIN_KEY to allow it with that key.")
 
 
+SHARED_SECRET_KEY = "paracite:ui-secret"
+
+
 def browser_secret(settings: Settings) -> str:
     """The key that encrypts the conversation in localStorage, kept in the data directory so that
-    a conversation outlives a server restart."""
+    a conversation outlives a server restart, or in Redis where one is configured, so that every
+    replica reads a visitor's conversation whichever one the proxy sends them to."""
+    if settings.redis_url:
+        from ..services import redis_client
+
+        client = redis_client(settings.redis_url, "the chat UI's conversation key")
+        client.set(SHARED_SECRET_KEY, secrets.token_urlsafe(24), nx=True)  # the first replica's stays
+        return client.get(SHARED_SECRET_KEY).decode("ascii")
     path = settings.data_dir / "ui-secret"
     try:
         secret = path.read_text(encoding="ascii").strip()
