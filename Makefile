@@ -12,7 +12,7 @@ LLM_INSTALLED := $(VENV)/.installed-llm
 AMX_OFF := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(AMX_OFF)' -DCMAKE_CXX_FLAGS='$(AMX_OFF)'
 
-.PHONY: demo test models llm browser redis bench clean
+.PHONY: demo test models llm browser redis postgres bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,19 @@ $(REDIS_INSTALLED): $(INSTALLED)
 
 redis: $(REDIS_INSTALLED)
 
+# The feedback tests run a real PostgreSQL (the feedback shared by replicas), Debian's package; the
+# tests start their own cluster from its binaries (under /usr/lib/postgresql, off the PATH).
+POSTGRES_INSTALLED := $(VENV)/.installed-postgres
+$(POSTGRES_INSTALLED): $(INSTALLED)
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; \
+	fi
+	touch $@
+
+postgres: $(POSTGRES_INSTALLED)
+
 # The chat UI on the demo corpus at http://127.0.0.1:7860/ (PARACITE_PORT moves it); Ctrl-C stops it.
 # The local LLM is tried first: it tells answers from passages that only come close (see the
 # README's "Answer states"); when it cannot be built here, the demo runs without it.
@@ -80,7 +93,7 @@ LLM_SAMPLE_THRESHOLDS := --threshold gold_hit=0.5 --threshold alce_recall=0.8 --
 	--threshold fact_recall=0 --threshold answer_complete=0 --threshold fact_precision=0 --threshold language_match=0 \
 	--threshold unanswered_as_answer=1
 
-test: models llm browser redis
+test: models llm browser redis postgres
 	@# esbuild for the test that the committed widget build is the build of widget/src
 	cd widget && npm ci --silent --no-audit --no-fund
 	$(BIN)/python -m pytest -ra

@@ -623,15 +623,18 @@ def models_pull(
 
 def main() -> None:
     from pydantic import ValidationError
+    from rich.markup import escape
 
     try:
         app()
     except ValidationError as exc:
         problems = "; ".join(f"PARACITE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        err.print(f"[red]error[/]: bad setting: {problems}", highlight=False)
+        err.print(f"[red]error[/]: bad setting: {escape(problems)}", highlight=False)
         raise SystemExit(2) from None
     except ParaciteError as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False)
+        # Escaped: a message may hold brackets (a path, `pip install 'paracite[postgres]'`) that
+        # Rich would otherwise take for markup and drop.
+        err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -120,3 +120,60 @@ def llama_server(gguf: Path, log: Path) -> Iterator[str]:
     # OMP_WAIT_POLICY=PASSIVE: llama.cpp's idle OpenMP threads otherwise spin on the cores.
     with running(command, f"{url}/models", log, timeout=120, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE")):
         yield url
+
+
+def postgres_bindir() -> Path | None:
+    """The newest of Debian's PostgreSQL server packages (its bin/ is off the PATH), or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else None
+
+
+@contextlib.contextmanager
+def postgres_server(path: Path) -> Iterator[str]:
+    """A real PostgreSQL (Debian's package) on 127.0.0.1 in a fresh cluster, trusting every local
+    client; the URL of its `postgres` database. The log is `path / "postgres.log"`."""
+    import os
+    import shutil
+    import tempfile
+
+    import psycopg
+
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("no PostgreSQL under /usr/lib/postgresql (Debian's `postgresql` package)")
+    path.mkdir(parents=True, exist_ok=True)
+    # PostgreSQL refuses to run as root: then it runs as Debian's `postgres` user, and its data
+    # directory cannot be under pytest's (mode 0700, root's own), so it is a fresh one in /tmp.
+    user = "postgres" if os.getuid() == 0 else None
+    data = Path(tempfile.mkdtemp(prefix="paracite-postgres-"))
+    if user:
+        shutil.chown(data, user, user)
+    as_user = {"user": user, "group": user, "extra_groups": []} if user else {}
+    port = free_port()
+    log = path / "postgres.log"
+    try:
+        with open(log, "wb") as out:
+            subprocess.run([str(bindir / "initdb"), "-D", str(data / "cluster"), "--auth=trust", "--username=paracite",
+                            "--encoding=UTF8", "--no-locale", "--no-sync"],
+                           stdout=out, stderr=subprocess.STDOUT, cwd=data, check=True, **as_user)
+            # No Unix socket (its default directory may not be writable); fsync off: a test cluster.
+            command = [str(bindir / "postgres"), "-D", str(data / "cluster"), "-p", str(port),
+                       "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"]
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=data,
+                                       preexec_fn=_die_with_parent, **as_user)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    psycopg.connect(host="127.0.0.1", port=port, user="paracite", dbname="postgres").close()
+                    break
+                except psycopg.OperationalError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"postgres did not start; {log}") from None
+                    time.sleep(0.1)
+            yield f"postgresql+psycopg://paracite@127.0.0.1:{port}/postgres"
+        finally:
+            process.send_signal(signal.SIGINT)  # a fast shutdown: SIGTERM would wait for every client to leave
+            _stop(process)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
