@@ -183,6 +183,8 @@ class SimilarityAnswerability:
         if not ranked:
             return Verdict(False, 0.0, reason="no sentences")
         best, sentence = ranked[0]
+        if claims_all(question) and speaks_for_some(sentence):
+            return Verdict(False, best, reason="the question says all; the closest passage speaks for some")
         bottom, top = self.bands[pairing(question, sentence)]
         if best >= top:
             return Verdict(True, best, reason="similar")
@@ -222,3 +224,45 @@ def llm_readout(llm: ChatLLM, question: str, ranked: list[tuple[float, str]]) ->
     passages = "\n".join(sentence for _, sentence in ranked[:LLM_PASSAGES])
     return llm.yes_probability(
         prompts.messages("answerable", language_of(question), passages=passages, question=question))
+
+
+# --- premises: what a question takes as given -----------------------------------------------------
+
+
+def unstated_numbers(question: str, paragraphs: list[SearchResult], naming: set[str] = frozenset()) -> list[str]:
+    """The numbers a question states (a year, a count, a resolution) that none of the paragraphs
+    does: "The TPNW entered into force in 2017, didn't it?" over a paragraph giving 2021. Quotes
+    that answer such a question would read as agreeing with it, so it is answered as `related`.
+    `naming`: numbers that name a document ("the 2024 summary"), not a fact. The paragraphs'
+    Chinese numerals count ("六次" states 6); the question's digits only, since a Chinese
+    question's 一些 is no number."""
+    from .metrics import numbers_in
+    from .translation import chinese_numerals
+
+    asked = numbers_in(question) - set(naming)
+    if not asked or not paragraphs:
+        return []
+    stated: set[str] = set()
+    for paragraph in paragraphs:
+        stated |= numbers_in(paragraph.text)
+        if mostly_han(paragraph.text):
+            stated |= chinese_numerals(paragraph.text)
+    return sorted(asked - stated, key=lambda n: (len(n), n))
+
+
+# "All States parties welcomed…" asked of a summary that says "许多缔约国" (many): quoting that
+# passage as the answer would confirm the "all".
+_ALL = re.compile(r"(所有|全体|全部)(的)?(缔约国|国家)|一致(同意|认为|欢迎|支持|通过)|"
+                  r"\b(all|every)\s+(the\s+)?(States?|countries|parties)\b|\bunanimous", re.IGNORECASE)
+_SOME = re.compile(r"^(?:[^，,。]{0,10}[，,])?\s*(一些|许多|有些|若干|少数|一个|几个|多个|部分|某些)(核武器|无核武器)?(缔约国|国家)|"
+                   r"^(Some|Many|Several|A number of|A few|One|Certain)\b[^.]{0,40}?\bStates?\b")
+
+
+def claims_all(question: str) -> bool:
+    """Whether the question says all States (or all of them agreed) did something."""
+    return _ALL.search(question) is not None
+
+
+def speaks_for_some(sentence: str) -> bool:
+    """Whether a passage attributes what it says to some States only ("一些缔约国", "Many States")."""
+    return _SOME.search(sentence.strip()) is not None

@@ -18,13 +18,13 @@ The promises kept here, whatever the question or the documents say:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vectorstore.errors import InputError, NotFoundError
 from vectorstore.search import Retriever, SearchResult
 
 from . import metrics
-from .answerability import Answerability, SimilarityAnswerability, SimilarityGate
+from .answerability import Answerability, SimilarityAnswerability, SimilarityGate, unstated_numbers
 from .answers import Answer, AnswerSentence, Removal, language_of
 from .followup import (
     MAX_QUESTION_CHARS,
@@ -37,7 +37,7 @@ from .followup import (
 )
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
 from .judges import QuoteJudge
-from .translation import Renderer
+from .translation import Glossary, Renderer
 from .verifier import Verifier
 
 MAX_HISTORY_TURNS = 20
@@ -112,6 +112,7 @@ class Assistant:
         answerability: Answerability | None = None,
         renderer: Renderer | None = None,
         translation_hint: str = "",
+        glossary: Glossary | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -126,6 +127,9 @@ class Assistant:
         # renderer; without one, the answer says how to get them (`translation_hint`).
         self.renderer = renderer
         self.translation_hint = translation_hint
+        # A question over documents in another language is searched and judged with its terms
+        # in both languages (`Glossary.annotated`); the answer shows the question as asked.
+        self.glossary = glossary
 
     def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None) -> Answer:
         for event in self.stream(question, history, doc_ids):
@@ -175,19 +179,33 @@ class Assistant:
             # with the (at most two) questions it follows.
             standalone = " ".join([*earlier[-2:], question])
         yield Standalone(standalone)
+        asked = standalone  # as the reader asked it, for the names it holds
         retrieved = self._retrieve(question, standalone, context, doc_ids)
         if not retrieved and not self.retriever.store.documents():
             raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
-        yield Retrieved(retrieved)
-        answer = Answer(question, standalone, [], refused=False, retrieved=retrieved, generator=self.generator.name)
-        language = language_of(question)
         relevant = self.gate.relevant(standalone, retrieved)
-        unknown = self.gate.unknown_names(standalone) if relevant else []
+        annotated = self._with_terms(standalone, doc_ids) if not relevant else standalone
+        if annotated != standalone:
+            # Nothing close enough in the other language: an acronym ("TPNW") or a term the model
+            # does not tie to its translation. Asked again with the glossary's names beside them;
+            # only then, since on questions that find their paragraphs plainly it changes little
+            # and chose worse sentences as often as better ones (eval/npt).
+            retrieved_again = self._retrieve(question, annotated, context, doc_ids)
+            relevant = self.gate.relevant(annotated, retrieved_again)
+            if relevant:
+                standalone, retrieved = annotated, retrieved_again
+        yield Retrieved(retrieved)
+        answer = Answer(question, asked, [], refused=False, retrieved=retrieved, generator=self.generator.name)
+        language = language_of(question)
+        unknown = self.gate.unknown_names(asked) if relevant else []
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return
         said = context.already_said if history else None
         verdict = self.answerability.judge(standalone, relevant, lookup=self.gate.is_lookup(standalone, relevant))
+        unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
+        if unstated and verdict.reason != "named paragraph":
+            verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True
@@ -199,7 +217,7 @@ class Assistant:
 
         declined = False
         drafts = (self.extractive.sentences(standalone, relevant, said) if self.generator is self.extractive
-                  else self.generator.sentences(standalone, relevant))
+                  else self.generator.sentences(asked, relevant))
         for draft in drafts:
             if _is_decline(draft):
                 declined = True
@@ -227,6 +245,21 @@ class Assistant:
         elif not answer.sentences:
             answer = self._refusal(answer, language)
         yield Done(answer)
+
+    def _document_numbers(self) -> set[str]:
+        """Numbers that name a document ("the 2024 summary"), from the ids and titles."""
+        return metrics.numbers_in(" ".join(f"{d.doc_id} {d.title}" for d in self.retriever.store.documents()))
+
+    def _with_terms(self, standalone: str, doc_ids: list[str] | None) -> str:
+        """The question with its glossary terms in both languages, when a document it is asked of
+        is in the other language (by its printed title)."""
+        if self.glossary is None:
+            return standalone
+        language = language_of(standalone)
+        searched = [d for d in self.retriever.store.documents() if not doc_ids or d.doc_id in doc_ids]
+        if all(language_of(d.title) == language for d in searched):
+            return standalone
+        return self.glossary.annotated(standalone, language)
 
     def _retrieve(self, question: str, standalone: str, context: Context, doc_ids: list[str] | None):
         """The search, with what the conversation holds: a follow-up about "the other document"

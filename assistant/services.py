@@ -39,24 +39,25 @@ def embedding_model_name(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _model(path: Path, dtype: str) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(path, dtype=dtype)
+def _model(path: Path, dtype: str, workers: int | None = None) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(path, dtype=dtype, workers=workers)
 
 
 def embedding_model(settings: Settings) -> SentenceTransformerEmbedder:
     """The embedding model itself, loaded once per process."""
-    return _model(embedding_model_path(settings), settings.embedding_dtype)
+    return _model(embedding_model_path(settings), settings.embedding_dtype, settings.embedding_workers)
 
 
 @lru_cache(maxsize=4)
-def _cached(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
-    model = _model(path, dtype)
+def _cached(path: Path, dtype: str, cache_dir: Path, workers: int | None = None) -> CachedEmbedder:
+    model = _model(path, dtype, workers)
     return CachedEmbedder(model, cache_dir / "embeddings" / f"{path.name}-{model.dtype}.sqlite")
 
 
 def embedder(settings: Settings) -> CachedEmbedder:
     """The embedding model behind the document-vector cache: what ingestion and search use."""
-    return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
+    return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir,
+                   settings.embedding_workers)
 
 
 def store(settings: Settings) -> ParagraphStore:
@@ -202,6 +203,7 @@ def assistant(settings: Settings, generator: str | None = None):
     from .answering import Assistant
     from .followup import LLMRewriter, RuleRewriter
     from .generators import ExtractiveGenerator, LLMGenerator
+    from .translation import default_glossary
     from .verifier import Verifier
 
     kind = generator or settings.generator
@@ -219,7 +221,8 @@ def assistant(settings: Settings, generator: str | None = None):
     verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
     return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k,
                      answerability=answerability(settings, chat_llm), renderer=renderer(settings, chat_llm),
-                     translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"])
+                     translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"],
+                     glossary=default_glossary(settings.terms_file))
 
 
 TRANSLATION_HINTS = {

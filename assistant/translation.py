@@ -163,6 +163,30 @@ class Glossary:
                     break
         return found
 
+    def annotated(self, text: str, language: str) -> str:
+        """`text` with each term it holds followed by the term in the other language, in
+        brackets: "The TPNW (禁止核武器条约) entered into force". A question annotated so finds
+        paragraphs in the other language that the embedding model alone ranks low (an acronym
+        against the Chinese name), and gives the lexical index words it can match."""
+        taken: list[tuple[int, int]] = []  # a term inside a longer one found is not annotated again
+        insertions: list[tuple[int, str]] = []
+        for term in self.terms:  # longest Chinese first
+            if language == "zh":
+                patterns, other = [re.escape(term.zh)], f"（{term.en[0]}）"
+            else:
+                patterns = [rf"(?<![\w-]){re.escape(e)}(?:e?s)?(?![\w-])" for e in sorted(term.en, key=len, reverse=True)]
+                other = f" ({term.zh})"
+            for pattern in patterns:
+                found = next((m for m in re.finditer(pattern, text, re.IGNORECASE)
+                              if not any(m.start() < end and start < m.end() for start, end in taken)), None)
+                if found:
+                    taken.append(found.span())
+                    insertions.append((found.end(), other))
+                    break
+        for position, other in sorted(insertions, reverse=True):
+            text = text[:position] + other + text[position:]
+        return text
+
     def pairs(self, text: str, source: str) -> list[tuple[str, str]]:
         """(source term, target term) for the translator's prompt."""
         if source == "zh":
@@ -193,7 +217,7 @@ def _months(text: str, language: str) -> set[str]:
     return {str(_MONTHS.index((a or b).lower()) + 1) for a, b in _EN_MONTH.findall(text)}
 
 
-def _chinese_numerals(text: str) -> set[str]:
+def chinese_numerals(text: str) -> set[str]:
     """Numbers a Chinese text writes in characters ("第十一届" is 11), which a rendering may give in digits."""
     import warnings
 
@@ -214,7 +238,7 @@ def numbers_kept(original: str, rendering: str, source: str, target: str) -> str
     months_wanted, months_given = _months(original, source), _months(rendering, target)
     missing = sorted(n for n in wanted - given if not (n in months_wanted and n in months_given))
     missing += sorted(m for m in months_wanted - months_given - given if m not in wanted)
-    allowed = wanted | months_wanted | (_chinese_numerals(original) if source == "zh" else set())
+    allowed = wanted | months_wanted | (chinese_numerals(original) if source == "zh" else set())
     added = sorted((given | months_given) - allowed)
     if missing:
         return f"the rendering leaves out {', '.join(missing)}"

@@ -13,6 +13,7 @@ from assistant.answering import Assistant, Done, Lead, SentenceReady
 from assistant.followup import RuleRewriter
 from assistant.generators import RELATED, ExtractiveGenerator
 from assistant.judges import QuoteJudge
+from assistant.translation import default_glossary
 from assistant.verifier import Verifier
 from vectorstore.search import Retriever
 
@@ -33,7 +34,7 @@ def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
     retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
     extractive = ExtractiveGenerator(embedder)
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
-                     answerability=answerability)
+                     answerability=answerability, glossary=default_glossary())
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +147,60 @@ def test_threads_that_meet_their_first_unsure_question_together_load_one_model(s
     with ThreadPoolExecutor(4) as pool:
         loaded = list(pool.map(lambda _: answerability.llm(), range(4)))
     assert loaded[0] is not None and all(model is loaded[0] for model in loaded)
+
+
+# --- premises -----------------------------------------------------------------------------------
+
+
+def _paragraph(text: str):
+    from vectorstore.search import SearchResult
+
+    return SearchResult(DOC_2024, 33, "", text, 0.5, 0.5)
+
+
+@pytest.mark.parametrize("question, text, unstated", [
+    ("The TPNW entered into force in 2017, didn't it?", "《禁止核武器条约》于 2021 年 1月 22 日生效", ["2017"]),
+    ("The TPNW entered into force in 2021, didn't it?", "《禁止核武器条约》于 2021 年 1月 22 日生效", []),
+    ("Did the DPRK conduct 6 nuclear tests?", "谴责该国进行的六次核试验", []),  # Chinese numerals count
+    ("Did the DPRK conduct 7 nuclear tests?", "谴责该国进行的六次核试验", ["7"]),
+    ("What did the 2024 summary say about Fukushima?", "福岛第一核电站 ALPS 处理水", []),  # names a document
+    ("2024年主席总结第33段说了什么？", "《禁止核武器条约》于 2021 年生效", []),  # names a paragraph
+])
+def test_numbers_a_question_takes_as_given_must_be_stated(question, text, unstated):
+    from assistant.answerability import unstated_numbers
+
+    assert unstated_numbers(question, [_paragraph(text)], naming={"2024", "2007"}) == unstated
+
+
+@pytest.mark.parametrize("question, sentence, contradicts", [
+    ("2024年的总结说所有缔约国都欢迎《禁止核武器条约》生效，对吗？", "许多缔约国注意到《禁止核武器条约》于 2021 年生效。", True),
+    ("Did all States parties welcome the TPNW?", "在这方面，一些缔约国强调了该条约的重要性。", True),
+    ("What capacities should all States parties strengthen?", "缔约国应加强打击非法贩运的能力。", False),
+    ("一些缔约国对《禁止核武器条约》说了什么？", "一些缔约国强调了该条约的重要性。", False),
+])
+def test_all_asked_of_a_passage_for_some_is_not_confirmed(question, sentence, contradicts):
+    from assistant.answerability import claims_all, speaks_for_some
+
+    assert (claims_all(question) and speaks_for_some(sentence)) is contradicts
+
+
+@pytest.mark.parametrize("question, status", [
+    ("The TPNW entered into force in 2017, didn't it?", "related"),  # it was 2021
+    ("2024年的总结说所有缔约国都欢迎《禁止核武器条约》生效，对吗？", "related"),  # many, not all
+    ("The TPNW entered into force in 2021, didn't it?", "answered"),
+])
+def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreement(without_llm, question, status):
+    answer = without_llm.ask(question)
+    assert answer.status == status, answer.verdict
+    assert_faithful(answer)
+    assert (DOC_2024, 33) in answer.citations
+    if status == "related":
+        assert answer.text.startswith(("The documents do not state this directly.", "文件没有直接说明这一点。"))
+
+
+def test_an_acronym_over_chinese_text_finds_the_paragraph_that_spells_it_out(without_llm):
+    # "TPNW" alone scores 0.29 against ¶33 (below the cross-language gate: refused); with the
+    # glossary's 禁止核武器条约 beside it, 0.51.
+    answer = without_llm.ask("What did the 2024 summary say about when the TPNW entered into force?")
+    assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 33)
+    assert answer.standalone_question == "What did the 2024 summary say about when the TPNW entered into force?"

@@ -231,3 +231,15 @@ def test_one_paragraph_of_a_hundred_thousand_lines_parses_in_one_pass():
     parsed = parse_lines(lines)
     assert [p.number for p in parsed.paragraphs] == [1, 2]
     assert parsed.paragraphs[1].text.startswith("It starts line 0 of") and parsed.paragraphs[1].text.endswith("and ends.")
+
+
+@pytest.mark.parametrize("question, language", [
+    ("What is the IAEA?", "en"),
+    ("原子能机构(IAEA)怎么说？", "zh"),  # Latin names in a Chinese question
+    ("2024年的总结", "zh"),
+    ("The TPNW (禁止核武器条约) entered into force in 2017?", "en"),  # a term annotated in brackets
+])
+def test_the_language_of_a_question(question, language):
+    from vectorstore.paragraphs import language_of
+
+    assert language_of(question) == language

@@ -351,7 +351,21 @@ def test_a_translator_that_fails_leaves_the_quote_standing_and_is_asked_again_ne
 
 
 def test_numerals_in_characters_are_read_quietly(recwarn):
-    from assistant.translation import _chinese_numerals
+    from assistant.translation import chinese_numerals
 
-    assert "11" in _chinese_numerals("数以千计的核武器，第十一届会议")
+    assert "11" in chinese_numerals("数以千计的核武器，第十一届会议")
     assert not [w for w in recwarn if "cn2an" in str(w.filename)]  # cn2an's own warnings reach no terminal
+
+
+@pytest.mark.parametrize("question, language, annotated", [
+    ("The TPNW entered into force in 2017, didn't it?", "en", "The TPNW (禁止核武器条约) entered into force in 2017, didn't it?"),
+    ("What did non-nuclear-weapon States ask of nuclear-weapon States?", "en",
+     "What did non-nuclear-weapon States (无核武器国家) ask of nuclear-weapon States (核武器国家)?"),
+    ("无核武器国家对核武器国家提出了什么要求？", "zh",
+     "无核武器国家（non-nuclear-weapon State）对核武器国家（nuclear-weapon State）提出了什么要求？"),
+    ("What did the paper say about Fukushima?", "en", "What did the paper say about Fukushima (福岛)?"),
+    ("Who chaired the meeting?", "en", "Who chaired the meeting?"),
+])
+def test_a_question_is_annotated_with_its_terms_in_the_other_language(question, language, annotated):
+    # A longer term is annotated once, and the shorter term inside it is not annotated again.
+    assert default_glossary().annotated(question, language) == annotated

@@ -341,10 +341,14 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
+_ASCII_BRACKETED = re.compile(r"\([^()]*\)")
+
+
 def language_of(question: str) -> str:
     """"zh" or "en" for a question: any Han character makes it Chinese, since Chinese questions
-    often carry Latin names and numbers ("IAEA", "1737号决议")."""
-    return "zh" if _HAN.search(question) else "en"
+    often carry Latin names and numbers ("IAEA", "1737号决议"); except in ASCII brackets, where an
+    English question carries a term's Chinese name ("the TPNW (禁止核武器条约)")."""
+    return "zh" if _HAN.search(_ASCII_BRACKETED.sub("", question)) else "en"
 
 
 def mostly_han(text: str) -> bool:
