@@ -266,3 +266,19 @@ def claims_all(question: str) -> bool:
 def speaks_for_some(sentence: str) -> bool:
     """Whether a passage attributes what it says to some States only ("一些缔约国", "Many States")."""
     return _SOME.search(sentence.strip()) is not None
+
+
+_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)", re.IGNORECASE)
+
+
+def asks_for_count(question: str) -> bool:
+    """Whether the question asks for a count or an amount ("How many…", "多少", "几个")."""
+    return _COUNT.search(question) is not None
+
+
+def states_a_number(text: str) -> bool:
+    """Whether a sentence states any number, in digits or in Chinese numerals ("九个")."""
+    from .metrics import numbers_in
+    from .translation import chinese_numerals
+
+    return bool(numbers_in(text) or (mostly_han(text) and chinese_numerals(text)))

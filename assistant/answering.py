@@ -24,7 +24,14 @@ from vectorstore.errors import InputError, NotFoundError
 from vectorstore.search import Retriever, SearchResult
 
 from . import metrics
-from .answerability import Answerability, SimilarityAnswerability, SimilarityGate, unstated_numbers
+from .answerability import (
+    Answerability,
+    SimilarityAnswerability,
+    SimilarityGate,
+    asks_for_count,
+    states_a_number,
+    unstated_numbers,
+)
 from .answers import Answer, AnswerSentence, Removal, language_of
 from .followup import (
     MAX_QUESTION_CHARS,
@@ -206,6 +213,10 @@ class Assistant:
         unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
+        elif (verdict.answers and self.generator is self.extractive and asks_for_count(asked)
+              and not any(states_a_number(d.text) for d in self.extractive.sentences(standalone, relevant, said))):
+            # "How many IAEA inspectors…?" answered with quotes that hold no number at all.
+            verdict = replace(verdict, answers=False, reason="asks how many; the passages state no number")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True

@@ -204,3 +204,30 @@ def test_an_acronym_over_chinese_text_finds_the_paragraph_that_spells_it_out(wit
     answer = without_llm.ask("What did the 2024 summary say about when the TPNW entered into force?")
     assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 33)
     assert answer.standalone_question == "What did the 2024 summary say about when the TPNW entered into force?"
+
+
+@pytest.mark.parametrize("question, counts", [
+    ("How many IAEA inspectors are deployed worldwide?", True), ("美国目前拥有多少枚已部署的核弹头？", True),
+    ("朝鲜进行的核试验一共被谴责了几次？", True), ("What did the 2007 paper say about Iran?", False),
+    ("2007年的工作文件对伊朗表示了什么？", False),
+])
+def test_a_question_for_a_count(question, counts):
+    from assistant.answerability import asks_for_count
+
+    assert asks_for_count(question) is counts
+
+
+@pytest.mark.parametrize("sentence, states", [
+    ("谴责该国进行的六次核试验。", True), ("缔约国欢迎182个缔约国的协定生效。", True),
+    ("缔约国对以色列的核计划表示关切。", False), ("States parties expressed concern.", False),
+])
+def test_a_sentence_that_states_a_number(sentence, states):
+    from assistant.answerability import states_a_number
+
+    assert states_a_number(sentence) is states
+
+
+def test_a_count_answered_by_quotes_without_any_number_is_related(without_llm):
+    answer = without_llm.ask("How many nuclear warheads does Israel possess, according to the 2007 working paper?")
+    assert answer.status == "related" and answer.verdict.reason == "asks how many; the passages state no number"
+    assert_faithful(answer)
