@@ -39,25 +39,24 @@ def embedding_model_name(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _model(path: Path, dtype: str, workers: int | None = None) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(path, dtype=dtype, workers=workers)
+def _model(path: Path, dtype: str) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(path, dtype=dtype)
 
 
 def embedding_model(settings: Settings) -> SentenceTransformerEmbedder:
     """The embedding model itself, loaded once per process."""
-    return _model(embedding_model_path(settings), settings.embedding_dtype, settings.embedding_workers)
+    return _model(embedding_model_path(settings), settings.embedding_dtype)
 
 
 @lru_cache(maxsize=4)
-def _cached(path: Path, dtype: str, cache_dir: Path, workers: int | None = None) -> CachedEmbedder:
-    model = _model(path, dtype, workers)
+def _cached(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
+    model = _model(path, dtype)
     return CachedEmbedder(model, cache_dir / "embeddings" / f"{path.name}-{model.dtype}.sqlite")
 
 
 def embedder(settings: Settings) -> CachedEmbedder:
     """The embedding model behind the document-vector cache: what ingestion and search use."""
-    return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir,
-                   settings.embedding_workers)
+    return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
 
 
 def store(settings: Settings) -> ParagraphStore:

@@ -66,10 +66,6 @@ class Settings(BaseSettings):
         description="A sentence-transformers model directory; the pulled EmbeddingGemma when unset.",
     )
     embedding_dtype: Literal["auto", "bfloat16", "float32"] = "auto"
-    embedding_workers: int | None = Field(
-        default=None, ge=1, le=64, description="Threads that embed batches side by side at ingest, each on its share "
-        "of the cores; the CPU count (at most 4) when unset, 1: one batch at a time on every core.",
-    )
 
     generator: GeneratorName = "extractive"
     top_k: int = Field(default=5, ge=1, le=50, description="Paragraphs retrieved for an answer.")

@@ -9,7 +9,7 @@
    numbered paragraphs wrapped at 40 characters a line, as PDF text is): read and split time and
    MB/s, which should stay the same from one size to the next (parsing is linear).
 
-    .venv/bin/python benchmarks/ingest.py [--synthetic 20000] [--workers 1 default] [--keep DIR] [--parse-mb 20 50]
+    .venv/bin/python benchmarks/ingest.py [--synthetic 20000] [--keep DIR] [--parse-mb 20 50]
 """
 
 from __future__ import annotations
@@ -36,32 +36,26 @@ def du(path: Path) -> int:
 
 
 def demo_corpus() -> None:
-    """Twice, in one run so that the machine's state is the same for both: one batch at a time
-    on every core (PARACITE_EMBEDDING_WORKERS=1, as before workers), then the default."""
     files = sorted((ROOT / "corpus").glob("*.txt"))
     paragraphs = sum(len(load_document(f).paragraphs) for f in files)
     from assistant import services
     from assistant.settings import Settings
 
     model = services.embedding_model_path(Settings())
-    for workers in ("1", ""):
-        with tempfile.TemporaryDirectory() as data:
-            # A fresh cache directory, so that no vector comes from the cache of an earlier run.
-            env = dict(os.environ, PARACITE_DATA_DIR=data, PARACITE_CACHE_DIR=str(Path(data) / "cache"),
-                       PARACITE_EMBEDDING_MODEL=str(model), PARACITE_EMBEDDING_WORKERS=workers)
-            if not workers:
-                del env["PARACITE_EMBEDDING_WORKERS"]
-            start = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "assistant", "ingest", *map(str, files)],
-                                    env=env, capture_output=True, text=True)
-            elapsed = time.perf_counter() - start
-            if result.returncode != 0:
-                sys.exit(result.stderr)
-            peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"demo corpus ingest, end to end (new process, model pulled, no cached vectors; embedding workers: "
-                  f"{workers or 'default'}): {elapsed:.1f} s for {paragraphs} paragraphs, "
-                  f"{paragraphs / elapsed:.1f} paragraphs/s, peak RSS {peak_mib:.0f} MiB, "
-                  f"store {du(Path(data) / 'chroma') / 2**20:.1f} MiB", flush=True)
+    with tempfile.TemporaryDirectory() as data:
+        # A fresh cache directory, so that no vector comes from the cache of an earlier run.
+        env = dict(os.environ, PARACITE_DATA_DIR=data, PARACITE_CACHE_DIR=str(Path(data) / "cache"),
+                   PARACITE_EMBEDDING_MODEL=str(model))
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "assistant", "ingest", *map(str, files)],
+                                env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            sys.exit(result.stderr)
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"demo corpus ingest, end to end (new process, model pulled, no cached vectors): {elapsed:.1f} s for "
+              f"{paragraphs} paragraphs, {paragraphs / elapsed:.1f} paragraphs/s, peak RSS {peak_mib:.0f} MiB, "
+              f"store {du(Path(data) / 'chroma') / 2**20:.1f} MiB")
 
 
 def synthetic_documents(total: int, per_document: int, directory: Path) -> list[Path]:
@@ -111,7 +105,7 @@ def parse_big_files(sizes: list[float]) -> None:
                   f"{len(document.paragraphs)} paragraphs")
 
 
-def synthetic_corpus(total: int, keep: Path | None, workers: int | None = None) -> None:
+def synthetic_corpus(total: int, keep: Path | None) -> None:
     from assistant import services
     from assistant.settings import Settings
     from vectorstore.embedder import CachedEmbedder
@@ -120,7 +114,7 @@ def synthetic_corpus(total: int, keep: Path | None, workers: int | None = None) 
     work = Path(tempfile.mkdtemp())
     data = keep or work / "data"
     files = synthetic_documents(total, 500, work)
-    settings = Settings(data_dir=data, embedding_workers=workers)
+    settings = Settings(data_dir=data)
     # A fresh vector cache: the synthetic sentences repeat the demo corpus's, so after their first
     # occurrence they are served from it, while every paragraph (a new combination) is embedded.
     embedder = CachedEmbedder(services.embedding_model(settings), work / "vectors.sqlite")
@@ -131,7 +125,7 @@ def synthetic_corpus(total: int, keep: Path | None, workers: int | None = None) 
     services.refresh_lexical(settings)
     elapsed = time.perf_counter() - start
     texts = work_units(documents)
-    print(f"synthetic corpus (embedding workers: {workers or 'default'}): {total} paragraphs in {len(files)} documents ingested in {elapsed:.0f} s, "
+    print(f"synthetic corpus: {total} paragraphs in {len(files)} documents ingested in {elapsed:.0f} s, "
           f"{total / elapsed:.1f} paragraphs/s ({texts} paragraph and sentence texts, "
           f"{texts - embedder.hits} embedded, {embedder.hits} from the cache), "
           f"store {du(data) / 2**20:.0f} MiB on disk" + (f" (kept in {data})" if keep else ""))
@@ -141,16 +135,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--synthetic", type=int, default=20000, help="paragraphs; 0 skips this part")
     parser.add_argument("--keep", type=Path, help="data directory to keep the synthetic store in")
-    parser.add_argument("--workers", nargs="+", default=["default"],
-                        help="embedding workers to ingest the synthetic corpus with, each in turn (e.g. 1 default)")
     parser.add_argument("--parse-mb", type=float, nargs="*", default=[20, 50],
                         help="sizes of the big text files to parse; none skips this part")
     args = parser.parse_args()
     parse_big_files(args.parse_mb)
     demo_corpus()
     if args.synthetic:
-        for workers in args.workers:
-            synthetic_corpus(args.synthetic, args.keep, None if workers == "default" else int(workers))
+        synthetic_corpus(args.synthetic, args.keep)
 
 
 if __name__ == "__main__":

@@ -213,15 +213,3 @@ def test_a_repeated_number_is_told_apart_by_the_citation_quote(store, embedder, 
     assert store.paragraph("repeats", 2, quote="about  glaciers").text == "Again two, about glaciers."
     assert store.paragraph("repeats", 2, quote="not in either").text == "Two about moss."
 
-
-def test_batches_embedded_side_by_side_give_the_vectors_of_one_batch_at_a_time(settings):
-    from assistant import services
-    from vectorstore.embedder import SentenceTransformerEmbedder
-
-    path = services.embedding_model_path(settings)
-    texts = [p.text for p in load_document(DEMO_FILES[0]).paragraphs[:40]]
-    expected = SentenceTransformerEmbedder(path, workers=1, batch_size=8).embed_documents(texts)
-    got = SentenceTransformerEmbedder(path, workers=2, batch_size=8).embed_documents(texts)
-    assert got.shape == expected.shape and got.shape[0] == 40
-    assert np.min(np.sum(got * expected, axis=1)) > 0.999  # the same vectors, in the same order
-    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)

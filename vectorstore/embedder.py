@@ -4,10 +4,6 @@ The default is EmbeddingGemma-300m through sentence-transformers, with the model
 document prompts. It runs in bfloat16 on CPUs that have native bf16 (about twice as fast, same
 rankings), but its bf16 output is only roughly normalised, and Chroma then reorders near-ties; so
 every vector is cast to float32 and re-normalised here, before anything else sees it.
-
-Many documents at once (an ingest) are embedded by several workers, each a thread running whole
-batches on one core, rather than by one batch at a time spread over every core: on small batches
-the cores then wait on each other less (measured on 2 cores: about 10 % faster, same vectors).
 """
 
 from __future__ import annotations
@@ -45,15 +41,10 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-# Beyond a few workers a batch's own parallelism wins again, and each worker holds activations.
-MAX_WORKERS = 4
-
-
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model directory; loaded once, when the object is made."""
 
-    def __init__(self, model_path: Path | str, *, dtype: str = "auto", batch_size: int = 16,
-                 workers: int | None = None) -> None:
+    def __init__(self, model_path: Path | str, *, dtype: str = "auto", batch_size: int = 16) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         import torch
         import transformers
@@ -67,8 +58,6 @@ class SentenceTransformerEmbedder:
         self.name = Path(str(model_path)).name
         self.dtype = dtype
         self.batch_size = batch_size
-        self.workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
-        self._workers_lock = threading.Lock()  # one parallel run at a time: it sets the thread count
         try:
             self._model = SentenceTransformer(
                 str(model_path), device="cpu", model_kwargs={"dtype": getattr(torch, dtype)}
@@ -83,27 +72,11 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
-        if self.workers < 2 or len(batches) < 2:
-            return unit_rows(self._encode_documents(texts))
-        import torch
-        from concurrent.futures import ThreadPoolExecutor
-
-        with self._workers_lock:
-            threads = torch.get_num_threads()
-            per_worker = max(1, threads // self.workers)
-            torch.set_num_threads(per_worker)
-            try:
-                with ThreadPoolExecutor(self.workers, thread_name_prefix="embed") as pool:
-                    vectors = list(pool.map(self._encode_documents, batches))
-            finally:
-                torch.set_num_threads(threads)
-        return unit_rows(np.concatenate(vectors))
-
-    def _encode_documents(self, texts: list[str]) -> np.ndarray:
         if self._has_prompts:
-            return self._model.encode_document(texts, batch_size=self.batch_size)
-        return self._model.encode(texts, batch_size=self.batch_size)
+            vectors = self._model.encode_document(texts, batch_size=self.batch_size)
+        else:
+            vectors = self._model.encode(texts, batch_size=self.batch_size)
+        return unit_rows(vectors)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         if self._has_prompts:
