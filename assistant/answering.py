@@ -44,7 +44,7 @@ from .followup import (
 )
 from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
 from .judges import QuoteJudge
-from .translation import Glossary, Renderer
+from .translation import Renderer
 from .verifier import Verifier
 
 MAX_HISTORY_TURNS = 20
@@ -119,7 +119,6 @@ class Assistant:
         answerability: Answerability | None = None,
         renderer: Renderer | None = None,
         translation_hint: str = "",
-        glossary: Glossary | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
@@ -134,9 +133,6 @@ class Assistant:
         # renderer; without one, the answer says how to get them (`translation_hint`).
         self.renderer = renderer
         self.translation_hint = translation_hint
-        # A question over documents in another language is searched and judged with its terms
-        # in both languages (`Glossary.annotated`); the answer shows the question as asked.
-        self.glossary = glossary
 
     def ask(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None) -> Answer:
         for event in self.stream(question, history, doc_ids):
@@ -191,16 +187,6 @@ class Assistant:
         if not retrieved and not self.retriever.store.documents():
             raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
         relevant = self.gate.relevant(standalone, retrieved)
-        annotated = self._with_terms(standalone, doc_ids) if not relevant else standalone
-        if annotated != standalone:
-            # Nothing close enough in the other language: an acronym ("TPNW") or a term the model
-            # does not tie to its translation. Asked again with the glossary's names beside them;
-            # only then, since on questions that find their paragraphs plainly it changes little
-            # and chose worse sentences as often as better ones (eval/npt).
-            retrieved_again = self._retrieve(question, annotated, context, doc_ids)
-            relevant = self.gate.relevant(annotated, retrieved_again)
-            if relevant:
-                standalone, retrieved = annotated, retrieved_again
         yield Retrieved(retrieved)
         answer = Answer(question, asked, [], refused=False, retrieved=retrieved, generator=self.generator.name)
         language = language_of(question)
@@ -260,17 +246,6 @@ class Assistant:
     def _document_numbers(self) -> set[str]:
         """Numbers that name a document ("the 2024 summary"), from the ids and titles."""
         return metrics.numbers_in(" ".join(f"{d.doc_id} {d.title}" for d in self.retriever.store.documents()))
-
-    def _with_terms(self, standalone: str, doc_ids: list[str] | None) -> str:
-        """The question with its glossary terms in both languages, when a document it is asked of
-        is in the other language (by its printed title)."""
-        if self.glossary is None:
-            return standalone
-        language = language_of(standalone)
-        searched = [d for d in self.retriever.store.documents() if not doc_ids or d.doc_id in doc_ids]
-        if all(language_of(d.title) == language for d in searched):
-            return standalone
-        return self.glossary.annotated(standalone, language)
 
     def _retrieve(self, question: str, standalone: str, context: Context, doc_ids: list[str] | None):
         """The search, with what the conversation holds: a follow-up about "the other document"

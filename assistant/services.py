@@ -202,7 +202,6 @@ def assistant(settings: Settings, generator: str | None = None):
     from .answering import Assistant
     from .followup import LLMRewriter, RuleRewriter
     from .generators import ExtractiveGenerator, LLMGenerator
-    from .translation import default_glossary
     from .verifier import Verifier
 
     kind = generator or settings.generator
@@ -220,8 +219,7 @@ def assistant(settings: Settings, generator: str | None = None):
     verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
     return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k,
                      answerability=answerability(settings, chat_llm), renderer=renderer(settings, chat_llm),
-                     translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"],
-                     glossary=default_glossary(settings.terms_file))
+                     translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"])
 
 
 TRANSLATION_HINTS = {
