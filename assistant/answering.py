@@ -199,10 +199,12 @@ class Assistant:
         unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
-        elif (verdict.answers and self.generator is self.extractive and asks_for_count(asked)
-              and not any(states_a_number(d.text) for d in self.extractive.sentences(standalone, relevant, said))):
-            # "How many IAEA inspectors…?" answered with quotes that hold no number at all.
-            verdict = replace(verdict, answers=False, reason="asks how many; the passages state no number")
+        chosen = None  # the extractive sentences, when the count check below already chose them
+        if verdict.answers and self.generator is self.extractive and asks_for_count(asked):
+            chosen = list(self.extractive.sentences(standalone, relevant, said))
+            if not any(states_a_number(d.text) for d in chosen):
+                # "How many IAEA inspectors…?" answered with quotes that hold no number at all.
+                verdict = replace(verdict, answers=False, reason="asks how many; the passages state no number")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True
@@ -213,8 +215,12 @@ class Assistant:
             return
 
         declined = False
-        drafts = (self.extractive.sentences(standalone, relevant, said) if self.generator is self.extractive
-                  else self.generator.sentences(asked, relevant))
+        if chosen is not None:
+            drafts = chosen
+        elif self.generator is self.extractive:
+            drafts = self.extractive.sentences(standalone, relevant, said)
+        else:
+            drafts = self.generator.sentences(asked, relevant)
         for draft in drafts:
             if _is_decline(draft):
                 declined = True

@@ -319,11 +319,11 @@ def _installed_llm(settings: Settings):
 def redis_client(url: str, purpose: str):
     """A client of the Redis server at `url`, checked now, so that a wrong URL stops a server at
     start rather than at its first question. `purpose` names what it keeps, for the message."""
-    import re
-
     import redis
 
-    where = re.sub(r"//[^@/]*@", "//", url)  # no password in a message
+    from .sites import without_password
+
+    where = without_password(url)
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         client.ping()

@@ -103,12 +103,17 @@ def _parse_rate(rate: str, where: str) -> RateLimitItem:
         raise InputError(f"{where}: {rate!r} is not a rate like '30/minute'") from None
 
 
+def without_password(url: str) -> str:
+    """A server URL as it may be shown in a message: without its user and password."""
+    return re.sub(r"//[^@/]*@", "//", url)
+
+
 def budget_storage(url: str | None) -> Storage:
     """Where the budgets are counted: this process's memory, or the Redis server at `url`
     (checked now, so that a wrong URL stops the server at start, not at the first question)."""
     if not url:
         return MemoryStorage()
-    where = re.sub(r"//[^@/]*@", "//", url)  # no password in a message
+    where = without_password(url)
     try:
         storage = storage_from_string(url)
         reachable = storage.check()
