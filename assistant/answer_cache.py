@@ -117,7 +117,8 @@ def answer_from_json(data: dict) -> Answer:
     sentences = [
         AnswerSentence(
             text=s["text"],
-            citations=[Citation(c["doc"], int(c["paragraph"]), c["quote"]) for c in s["citations"]],
+            citations=[Citation(c["doc"], int(c["paragraph"]), c["quote"], tuple(tuple(span) for span in c.get("spans", ())))
+                       for c in s["citations"]],
             flagged=s.get("flagged"),
             rendering=_rendering(s["rendering"]) if "rendering" in s else None,
         )

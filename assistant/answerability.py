@@ -78,7 +78,7 @@ class SimilarityGate:
         print the name: a bare name is a short query, and short queries score low. A question
         asking for a fact about the name ("《佩林达巴条约》是在哪一年生效的？") gets no such pass.
         """
-        similar = [r for r in results if r.similarity >= self.threshold(query, r)]
+        similar = [r for r in results if r.named or r.similarity >= self.threshold(query, r)]
         if similar:
             return similar
         names = _topic_lookup_names(query, self.retriever.document_words())
@@ -89,7 +89,7 @@ class SimilarityGate:
 
     def is_lookup(self, query: str, relevant: list[SearchResult]) -> bool:
         """Whether `relevant` passed as a topic lookup only (none above its threshold)."""
-        return not any(r.similarity >= self.threshold(query, r) for r in relevant)
+        return not any(r.named or r.similarity >= self.threshold(query, r) for r in relevant)
 
     def unknown_names(self, query: str) -> list[str]:
         """Names in a Chinese question (places, people, organisations, titles in 《》) that the
@@ -148,7 +148,7 @@ LLM_PASSAGES = 4  # the best sentences the LLM reads: what an answer would quote
 @dataclass(frozen=True)
 class Verdict:
     answers: bool  # False: the paragraphs only come close ("related")
-    similarity: float  # the best sentence's, or 1.0 where the question names the paragraph
+    similarity: float  # the best sentence's, or the named paragraph's where the question names one
     llm_yes: float | None = None  # the LLM's P(yes), where it was asked
     reason: str = ""  # which evidence decided
 
@@ -175,8 +175,9 @@ class SimilarityAnswerability:
         self.bands = bands
 
     def judge(self, question: str, paragraphs: list[SearchResult], lookup: bool = False) -> Verdict:
-        if any(p.similarity >= 1.0 for p in paragraphs):  # "第144段说了什么": the paragraph is the answer
-            return Verdict(True, 1.0, reason="named paragraph")
+        named = [p.similarity for p in paragraphs if p.named]
+        if named:  # "第144段说了什么": the paragraph is the answer
+            return Verdict(True, max(named), reason="named paragraph")
         if lookup:
             return Verdict(True, 0.0, reason="topic lookup")
         ranked = ranked_sentences(self.embedder, question, paragraphs)

@@ -20,6 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from vectorstore.paragraphs import language_of, mostly_han
+from vectorstore.quotes import spans
 
 __all__ = ["MARKER", "Answer", "AnswerSentence", "Citation", "Removal", "compose_text", "language_of", "marker",
            "neutralise_markers"]
@@ -41,10 +42,23 @@ class Citation:
     doc: str
     paragraph: int
     quote: str  # verbatim from the paragraph: the part that supports the sentence
+    # Where the paragraph prints the quote: [start, end) offsets into its text, every occurrence,
+    # so that a client marks them without matching text itself (vectorstore.quotes).
+    spans: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, doc: str, paragraph: int, quote: str, paragraph_text: str) -> Citation:
+        return cls(doc, paragraph, quote, tuple(spans(quote, paragraph_text)))
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.doc, self.paragraph)
+
+    def as_json(self) -> dict:
+        data = {"doc": self.doc, "paragraph": self.paragraph, "quote": self.quote}
+        if self.spans:  # a citation the verifier made always has them
+            data["spans"] = [list(span) for span in self.spans]
+        return data
 
 
 @dataclass
@@ -57,7 +71,7 @@ class AnswerSentence:
     rendering: object | None = None
 
     def as_json(self) -> dict:
-        data = {"text": neutralise_markers(self.text), "citations": [asdict(c) for c in self.citations]}
+        data = {"text": neutralise_markers(self.text), "citations": [c.as_json() for c in self.citations]}
         if self.flagged:
             data["flagged"] = self.flagged
         if self.rendering is not None:
@@ -116,13 +130,22 @@ class Answer:
         """Each cited paragraph once, in order of first use."""
         return [c.key for c in _unique(c for s in self.sentences for c in s.citations)]
 
+    def _sentences_json(self) -> list[dict]:
+        """Each sentence with `before`, the text that precedes it in `answer` after the lead (a
+        space or nothing): a client lays out lead and sentences as the text does, parsing nothing."""
+        out, previous = [], self.lead
+        for sentence in self.sentences:
+            out.append({**sentence.as_json(), "before": separator(previous) if previous else ""})
+            previous = sentence.text
+        return out
+
     def as_json(self, question_id=None) -> dict:
         data = {"id": question_id} if question_id is not None else {}
         data |= {
             "question": self.question,
             "standalone_question": self.standalone_question,
             "answer": self.text,
-            "sentences": [s.as_json() for s in self.sentences],
+            "sentences": self._sentences_json(),
             "citations": [{"doc": d, "paragraph": p} for d, p in self.citations],
             "refused": self.refused,
             "removed": [r.as_json() for r in self.removed],
@@ -167,15 +190,21 @@ def compose_text(lead: str, sentences: list[tuple[str, list[tuple[str, int]]]],
         return text
     if not text:
         return lead
-    return lead + ("" if mostly_han(lead) else " ") + text
+    return lead + separator(lead) + text
+
+
+def separator(before: str) -> str:
+    """What follows a piece of an answer before the next one: nothing after Chinese, a space
+    after anything else (the markers between are Latin: the script is the piece's own)."""
+    return "" if mostly_han(before) else " "
 
 
 def _joined(pieces: list[tuple[str, list[tuple[str, int]]]]) -> str:
     text = ""
     for i, (piece, keys) in enumerate(pieces):
         markers = "".join(marker(doc, paragraph) for doc, paragraph in dict.fromkeys(keys))
-        if i:  # markers are Latin: the script is the piece's own
-            text += "" if mostly_han(pieces[i - 1][0]) else " "
+        if i:
+            text += separator(pieces[i - 1][0])
         text += f"{piece}{markers}"
     return text
 

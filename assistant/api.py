@@ -13,7 +13,6 @@ pieces of text; together they are the answer's `answer` field.
 
 
 import asyncio
-import dataclasses
 import json
 import logging
 import secrets
@@ -37,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from vectorstore.errors import InputError, NotFoundError, ParaciteError
 
 from .answering import Done, Lead, Removed, RenderingReady, Retrieved, SentenceReady, Standalone
-from .answers import Answer, AnswerSentence
+from .answers import Answer, AnswerSentence, compose_text, separator
 from .workspace import Choice, Upload, Workspace
 
 MODEL_NAME = "paracite"
@@ -118,28 +117,39 @@ def answer_json(answer: Answer) -> dict:
 
 
 class TextSoFar:
-    """The answer's text as its pieces arrive: each `add` returns the new piece to send."""
+    """The answer's text as its pieces arrive: each call returns the new piece to send. The text
+    is `answers.compose_text` of what has arrived, which is a prefix of the final answer's."""
 
-    def __init__(self, question: str) -> None:
-        self._partial = Answer(question, question, [], refused=False)
+    def __init__(self) -> None:
+        self._lead = ""
+        self._sentences: list[tuple[str, list[tuple[str, int]]]] = []
+        self._renderings: dict[int, tuple[str | None, list[tuple[str, int]], str]] = {}
         self.sent = ""
 
     def lead(self, text: str) -> str:
-        self._partial.lead = text
-        return self._advance(self._partial.text)
+        self._lead = text
+        return self._advance(self._composed())
 
     def sentence(self, sentence: AnswerSentence) -> str:
-        # A copy without its rendering: a replayed answer's sentences carry theirs already, and
-        # the renderings follow all the sentences in the text.
-        self._partial.sentences.append(dataclasses.replace(sentence, rendering=None))
-        return self._advance(self._partial.text)
+        # A replayed answer's sentences carry their renderings already; in the text, renderings
+        # follow all the sentences, so each is added by `rendering`.
+        self._sentences.append((sentence.text, [c.key for c in sentence.citations]))
+        return self._advance(self._composed())
+
+    def before_next(self) -> str:
+        """What precedes the next sentence in the text, as each sentence's `before` in the JSON."""
+        previous = self._sentences[-1][0] if self._sentences else self._lead
+        return separator(previous) if previous else ""
 
     def rendering(self, index: int, rendering) -> str:
-        self._partial.sentences[index].rendering = rendering
-        return self._advance(self._partial.text)
+        self._renderings[index] = (rendering.text, self._sentences[index][1], rendering.language)
+        return self._advance(self._composed())
 
     def finish(self, answer: Answer) -> str:
         return self._advance(answer.text)
+
+    def _composed(self) -> str:
+        return compose_text(self._lead, self._sentences, [self._renderings[i] for i in sorted(self._renderings)])
 
     def _advance(self, text: str) -> str:
         # The final text extends what was sent (answers.Answer.text is built so); if it ever did
@@ -152,7 +162,7 @@ class TextSoFar:
 def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> Iterator[tuple[str, dict]]:
     """(event, data) pairs of one streamed answer; an error becomes an `error` event."""
     history = [t.model_dump() for t in request.history]
-    text = TextSoFar(request.question)
+    text = TextSoFar()
     cited: set[tuple[str, int]] = set()
     titles: dict[str, str] = {}
     index = 0
@@ -172,9 +182,10 @@ def answer_events(workspace: Workspace, request: AskRequest, choice: Choice) -> 
                         cited.add(c.key)
                         yield "citation", {"doc": c.doc, "paragraph": c.paragraph, "title": titles.get(c.doc, c.doc),
                                            "url": paragraph_url(c.doc, c.paragraph)}
+                before = text.before_next()
                 if piece := text.sentence(event.sentence):
                     yield "token", {"text": piece}
-                yield "sentence", {"index": index, **event.sentence.as_json()}
+                yield "sentence", {"index": index, **event.sentence.as_json(), "before": before}
                 index += 1
             elif isinstance(event, RenderingReady):
                 if piece := text.rendering(event.index, event.rendering):
@@ -267,13 +278,24 @@ ANSWER_THREADS = 64
 
 def build_router(workspace: Workspace, guard) -> APIRouter:
     """`guard` is the dependency that checks origin, site key and budget of an answering call."""
-    settings = workspace.settings
     router = APIRouter()
     answer_threads = anyio.CapacityLimiter(ANSWER_THREADS)
 
     async def ask_on_answer_thread(question: str, history: list[dict], docs: list[str] | None, choice: Choice):
         return await anyio.to_thread.run_sync(workspace.ask, question, history, docs, choice, limiter=answer_threads)
 
+    json_body = json_body_reader(workspace.settings)
+    # Registration order is the OpenAPI page's order.
+    _add_health_route(router, workspace)
+    _add_answer_routes(router, workspace, guard, json_body, ask_on_answer_thread)
+    _add_corpus_routes(router, workspace)
+    _add_admin_routes(router, workspace)
+    _add_openai_routes(router, workspace, guard, json_body, ask_on_answer_thread)
+    return router
+
+
+def json_body_reader(settings):
+    """The dependency that reads a JSON body, refusing one over `settings.max_request_bytes`."""
     async def json_body(request: Request) -> Any:
         limit = settings.max_request_bytes
         too_large = ApiError(413, "request_too_large", f"the request body is over the limit of {limit} bytes")
@@ -292,22 +314,33 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         except RecursionError:  # "[[[[…" a few thousand deep: the parser's stack, not a bug of ours
             raise ApiError(400, "invalid_json", "the request body is nested too deeply") from None
 
-    def parse(model: type[BaseModel], data: Any) -> Any:
-        from pydantic import ValidationError
+    return json_body
 
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-            raise ApiError(422, "invalid_request", problems) from None
 
-    def choice_of(request: AskRequest) -> Choice:
-        # the configured k is the default pipeline (and its cached answers), however it is asked for
-        return Choice(k=None if request.k == settings.top_k else request.k)
+def parse(model: type[BaseModel], data: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise ApiError(422, "invalid_request", problems) from None
+
+
+def _add_health_route(router: APIRouter, workspace: Workspace) -> None:
+    settings = workspace.settings
 
     @router.get("/healthz", tags=["meta"])
     def healthz() -> dict:
         return {"status": "ok", "documents": len(workspace.documents()), "generator": settings.generator}
+
+
+def _add_answer_routes(router: APIRouter, workspace: Workspace, guard, json_body, ask_on_answer_thread) -> None:
+    settings = workspace.settings
+
+    def choice_of(request: AskRequest) -> Choice:
+        # the configured k is the default pipeline (and its cached answers), however it is asked for
+        return Choice(k=None if request.k == settings.top_k else request.k)
 
     @router.post("/api/ask", tags=["answers"], dependencies=[Depends(guard)],
                  summary="Answer a question, with a citation on every sentence (the `paracite ask --json` contract)")
@@ -338,6 +371,8 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
             ping=15,
         )
 
+
+def _add_corpus_routes(router: APIRouter, workspace: Workspace) -> None:
     @router.get("/api/docs", tags=["corpus"], summary="The documents (the `paracite docs --json` contract)")
     def docs() -> list[dict]:
         return [info.as_json() for info in workspace.documents()]
@@ -358,7 +393,9 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         p = workspace.paragraph(doc, number, quote)
         return {"doc": info.doc_id, "title": info.title, "paragraph": p.number, "text": p.text}
 
-    check_admin = admin_check(settings.admin_key.get_secret_value())
+
+def _add_admin_routes(router: APIRouter, workspace: Workspace) -> None:
+    check_admin = admin_check(workspace.settings.admin_key.get_secret_value())
 
     async def admin(authorization: Annotated[str | None, Header()] = None) -> None:
         check_admin(authorization)  # the server's middleware checks first, before a body is read
@@ -383,8 +420,8 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
         workspace.delete(doc)
         return {"deleted": doc}
 
-    # --- OpenAI-compatible ---------------------------------------------------------------------
 
+def _add_openai_routes(router: APIRouter, workspace: Workspace, guard, json_body, ask_on_answer_thread) -> None:
     @router.get("/v1/models", tags=["openai"])
     def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "paracite"}]}
@@ -436,8 +473,6 @@ def build_router(workspace: Workspace, guard) -> APIRouter:
             yield {"data": "[DONE]"}
 
         return EventSourceResponse(chunks(), ping=15)
-
-    return router
 
 
 def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[dict]]:

@@ -1,156 +1,75 @@
-"""The citation-faithfulness eval: run a suite, score every answer, hold the thresholds.
+"""The citation-faithfulness eval: answer a suite's questions, score every answer, hold the thresholds.
 
-A suite is a folder in eval/:
-- `questions.jsonl`: the `ask --jsonl` input plus `"gold": [{"doc", "paragraph"}]`, `"kind"`
-  (single, multi, unanswerable, followup, adversarial) and `"lang"`; per answerable question
-  `"facts"`, the key facts an answer must state (`{"doc", "paragraph", "text"}`, a short verbatim
-  span of a gold paragraph, within one of its sentences), optionally `"facts_any"` (groups of
-  spans of which any one states the fact) and `"false_premise": true` (the documents contradict
-  the question's premise: confirming it is presenting an answer where there is none);
-- `thresholds.toml`: `[min]` values a metric must reach, `[max]` values it may not exceed;
-- `suite.toml`: `corpus` (globs relative to the suite folder) and optionally `judge_pairs`, the
-  labelled (paragraphs, sentence, supported) set for `--calibrate-judge`.
-
-Answers come from the configured generator, or from a file (`--answers`, the `ask --jsonl`
-output, matched by "id") so that production logs or another system can be scored the same way.
-The corpus is read from the suite's own files, so an answer that cites a paragraph the corpus
-does not have is caught even when nothing was retrieved here. Generated answers run against the
-suite's own collections (prefix `eval_<suite>`), never the user's store.
+`run_suite` is what the CLI and the benchmarks call. Answers come from the configured generator,
+or from a file (`--answers`; see `assistant.suites`). The corpus is read from the suite's own
+files, so an answer that cites a paragraph the corpus does not have is caught even when nothing
+was retrieved here. Generated answers run against the suite's own collections (prefix
+`eval_<suite>`), never the user's store.
 """
 
 from __future__ import annotations
 
-import glob
-import math
-import tomllib
+import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from vectorstore.errors import InputError
+from vectorstore.errors import ParaciteError
+from vectorstore.paragraphs import language_of
+from vectorstore.quotes import normalise, verbatim_in
 
-from vectorstore.paragraphs import language_of, split_sentences
-
-from . import jsonl, metrics
+from . import metrics
 from .answers import compose_text
-from .judges import Judge, normalise, threshold_for, verbatim_in
+from .judges import Judge, threshold_for
+from .suites import METRICS, Suite, fact_groups, keys_text
 
-KINDS = ("single", "multi", "unanswerable", "followup", "adversarial")
-
-# Which way each metric must go; a threshold file names each in [min] or [max].
-METRICS = {
-    "recall_at_1": "min", "recall_at_5": "min", "mrr": "min",
-    "citation_validity": "min", "cited_sentences": "min", "quote_match": "min",
-    "alce_recall": "min", "alce_precision": "min",
-    "gold_hit": "min", "refusal_accuracy": "min", "false_refusal_rate": "max",
-    # Answers where an LLM generator's own answer was not used and its extractive fallback was
-    # shown instead: still verified, but a sign the model is not doing the answering.
-    "fallback_rate": "max",
-    # Whether the answer answers (the citation metrics above are saturated by quoting): the key
-    # facts stated, the sentences that state none, the reader's language, an answer presented
-    # where the documents give none, and the shown text against the structured answer.
-    "fact_recall": "min", "answer_complete": "min", "fact_precision": "min",
-    "language_match": "min", "unanswered_as_answer": "max", "text_consistent": "min",
-    # Questions of the suite with an answer to score: below 1.0 only with --answers from elsewhere,
-    # and always guarded (1.0 unless a threshold says otherwise), so missing answers fail the run.
-    "answered": "min",
-}
-ALWAYS = {"answered": ("min", 1.0)}
+__all__ = ["METRICS", "Calibration", "QuestionResult", "Report", "aggregate", "breakdown", "calibrate", "generate",
+           "run_suite", "score", "status_of"]
 
 
-@dataclass
-class Suite:
-    name: str
-    root: Path
-    questions: list[dict]
-    thresholds: dict[str, tuple[str, float]]  # name -> ("min" | "max", value)
-    corpus: list[Path]
-    judge_pairs: Path | None
-    lines: dict[str, int] = field(default_factory=dict)  # question id -> line of questions.jsonl
+def run_suite(suite: Suite, questions: list[dict], settings, judge_name: str | None = None,
+              generator: str | None = None, answers: dict[str, dict] | None = None,
+              thresholds: dict | None = None, on_answer: Callable[[], None] | None = None) -> Report:
+    """Answer `questions` of the suite with `generator` (or score `answers` read from a file),
+    judge them with `judge_name` (by default quote for extractive answers, else llm), and report
+    against `thresholds` (by default the suite's). `on_answer` is called after each question."""
+    from . import services
 
-    def check_facts(self, paragraphs: dict[tuple[str, int], str]) -> None:
-        """Every key fact is verbatim in its paragraph, inside one sentence (what a quote can hold)."""
-        where = self.root / "questions.jsonl"
-        for q in self.questions:
-            for doc, number, text in (f for group in fact_groups(q) for f in group):
-                paragraph = paragraphs.get((doc, number))
-                at = f"{where}:{self.lines.get(q['id'], '?')}"
-                if paragraph is None:
-                    raise InputError(f"{at}: fact {text!r}: [{doc} ¶{number}] is not in the suite corpus")
-                if not verbatim_in(text, paragraph):
-                    raise InputError(f"{at}: fact {text!r} is not verbatim in [{doc} ¶{number}]")
-                if not any(verbatim_in(text, sentence) for sentence in split_sentences(paragraph)):
-                    raise InputError(f"{at}: fact {text!r} crosses a sentence boundary of [{doc} ¶{number}]")
+    paragraphs = suite.paragraphs()
+    if answers is None:
+        answers = generate(suite, questions, settings, generator, on_answer)
+        generator_name = generator or settings.generator
+    else:
+        generator_name = ",".join(sorted({a.get("generator", "unknown") for a in answers.values()})) or "unknown"
+    judge = services.judge(settings, judge_name or ("quote" if generator_name == "extractive" else "llm"))
+    results = score(questions, answers, paragraphs, judge)
+    return Report(suite.name, generator_name, judge.name, results, aggregate(results), breakdown(results),
+                  suite.thresholds if thresholds is None else thresholds)
 
 
-def load_suite(path: Path) -> Suite:
-    root = Path(path)
-    if not root.is_dir():
-        raise InputError(f"{root}: not a suite folder")
-    for required in ("questions.jsonl", "thresholds.toml", "suite.toml"):
-        if not (root / required).is_file():
-            raise InputError(f"{root}: the suite has no {required}")
-    config = _toml(root / "suite.toml")
-    questions, lines = _read_questions(root / "questions.jsonl")
-    # Relative to the suite folder, or absolute.
-    corpus = sorted({Path(p) for pattern in config.get("corpus", []) for p in glob.glob(str(root / pattern))})
-    if not corpus:
-        raise InputError(f"{root / 'suite.toml'}: `corpus` matches no files")
-    pairs = root / config["judge_pairs"] if config.get("judge_pairs") else None
-    return Suite(
-        name=config.get("name", root.name),
-        root=root,
-        questions=questions,
-        thresholds=parse_thresholds(_toml(root / "thresholds.toml"), root / "thresholds.toml"),
-        corpus=corpus,
-        judge_pairs=pairs,
-        lines=lines,
-    )
+def generate(suite: Suite, questions: list[dict], settings, generator: str | None = None,
+             on_answer: Callable[[], None] | None = None) -> dict[str, dict]:
+    """Answer the questions against the suite's own collections, as `Answer.as_json` by id. A
+    question the assistant would not take (too long, a malformed history) gets no answer: it is
+    scored as "no answer"."""
+    from . import services
+    from .answering import check_question
 
-
-def parse_thresholds(data: dict, where: Path | str) -> dict[str, tuple[str, float]]:
-    thresholds = {}
-    for direction in ("min", "max"):
-        for name, value in data.get(direction, {}).items():
-            if METRICS.get(name) != direction:
-                raise InputError(f"{where}: {name!r} is not a metric with a {direction}imum; known: {', '.join(METRICS)}")
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(f"{where}: {name} must be a number")
-            thresholds[name] = (direction, float(value))
-    return ALWAYS | thresholds
-
-
-def override_thresholds(thresholds: dict, overrides: list[str]) -> dict:
-    """`NAME=VALUE` from the command line; the direction is the metric's own."""
-    merged = dict(thresholds)
-    for item in overrides:
-        name, equals, value = item.partition("=")
-        name = name.strip()
-        if not equals:
-            raise InputError(f"--threshold {item!r}: expected NAME=VALUE, e.g. gold_hit=0.9")
-        if name not in METRICS:
-            raise InputError(f"--threshold {item!r}: unknown metric {name!r}; known: {', '.join(METRICS)}")
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not math.isfinite(number):
-            raise InputError(f"--threshold {item!r}: the value must be a number, e.g. gold_hit=0.9")
-        merged[name] = (METRICS[name], number)
-    return merged
-
-
-def sample(questions: list[dict], n: int) -> list[dict]:
-    """n questions spread over the kinds (round robin, in file order): a subset for slow runs."""
-    by_kind: dict[str, list[dict]] = defaultdict(list)
+    prefix = "eval_" + re.sub(r"[^A-Za-z0-9]+", "_", suite.name)
+    settings = settings.model_copy(update={"collection_prefix": prefix})
+    services.ingest_documents(settings, suite.documents())
+    assistant = services.assistant(settings, generator)
+    produced = {}
     for q in questions:
-        by_kind[q["kind"]].append(q)
-    picked: list[dict] = []
-    while len(picked) < min(n, len(questions)):
-        for kind in KINDS:
-            if by_kind.get(kind) and len(picked) < n:
-                picked.append(by_kind[kind].pop(0))
-    return picked
+        try:
+            check_question(q["question"], q.get("history"))
+        except ParaciteError:
+            pass
+        else:
+            produced[q["id"]] = assistant.ask(q["question"], q.get("history")).as_json(q["id"])
+        if on_answer:
+            on_answer()
+    return produced
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -216,6 +135,26 @@ def score(
 ) -> list[QuestionResult]:
     """Score each question's answer; `paragraphs` is the suite corpus, by (doc, number)."""
     results = []
+    supports_for = _support_checker(paragraphs, judge)
+    for question in questions:
+        answer = answers.get(question["id"])
+        result = QuestionResult(question, answer)
+        results.append(result)
+        result.scores["answered"] = float(answer is not None)
+        if answer is None:
+            result.failures.append("answered: no answer with this id")
+            continue
+        cited = _score_citations(result, answer, paragraphs, judge, supports_for)
+        if not answer.get("refused") or answer.get("fallback"):  # a fallback that then refused too still counts
+            result.scores["fallback_rate"] = 1.0 if answer.get("fallback") else 0.0
+        _score_quality(result, question, answer, paragraphs, judge)
+        _score_refusal(result, question, answer, cited)
+    return results
+
+
+def _support_checker(paragraphs: dict[tuple[str, int], str], judge: Judge):
+    """`supports_for(sentence)(keys)`: whether those cited paragraphs support the sentence, each
+    (sentence, paragraphs) judged once across the suite."""
     verdicts: dict[tuple, bool] = {}
 
     def supports_for(sentence: dict):
@@ -232,81 +171,73 @@ def score(
 
         return supports
 
-    for question in questions:
-        answer = answers.get(question["id"])
-        result = QuestionResult(question, answer)
-        results.append(result)
-        gold = [(g["doc"], g["paragraph"]) for g in question.get("gold", [])]
-        result.scores["answered"] = float(answer is not None)
-        if answer is None:
-            result.failures.append("answered: no answer with this id")
-            continue
-        refused = bool(answer.get("refused"))
-        sentences = answer.get("sentences") or []
-        retrieved_list = [(r["doc"], r["paragraph"]) for r in answer.get("retrieved") or []]
-        # Answers from elsewhere may not say what was retrieved: then existence is all we check.
-        retrieved = set(retrieved_list) if "retrieved" in answer else set(paragraphs)
-        if gold and retrieved_list:
-            result.scores["recall_at_1"] = metrics.recall_at_k(retrieved_list, gold, 1)
-            result.scores["recall_at_5"] = metrics.recall_at_k(retrieved_list, gold, 5)
-            result.scores["mrr"] = metrics.reciprocal_rank(retrieved_list, gold)
-        cited = [(c["doc"], c["paragraph"]) for s in sentences for c in s.get("citations", [])]
-        result.scores["citation_validity"] = metrics.citation_validity(cited, set(paragraphs), retrieved)
-        for key in cited:
-            if key not in paragraphs:
-                result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] does not exist in the corpus")
-            elif key not in retrieved:
-                result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] was not among the retrieved paragraphs")
-        if sentences:
-            per_sentence = [[(c["doc"], c["paragraph"]) for c in s.get("citations", [])] for s in sentences]
-            result.scores["cited_sentences"] = metrics.cited_sentence_share(per_sentence)
-            for i, cites in enumerate(per_sentence):
-                if not cites:
-                    result.failures.append(f"cited_sentences: sentence {i + 1} has no citation: {sentences[i].get('text', '')[:80]}")
-            quotes = [(c, paragraphs.get((c["doc"], c["paragraph"]), "")) for s in sentences for c in s.get("citations", [])]
-            if quotes:
-                matches = [bool(c.get("quote")) and verbatim_in(c["quote"], text) for c, text in quotes]
-                result.scores["quote_match"] = metrics.mean(1.0 if m else 0.0 for m in matches)
-                for (c, _), ok in zip(quotes, matches):
-                    if not ok:
-                        result.failures.append(f"quote_match: the quote for [{c['doc']} ¶{c['paragraph']}] is not in that paragraph")
-            checks = [supports_for(s) for s in sentences]
-            recall, precision = metrics.alce_answer(per_sentence, lambda i: checks[i])
-            result.scores["alce_recall"], result.scores["alce_precision"] = recall, precision
-            result.supported = [bool(cites) and checks[i](cites) for i, cites in enumerate(per_sentence)]
-            for i, ok in enumerate(result.supported):
-                if per_sentence[i] and not ok:
-                    result.failures.append(f"alce_recall: sentence {i + 1} is not supported by its citations ({judge.name} judge): {sentences[i].get('text', '')[:80]}")
-            if recall == 1.0 and precision < 1.0:
-                result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
-        if not refused or answer.get("fallback"):  # a fallback that then refused too still counts
-            result.scores["fallback_rate"] = 1.0 if answer.get("fallback") else 0.0
-        _score_quality(result, question, answer, paragraphs, judge)
-        if gold:
-            answered = status_of(answer) == "answered"
-            result.scores["false_refusal_rate"] = 0.0 if answered else 1.0
-            if refused:
-                result.failures.append("false_refusal_rate: refused an answerable question")
-            elif not answered:
-                result.failures.append(f"false_refusal_rate: answered as {status_of(answer)!r}, not as an answer")
-            else:
-                result.scores["gold_hit"] = metrics.gold_hit(cited, gold)
-                if not result.scores["gold_hit"]:
-                    result.failures.append(
-                        f"gold_hit: cites {_keys(cited) or 'nothing'}, none of the gold {_keys(gold)}")
-        else:
-            result.scores["refusal_accuracy"] = 1.0 if refused else 0.0
-            if not refused:
-                result.failures.append(f"refusal_accuracy: answered an unanswerable question (cites {_keys(cited) or 'nothing'})")
-    return results
+    return supports_for
 
 
-def fact_groups(question: dict) -> list[list[tuple[str, int, str]]]:
-    """The question's key facts, each a group of spans any one of which states it."""
-    def key(fact: dict) -> tuple[str, int, str]:
-        return (fact["doc"], fact["paragraph"], fact["text"])
+def _score_citations(result: QuestionResult, answer: dict, paragraphs: dict, judge: Judge, supports_for) -> list:
+    """Retrieval and citation metrics of one answer; returns the paragraphs it cites."""
+    gold = [(g["doc"], g["paragraph"]) for g in result.question.get("gold", [])]
+    sentences = answer.get("sentences") or []
+    retrieved_list = [(r["doc"], r["paragraph"]) for r in answer.get("retrieved") or []]
+    # Answers from elsewhere may not say what was retrieved: then existence is all we check.
+    retrieved = set(retrieved_list) if "retrieved" in answer else set(paragraphs)
+    if gold and retrieved_list:
+        result.scores["recall_at_1"] = metrics.recall_at_k(retrieved_list, gold, 1)
+        result.scores["recall_at_5"] = metrics.recall_at_k(retrieved_list, gold, 5)
+        result.scores["mrr"] = metrics.reciprocal_rank(retrieved_list, gold)
+    cited = [(c["doc"], c["paragraph"]) for s in sentences for c in s.get("citations", [])]
+    result.scores["citation_validity"] = metrics.citation_validity(cited, set(paragraphs), retrieved)
+    for key in cited:
+        if key not in paragraphs:
+            result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] does not exist in the corpus")
+        elif key not in retrieved:
+            result.failures.append(f"citation_validity: [{key[0]} ¶{key[1]}] was not among the retrieved paragraphs")
+    if not sentences:
+        return cited
+    per_sentence = [[(c["doc"], c["paragraph"]) for c in s.get("citations", [])] for s in sentences]
+    result.scores["cited_sentences"] = metrics.cited_sentence_share(per_sentence)
+    for i, cites in enumerate(per_sentence):
+        if not cites:
+            result.failures.append(f"cited_sentences: sentence {i + 1} has no citation: {sentences[i].get('text', '')[:80]}")
+    quotes = [(c, paragraphs.get((c["doc"], c["paragraph"]), "")) for s in sentences for c in s.get("citations", [])]
+    if quotes:
+        matches = [bool(c.get("quote")) and verbatim_in(c["quote"], text) for c, text in quotes]
+        result.scores["quote_match"] = metrics.mean(1.0 if m else 0.0 for m in matches)
+        for (c, _), ok in zip(quotes, matches):
+            if not ok:
+                result.failures.append(f"quote_match: the quote for [{c['doc']} ¶{c['paragraph']}] is not in that paragraph")
+    checks = [supports_for(s) for s in sentences]
+    recall, precision = metrics.alce_answer(per_sentence, lambda i: checks[i])
+    result.scores["alce_recall"], result.scores["alce_precision"] = recall, precision
+    result.supported = [bool(cites) and checks[i](cites) for i, cites in enumerate(per_sentence)]
+    for i, ok in enumerate(result.supported):
+        if per_sentence[i] and not ok:
+            result.failures.append(f"alce_recall: sentence {i + 1} is not supported by its citations ({judge.name} judge): "
+                                   f"{sentences[i].get('text', '')[:80]}")
+    if recall == 1.0 and precision < 1.0:
+        result.failures.append("alce_precision: a citation is irrelevant (the others support the sentence without it)")
+    return cited
 
-    return [[key(f)] for f in question.get("facts", [])] + [[key(f) for f in g] for g in question.get("facts_any", [])]
+
+def _score_refusal(result: QuestionResult, question: dict, answer: dict, cited: list) -> None:
+    """An answerable question answered (and from a gold paragraph); an unanswerable one refused."""
+    gold = [(g["doc"], g["paragraph"]) for g in question.get("gold", [])]
+    refused = bool(answer.get("refused"))
+    if not gold:
+        result.scores["refusal_accuracy"] = metrics.refusal_accuracy([refused])
+        if not refused:
+            result.failures.append(f"refusal_accuracy: answered an unanswerable question (cites {keys_text(cited) or 'nothing'})")
+        return
+    answered = status_of(answer) == "answered"
+    result.scores["false_refusal_rate"] = metrics.false_refusal_rate([not answered])
+    if refused:
+        result.failures.append("false_refusal_rate: refused an answerable question")
+    elif not answered:
+        result.failures.append(f"false_refusal_rate: answered as {status_of(answer)!r}, not as an answer")
+    else:
+        result.scores["gold_hit"] = metrics.gold_hit(cited, gold)
+        if not result.scores["gold_hit"]:
+            result.failures.append(f"gold_hit: cites {keys_text(cited) or 'nothing'}, none of the gold {keys_text(gold)}")
 
 
 def status_of(answer: dict) -> str:
@@ -429,84 +360,6 @@ def breakdown(results: list[QuestionResult]) -> dict[str, dict[str, float]]:
             for group, members in sorted(groups.items())}
 
 
-def _keys(keys) -> str:
-    return ", ".join(f"[{d} ¶{p}]" for d, p in dict.fromkeys(keys))
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-
-def _toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
-
-
-def _questions(path: Path) -> list[dict]:
-    return _read_questions(path)[0]
-
-
-def _read_questions(path: Path) -> tuple[list[dict], dict[str, int]]:
-    """The questions, and the line each is on (for errors found once the corpus is read)."""
-    questions = []
-    seen: dict = {}
-    for line_no, item in jsonl.objects(path):
-        if not isinstance(item.get("question"), str) or "id" not in item:
-            raise InputError(f'{path}:{line_no}: each line needs "id" and "question"')
-        if item["id"] in seen:
-            raise InputError(f"{path}:{line_no}: duplicate id {item['id']!r}")
-        if item.get("kind") not in KINDS:
-            raise InputError(f"{path}:{line_no}: kind must be one of {', '.join(KINDS)}")
-        if not isinstance(item.get("gold", []), list):
-            raise InputError(f'{path}:{line_no}: "gold" must be a list of {{"doc", "paragraph"}}')
-        _check_facts_shape(item, f"{path}:{line_no}")
-        seen[item["id"]] = line_no
-        questions.append(item)
-    if not questions:
-        raise InputError(f"{path}: no questions")
-    return questions, seen
-
-
-def _check_facts_shape(item: dict, at: str) -> None:
-    def fact_ok(fact) -> bool:
-        return (isinstance(fact, dict) and isinstance(fact.get("doc"), str) and fact["doc"]
-                and isinstance(fact.get("paragraph"), int) and not isinstance(fact["paragraph"], bool)
-                and isinstance(fact.get("text"), str) and bool(fact["text"].strip()))
-
-    shape = '{"doc": str, "paragraph": int, "text": str}'
-    facts, any_of = item.get("facts", []), item.get("facts_any", [])
-    if not isinstance(facts, list) or not all(fact_ok(f) for f in facts):
-        raise InputError(f'{at}: "facts" must be a list of {shape}')
-    if not isinstance(any_of, list) or not all(isinstance(g, list) and g and all(fact_ok(f) for f in g) for g in any_of):
-        raise InputError(f'{at}: "facts_any" must be a list of non-empty lists of {shape}')
-    if not isinstance(item.get("false_premise", False), bool):
-        raise InputError(f'{at}: "false_premise" must be true or false')
-    gold = {(g.get("doc"), g.get("paragraph")) for g in item.get("gold", []) if isinstance(g, dict)}
-    for fact in [*facts, *(f for g in any_of for f in g)]:
-        if (fact["doc"], fact["paragraph"]) not in gold:
-            raise InputError(f"{at}: fact {fact['text']!r} is in [{fact['doc']} ¶{fact['paragraph']}], which is not a gold paragraph")
-    if (facts or any_of) and not gold:
-        raise InputError(f"{at}: a question with facts needs gold paragraphs")
-
-
-def read_answers(path: Path) -> dict[str, dict]:
-    """Answers in the `ask --jsonl` output format, by "id"."""
-    answers = {}
-    for line_no, item in jsonl.objects(path):
-        if "id" not in item:
-            raise InputError(f'{path}:{line_no}: each answer needs an "id"')
-        try:
-            for sentence in item.get("sentences") or []:
-                for citation in sentence.get("citations", []):
-                    citation["paragraph"] = int(citation["paragraph"])
-                    str(citation["doc"])
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise InputError(f'{path}:{line_no}: each citation needs "doc" and a numeric "paragraph"') from None
-        answers[item["id"]] = item
-    return answers
-
-
 # --- judge calibration --------------------------------------------------------------------------
 
 
@@ -519,18 +372,6 @@ class Calibration:
     accuracy: float  # at that threshold
     default_threshold: float
     default_accuracy: float
-
-
-def read_pairs(path: Path, paragraphs: dict[tuple[str, int], str]) -> list[tuple[list[str], str, bool, str]]:
-    """The labelled set: (paragraph texts, sentence, supported, lang)."""
-    pairs = []
-    for line_no, item in jsonl.objects(path):
-        keys = [(p["doc"], p["paragraph"]) for p in item["paragraphs"]]
-        missing = [k for k in keys if k not in paragraphs]
-        if missing:
-            raise InputError(f"{path}:{line_no}: {_keys(missing)} not in the suite corpus")
-        pairs.append(([paragraphs[k] for k in keys], item["sentence"], bool(item["supported"]), item.get("lang", "?")))
-    return pairs
 
 
 def calibrate(judge: Judge, pairs: list[tuple[list[str], str, bool, str]]) -> Calibration:

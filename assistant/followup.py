@@ -24,6 +24,7 @@ from typing import Protocol
 import prompts
 
 from vectorstore.lexical import quiet_jieba
+from vectorstore.quotes import squashed
 from vectorstore.search import PARAGRAPH_REF
 
 from .answers import MARKER, language_of
@@ -75,8 +76,8 @@ class Context:
     said: str = ""  # the last answer's text, whitespace removed
 
     def already_said(self, sentence: str) -> bool:
-        squashed = "".join(sentence.split())
-        return bool(self.said) and len(squashed) >= 8 and squashed in self.said
+        words = squashed(sentence)
+        return bool(self.said) and len(words) >= 8 and words in self.said
 
 
 def context_of(history: list[dict]) -> Context:
@@ -85,7 +86,7 @@ def context_of(history: list[dict]) -> Context:
         cited = tuple(dict.fromkeys((doc, int(n)) for doc, n in MARKER.findall(text)))
         if cited:
             return Context(cited, "".join(MARKER.sub("", text).split()))
-    return Context(said="".join(answers[-1].split()) if answers else "")
+    return Context(said=squashed(answers[-1]) if answers else "")
 
 
 # A follow-up that asks more of the paragraph just cited: "这一段还说了什么？", "第三项呢？",

@@ -151,7 +151,7 @@ class ExtractiveGenerator:
         something new, so those sentences are passed over while others remain."""
         if not paragraphs:
             return
-        named = [p for p in paragraphs if p.similarity >= 1.0]
+        named = [p for p in paragraphs if p.named]
         if named:  # "第144段说了什么": the paragraph itself is the answer
             for p in named:
                 for sentence in split_sentences(p.text)[:NAMED_PARAGRAPH_SENTENCES]:

@@ -31,7 +31,6 @@ sentence to the embedding judge (`for_sentence`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,6 +39,7 @@ import numpy as np
 import prompts
 from vectorstore.embedder import Embedder
 from vectorstore.paragraphs import mostly_han, split_sentences
+from vectorstore.quotes import normalise, verbatim_in
 
 from .answers import language_of
 from .llm import ChatLLM
@@ -56,21 +56,6 @@ class Judge(Protocol):
     def states(self, paragraph: str, fact: str, sentence: str) -> bool:
         """Does the sentence state the fact (a span of the paragraph)?"""
         ...
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def normalise(text: str) -> str:
-    """For verbatim comparison: whitespace runs are one space, and none next to a CJK character
-    (the printed "第 1737（2006）号" and a model's "第1737（2006）号" are the same words)."""
-    text = _SPACE.sub(" ", text).strip()
-    return re.sub(r" (?=[^\x00-\x7f])|(?<=[^\x00-\x7f]) ", "", text)
-
-
-def verbatim_in(quote: str, paragraph: str) -> bool:
-    quote = normalise(quote)
-    return bool(quote) and quote in normalise(paragraph)
 
 
 def crosses_languages(sentence: str, paragraphs: list[str]) -> bool:

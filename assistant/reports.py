@@ -15,9 +15,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
+from vectorstore.quotes import printed_span
+
 from .answers import MARKER
 from .evaluation import METRICS, Report
-from .verifier import printed_span
 
 
 def _fmt(value: float) -> str:

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -77,12 +77,25 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         version="0.1.0",
     )
 
+    # The order of these steps is the server's: each middleware wraps those added before it,
+    # and routes match in the order they are added (the UI, mounted at "/", last).
     if settings.local_only:
         # A server for this machine alone answers only to its own names: a page on another site
         # whose name was re-pointed at 127.0.0.1 or ::1 (DNS rebinding) would otherwise pass as
         # same-origin. Starlette compares the Host header's host, brackets and all: "[::1]".
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=sorted(map(url_host, LOOPBACK_HOSTS)))
+    _add_error_handlers(app)
+    _add_origin_policy(app, sites_file, admin_check(settings.admin_key.get_secret_value()))
+    api = build_router(workspace, _budget_guard(budgets))
+    app.include_router(api)
+    _add_widget_routes(app)
+    _add_api_fallback(app, api)
+    if settings.serve_ui if ui is None else ui:
+        _mount_ui(app, workspace, budgets)
+    return app
 
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -113,6 +126,8 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
 
+
+def _add_origin_policy(app: FastAPI, sites_file: SitesFile, check_admin) -> None:
     @app.middleware("http")
     async def origin_policy(request: Request, call_next):
         path = request.url.path
@@ -166,6 +181,8 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
         response.headers.update(cors | {"Access-Control-Expose-Headers": "Retry-After"})
         return response
 
+
+def _budget_guard(budgets: RateLimits):
     async def guard(request: Request) -> None:
         """An answer costs real work: each client IP and each site has a budget."""
         ip = request.client.host if request.client else "unknown"
@@ -175,10 +192,10 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
             raise ApiError(429, "rate_limited", f"too many questions; try again in {seconds} s",
                            {"Retry-After": str(seconds)})
 
-    check_admin = admin_check(settings.admin_key.get_secret_value())
-    api = build_router(workspace, guard)
-    app.include_router(api)
+    return guard
 
+
+def _add_widget_routes(app: FastAPI) -> None:
     # HEAD as well: link checkers and CDNs ask with it before they fetch.
     @app.api_route("/widget.js", methods=["GET", "HEAD"], include_in_schema=False)
     def widget() -> Response:
@@ -189,6 +206,8 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
     def widget_demo() -> HTMLResponse:
         return HTMLResponse(static_file("widget-demo.html").decode("utf-8"))
 
+
+def _add_api_fallback(app: FastAPI, api: APIRouter) -> None:
     # Below /api and /v1 nothing falls through to the UI mounted at "/": an unknown endpoint or
     # method gets this API's own error body, not the UI's {"detail": ...}.
     @app.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
@@ -203,32 +222,33 @@ def create_app(workspace: Workspace | None = None, *, ui: bool | None = None) ->
                            f"not {request.method}", {"Allow": ", ".join(allowed)})
         raise ApiError(404, "not_found", f"no endpoint {request.url.path}; the API is described at /docs")
 
-    if settings.serve_ui if ui is None else ui:
-        import gradio as gr
 
-        from . import ui as chat_ui
+def _mount_ui(app: FastAPI, workspace: Workspace, budgets: RateLimits) -> None:
+    import gradio as gr
 
-        blocks = chat_ui.build_ui(workspace, budget=lambda ip: budgets.hit(ip, None))
-        language_script = chat_ui.LANGUAGE_SCRIPT.encode()
+    from . import ui as chat_ui
 
-        @app.middleware("http")
-        async def page_language(request: Request, call_next):
-            """The page's language script goes first in its <head>: Gradio's `head` is added only
-            after Gradio has read the browser's language (see ui.labels.LANGUAGE_SCRIPT)."""
-            response = await call_next(request)
-            if request.url.path != "/" or request.method != "GET" or response.status_code != 200 \
-                    or not response.headers.get("content-type", "").startswith("text/html"):
-                return response
-            body = b"".join([chunk async for chunk in response.body_iterator])
-            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-            return Response(body.replace(b"<head>", b"<head>" + language_script, 1), response.status_code, headers)
+    settings = workspace.settings
+    blocks = chat_ui.build_ui(workspace, budget=lambda ip: budgets.hit(ip, None))
+    language_script = chat_ui.LANGUAGE_SCRIPT.encode()
 
-        gr.mount_gradio_app(
-            app, blocks, path="/", server_name=settings.host, server_port=settings.port,
-            css=chat_ui.CSS, theme=chat_ui.THEME, i18n=chat_ui.I18N, head=chat_ui.head(),
-            footer_links=[], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
-        )
-    return app
+    @app.middleware("http")
+    async def page_language(request: Request, call_next):
+        """The page's language script goes first in its <head>: Gradio's `head` is added only
+        after Gradio has read the browser's language (see ui.labels.LANGUAGE_SCRIPT)."""
+        response = await call_next(request)
+        if request.url.path != "/" or request.method != "GET" or response.status_code != 200 \
+                or not response.headers.get("content-type", "").startswith("text/html"):
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(body.replace(b"<head>", b"<head>" + language_script, 1), response.status_code, headers)
+
+    gr.mount_gradio_app(
+        app, blocks, path="/", server_name=settings.host, server_port=settings.port,
+        css=chat_ui.CSS, theme=chat_ui.THEME, i18n=chat_ui.I18N, head=chat_ui.head(),
+        footer_links=[], ssr_mode=False, max_file_size=f"{MAX_UPLOAD_BYTES // (1024 * 1024)}mb",
+    )
 
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]  # preflights are answered before routing

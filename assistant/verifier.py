@@ -18,18 +18,18 @@ as it has passed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from vectorstore.embedder import Embedder
 from vectorstore.paragraphs import split_sentences
+from vectorstore.quotes import normalise, printed_span, verbatim_in
 from vectorstore.search import SearchResult
 
 from .answers import AnswerSentence, Citation, Removal, marker
 from .generators import DraftSentence, Reference
-from .judges import EmbeddingJudge, Judge, crosses_languages, normalise, threshold_for, verbatim_in
+from .judges import EmbeddingJudge, Judge, crosses_languages, threshold_for
 
 
 # Pruning irrelevant citations costs two judge calls per citation, each on another set of
@@ -60,11 +60,12 @@ class Verifier:
                 continue
             if any(c.key == (found.doc, found.paragraph) for c in citations):
                 continue
-            citations.append(Citation(found.doc, found.paragraph, self._quote(draft.text, reference.quote, found.text)))
+            citations.append(Citation.of(found.doc, found.paragraph, self._quote(draft.text, reference.quote, found.text),
+                                         found.text))
         if not draft.references:
             # A sentence copied word for word from a retrieved paragraph (small models often drop
             # the marker) is cited by that paragraph: a verbatim quote supports itself.
-            citations = [Citation(r.doc, r.paragraph, printed_span(draft.text, r.text))
+            citations = [Citation.of(r.doc, r.paragraph, printed_span(draft.text, r.text), r.text)
                          for r in retrieved if verbatim_in(draft.text, r.text)][:1]
         if not citations:
             reason = "no citation" if not draft.references else "none of its citations is a retrieved paragraph"
@@ -135,13 +136,6 @@ class Verifier:
             return pieces[0]
         vectors = self.embedder.embed_documents([sentence, *pieces])
         return pieces[int(np.argmax(vectors[1:] @ vectors[0]))]
-
-
-def printed_span(quote: str, paragraph: str) -> str:
-    """The quote as the paragraph prints it (its own spacing), found whitespace-insensitively."""
-    pattern = r"\s*".join(re.escape(c) for c in normalise(quote) if not c.isspace())
-    found = re.search(pattern, paragraph)
-    return found.group(0) if found else quote
 
 
 def _written(reference: Reference) -> str:

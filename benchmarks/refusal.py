@@ -73,7 +73,7 @@ def main() -> None:
             if not relevant or gate.unknown_names(question):
                 gated[kind] += 1
                 continue
-            if any(r.similarity >= 1.0 for r in relevant) or gate.is_lookup(question, relevant):
+            if any(r.named for r in relevant) or gate.is_lookup(question, relevant):
                 gated["named or lookup"] = gated.get("named or lookup", 0) + 1
                 continue  # a named paragraph or a topic lookup: answered whatever the signals say
             ranked = ranked_sentences(embedder, question, relevant)

@@ -224,8 +224,19 @@ def test_ask_json_contract(answer_env):
     assert data["refused"] is False
     assert {"doc": DOC_2024, "paragraph": 142} in data["citations"]
     first = data["sentences"][0]
-    assert set(first) >= {"text", "citations"} and set(first["citations"][0]) == {"doc", "paragraph", "quote"}
-    assert set(data["retrieved"][0]) >= {"doc", "paragraph", "title", "text", "score"}
+    # The contract grew (issue 15): each citation says where its quote is printed, each sentence
+    # what precedes it in the text, so that clients lay out and mark without matching text.
+    assert set(first) >= {"text", "citations", "before"} and set(first["citations"][0]) == {"doc", "paragraph", "quote", "spans"}
+    assert set(data["retrieved"][0]) >= {"doc", "paragraph", "title", "text", "score", "named", "lexical"}
+    printed = {(r["doc"], r["paragraph"]): r["text"] for r in data["retrieved"]}
+    for sentence in data["sentences"]:
+        for citation in sentence["citations"]:
+            text = printed[(citation["doc"], citation["paragraph"])]
+            assert citation["spans"], citation
+            for start, end in citation["spans"]:
+                assert "".join(text[start:end].split()) == "".join(citation["quote"].split())
+    laid_out = data["lead"] + "".join(s["before"] + s["text"] for s in data["sentences"])
+    assert re.sub(r"\[[^\]]+ ¶\d+\]", "", data["answer"]) == laid_out
 
 
 def test_ask_jsonl_keeps_ids_and_uses_history(answer_env, tmp_path):

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from assistant import evaluation
+from assistant import suites
 from assistant.feedback import (
     FeedbackStore,
     export_questions,
@@ -147,7 +147,7 @@ def test_export_writes_a_suite_the_evaluator_reads(feedback, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["fb-1", "fb-2"]
     assert "needs ¶38" in lines[1]  # not \u-escaped: a person reads this file
-    assert [q["id"] for q in evaluation._questions(out)] == ["fb-1", "fb-2"]
+    assert [q["id"] for q in suites._questions(out)] == ["fb-1", "fb-2"]
 
 
 def test_export_of_nothing_is_an_empty_file(feedback, tmp_path):

@@ -3,7 +3,7 @@
 Each reader only turns its format into lines; `paragraphs.parse_lines` does the rest, so every
 format gives the same paragraphs for the same document. DOCX and HTML lists carry their numbers in
 markup rather than text (Word's automatic numbering, `<ol>`), so those readers write the number
-back in front of the item, where a printed document has it.
+back in front of the item, where a printed document has it. Word documents are read in `word.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .paragraphs import SENTENCE_END, Numbering, Paragraph, ParsedText, parse_lines
+from .word import docx_lines, docx_title
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 # The limits of what is read. A file over MAX_FILE_BYTES is refused before it is parsed; a
@@ -74,13 +75,13 @@ def load_document(path: Path | str, titles: dict[str, str] | None = None) -> Doc
         raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
     if not data.strip():
         raise InputError(f"{path}: the file is empty")
-    reader = {".pdf": _pdf_lines, ".docx": _docx_lines, ".html": _html_lines, ".htm": _html_lines}
+    reader = {".pdf": _pdf_lines, ".docx": docx_lines, ".html": _html_lines, ".htm": _html_lines}
     lines, blank_line_separates = reader.get(suffix, _text_lines)(path, data)
     parsed = parse_lines(lines, blank_line_separates=blank_line_separates)
     if not parsed.paragraphs:
         raise InputError(f"{path}: no paragraphs found (the document has no text)")
     _check_limits(path, parsed.paragraphs)
-    stated = _docx_title(data) if suffix == ".docx" else ""
+    stated = docx_title(data) if suffix == ".docx" else ""
     document = _document(document_id(path), data, parsed, suffix.lstrip("."), stated)
     return with_titles(document, {**_sidecar_titles(path), **(titles or {})}, stated)
 
@@ -141,17 +142,6 @@ def _opening(text: str) -> str:
     if " " in cut[TITLE_CHARS // 2:]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,，、") + "…"
-
-
-def _docx_title(data: bytes) -> str:
-    import io
-
-    import docx
-
-    try:
-        return " ".join((docx.Document(io.BytesIO(data)).core_properties.title or "").split())
-    except Exception:  # noqa: BLE001 (the body was read already; a bad property only loses the title)
-        return ""
 
 
 def _check_limits(path: Path, paragraphs: list[Paragraph]) -> None:
@@ -330,174 +320,6 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     return {shape for shape, n in counts.items() if shape and n > len(pages) / 2}
 
 
-def _docx_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
-    import io
-    import zipfile
-
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read this DOCX ({exc.__class__.__name__})") from None
-    numbering = _WordNumbering(document)
-    return list(_docx_blocks(document, numbering)), False
-
-
-def _docx_blocks(container, numbering: _WordNumbering):
-    """The lines of a document body or a table cell, in order: a paragraph each, with its
-    automatic number in front. A table row whose cells hold one paragraph each is one line (a row
-    that prints the number in one cell and the text in the next is one numbered paragraph); a row
-    whose cells hold several (a layout table) gives each its own line."""
-    from docx.table import Table
-
-    for item in container.iter_inner_content():
-        if isinstance(item, Table):
-            # A merged cell comes once per row and grid column it spans. Its XML element is the
-            # same each time; holding on to them keeps lxml handing out the same Python object.
-            seen: list = []
-            for row in item.rows:
-                cells = []
-                for cell in row.cells:
-                    if not any(cell._tc is element for element in seen):
-                        seen.append(cell._tc)
-                        cells.append(list(_docx_blocks(cell, numbering)))
-                if all(len(lines) <= 1 for lines in cells):
-                    text = " ".join(line for lines in cells for line in lines)
-                    if text:
-                        yield text
-                else:
-                    yield from (line for lines in cells for line in lines)
-        else:
-            label = numbering.label(item)  # counted even when empty: Word prints its number
-            text = item.text.strip()
-            if text:
-                yield f"{label} {text}" if label else text
-
-
-class _WordNumbering:
-    """Word's automatic numbering, which lives in numbering.xml and not in the text runs.
-
-    As Word counts (ECMA-376 §17.9): the running count belongs to the abstract list definition
-    and its level, so every numbering instance (`w:num`) of one definition continues the same
-    sequence, and an instance with a start override restarts it where that instance is first
-    used. Level text patterns ("%1.", "(%2)") are rendered for the common number formats.
-    """
-
-    def __init__(self, document) -> None:
-        from docx.oxml.ns import qn
-
-        self._qn = qn
-        self._counters: dict[tuple[str, int], int] = {}  # by (abstract definition, level)
-        self._levels: dict[tuple[str, int], tuple[int, str, str]] = {}  # by (instance, level)
-        self._abstract_of: dict[str, str] = {}
-        self._restarts: dict[str, set[int]] = {}  # levels an instance restarts on first use
-        self._used: set[tuple[str, int]] = set()
-        try:
-            root = document.part.numbering_part.element
-        except (KeyError, NotImplementedError):
-            return
-        abstract, style_links = {}, {}
-        for node in root.findall(qn("w:abstractNum")):
-            levels = {}
-            for lvl in node.findall(qn("w:lvl")):
-                levels[int(lvl.get(qn("w:ilvl")))] = (
-                    int(self._val(lvl, "w:start") or 1),
-                    self._val(lvl, "w:numFmt") or "decimal",
-                    self._val(lvl, "w:lvlText") or "",
-                )
-            abstract_id = node.get(qn("w:abstractNumId"))
-            abstract[abstract_id] = levels
-            if link := self._val(node, "w:numStyleLink"):
-                style_links[abstract_id] = link
-        instances = {num.get(qn("w:numId")): num for num in root.findall(qn("w:num"))}
-        for num_id, num in instances.items():
-            abstract_id = self._val(num, "w:abstractNumId")
-            # A definition that only links to a numbering style takes that style's list.
-            if abstract_id in style_links:
-                abstract_id = self._style_list(document, style_links[abstract_id], instances) or abstract_id
-            self._abstract_of[num_id] = abstract_id
-            levels = dict(abstract.get(abstract_id, {}))
-            for override in num.findall(qn("w:lvlOverride")):
-                ilvl = int(override.get(qn("w:ilvl")))
-                start = override.find(qn("w:startOverride"))
-                if start is not None and ilvl in levels:
-                    _, fmt, text = levels[ilvl]
-                    levels[ilvl] = (int(start.get(qn("w:val"))), fmt, text)
-                    self._restarts.setdefault(num_id, set()).add(ilvl)
-            for ilvl, level in levels.items():
-                self._levels[(num_id, ilvl)] = level
-
-    def _style_list(self, document, style_id: str, instances: dict) -> str | None:
-        try:
-            style = document.styles.element.get_by_id(style_id)
-            num_id = self._val(style.pPr.find(self._qn("w:numPr")), "w:numId")
-            return self._val(instances[num_id], "w:abstractNumId")
-        except (AttributeError, KeyError, TypeError):
-            return None
-
-    def _val(self, node, tag: str) -> str | None:
-        child = node.find(self._qn(tag))
-        return None if child is None else child.get(self._qn("w:val"))
-
-    def _num_pr(self, paragraph):
-        qn = self._qn
-        ppr = paragraph._p.pPr
-        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
-        style = paragraph.style
-        while num_pr is None and style is not None:
-            spp = style.element.pPr
-            num_pr = spp.find(qn("w:numPr")) if spp is not None else None
-            style = style.base_style
-        return num_pr
-
-    def label(self, paragraph) -> str:
-        num_pr = self._num_pr(paragraph)
-        if num_pr is None:
-            return ""
-        num_id = self._val(num_pr, "w:numId")
-        ilvl = int(self._val(num_pr, "w:ilvl") or 0)
-        if num_id in (None, "0") or (num_id, ilvl) not in self._levels:
-            return ""
-        abstract_id = self._abstract_of[num_id]
-        start, fmt, pattern = self._levels[(num_id, ilvl)]
-        key = (abstract_id, ilvl)
-        if ilvl in self._restarts.get(num_id, ()) and (num_id, ilvl) not in self._used:
-            self._counters.pop(key, None)
-        self._used.add((num_id, ilvl))
-        self._counters[key] = self._counters.get(key, start - 1) + 1
-        for deeper in [k for k in self._counters if k[0] == abstract_id and k[1] > ilvl]:
-            del self._counters[deeper]
-        if fmt == "bullet":
-            return ""
-
-        def render(match: re.Match[str]) -> str:
-            level = int(match.group(1)) - 1
-            start, fmt, _ = self._levels.get((num_id, level), (1, "decimal", ""))
-            return _format_number(self._counters.get((abstract_id, level), start), fmt)
-
-        return re.sub(r"%(\d)", render, pattern).strip()
-
-
-def _format_number(value: int, fmt: str) -> str:
-    if fmt in ("lowerLetter", "upperLetter"):
-        letters = ""
-        while value > 0:
-            value, rest = divmod(value - 1, 26)
-            letters = chr(ord("a") + rest) + letters
-        return letters if fmt == "lowerLetter" else letters.upper()
-    if fmt in ("lowerRoman", "upperRoman"):
-        numerals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                    (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-        roman = ""
-        for amount, numeral in numerals:
-            count, value = divmod(value, amount)
-            roman += numeral * count
-        return roman if fmt == "lowerRoman" else roman.upper()
-    return str(value)
-
-
 # Blocks whose whole text is one paragraph. A table row is one, so a row that prints its number
 # in one cell and its text in the next reads as the numbered paragraph it is; but a row, a
 # definition or a caption that holds paragraphs of its own (a layout table) is walked instead.
@@ -511,76 +333,91 @@ _BREAKS = frozenset({"div", "blockquote", "section", "article", "main", "aside",
 
 
 def _html_lines(path: Path, data: bytes) -> tuple[list[str], bool]:
-    from bs4 import BeautifulSoup, NavigableString
-    from bs4.element import PreformattedString
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(decode_text(data, str(path)), "html.parser")
     title_tag = soup.find("title")
     title = " ".join(title_tag.get_text(" ").split()) if title_tag else ""
     for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer", "head", "title"]):
         tag.extract()
-    lines: list[str] = []
-    run: list[str] = []
+    page = _HtmlLines()
+    try:
+        page.walk(soup)
+    except RecursionError:
+        raise InputError(f"{path}: the HTML is nested too deeply to read") from None
+    page.flush()
+    if title and not soup.find("h1"):
+        page.lines.insert(0, title)
+    return page.lines, False
 
-    def raw_text(element) -> str:
-        """Its text as printed: inline markup adds no space ("<b>30 days</b>."), blocks, cells and
-        line breaks inside it do."""
-        parts = []
-        for node in element.descendants:
-            if isinstance(node, NavigableString):
-                if not isinstance(node, PreformattedString):  # comments, doctypes, CDATA
-                    parts.append(str(node))
-            elif node.name in _TEXT_BLOCKS or node.name in _BREAKS or node.name == "br":
-                parts.append(" ")
-        return "".join(parts)
 
-    def flush() -> None:
-        text = " ".join("".join(run).split())
-        run.clear()
+class _HtmlLines:
+    """The lines of a page, in the order printed: a text block each, and each run of text standing
+    directly in a container (between its blocks, or ended by two line breaks)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._run: list[str] = []
+
+    def flush(self) -> None:
+        text = " ".join("".join(self._run).split())
+        self._run.clear()
         if text:
-            lines.append(text)
+            self.lines.append(text)
 
-    def paragraph(block) -> None:
-        text = " ".join(raw_text(block).split())
-        if text and block.name == "li" and block.parent is not None and block.parent.name == "ol":
-            items = block.parent.find_all("li", recursive=False)
-            position = next(i for i, item in enumerate(items) if item is block)  # not ==: equal items repeat
-            start = str(block.parent.get("start", "1")).strip()
-            text = f"{(int(start) if start.isdigit() else 1) + position}. {text}"
-        if text:
-            lines.append(text)
+    def walk(self, node) -> None:
+        from bs4 import NavigableString
+        from bs4.element import PreformattedString
 
-    def walk(node) -> None:
         after_break = False  # two line breaks in a row end a paragraph; one is a space
         for child in node.children:
             if isinstance(child, NavigableString):
                 if not isinstance(child, PreformattedString):  # comments, doctypes, CDATA
-                    run.append(str(child))
+                    self._run.append(str(child))
                     after_break = after_break and not str(child).strip()
                 continue
             if child.name == "br":
                 if after_break:
-                    flush()
+                    self.flush()
                 else:
-                    run.append(" ")
+                    self._run.append(" ")
                 after_break = not after_break
                 continue
             after_break = False
             if child.name in _TEXT_BLOCKS and (child.name == "li" or child.find(_HOLDS_PARAGRAPHS) is None):
-                flush()
-                paragraph(child)
+                self.flush()
+                if text := _block_text(child):
+                    self.lines.append(text)
             elif child.name in _BREAKS or child.find([*_TEXT_BLOCKS, *_BREAKS]) is not None:
-                flush()
-                walk(child)
-                flush()
+                self.flush()
+                self.walk(child)
+                self.flush()
             else:  # inline markup (b, a, span...) inside running text
-                run.append(raw_text(child))
+                self._run.append(_printed_text(child))
 
-    try:
-        walk(soup)
-    except RecursionError:
-        raise InputError(f"{path}: the HTML is nested too deeply to read") from None
-    flush()
-    if title and not soup.find("h1"):
-        lines.insert(0, title)
-    return lines, False
+
+def _block_text(block) -> str:
+    """A text block as one line; an item of an ordered list with its number in front, as printed."""
+    text = " ".join(_printed_text(block).split())
+    if text and block.name == "li" and block.parent is not None and block.parent.name == "ol":
+        items = block.parent.find_all("li", recursive=False)
+        position = next(i for i, item in enumerate(items) if item is block)  # not ==: equal items repeat
+        start = str(block.parent.get("start", "1")).strip()
+        text = f"{(int(start) if start.isdigit() else 1) + position}. {text}"
+    return text
+
+
+def _printed_text(element) -> str:
+    """Its text as printed: inline markup adds no space ("<b>30 days</b>."), blocks, cells and
+    line breaks inside it do."""
+    from bs4 import NavigableString
+    from bs4.element import PreformattedString
+
+    parts = []
+    for node in element.descendants:
+        if isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):  # comments, doctypes, CDATA
+                parts.append(str(node))
+        elif node.name in _TEXT_BLOCKS or node.name in _BREAKS or node.name == "br":
+            parts.append(" ")
+    return "".join(parts)

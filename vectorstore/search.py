@@ -26,7 +26,8 @@ The weights were chosen on eval/npt (benchmarks/retrieval.py prints the figures)
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from .embedder import Embedder
 from .lexical import LexicalIndex, current_index
 from .paragraphs import language_of
-from .store import DocumentInfo, ParagraphStore, StoredParagraph, documents_fingerprint
+from .store import DocumentInfo, ParagraphStore, documents_fingerprint
 
 RRF_K = 10
 CANDIDATES = 50
@@ -55,8 +56,10 @@ class SearchResult:
     paragraph: int
     title: str
     text: str
-    score: float
-    similarity: float
+    score: float  # fused: what orders the results
+    similarity: float  # dense: comparable across questions
+    named: bool = False  # the question names this paragraph by number ("第144段")
+    lexical: float = 0.0  # the lexical share of `score`
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -77,6 +80,31 @@ def document_hints(info: DocumentInfo) -> set[str]:
     return years | {p for p in (phrase, title) if p}
 
 
+@dataclass
+class Candidates:
+    """What the stages of one search know and score, by record id."""
+
+    query: str
+    vector: np.ndarray
+    infos: list[DocumentInfo]
+    index: LexicalIndex
+    allowed: set[str]  # the documents searched
+    preferred: set[str]  # the documents the question names
+    doc_ids: list[str] | None
+    similarity: dict[str, float] = field(default_factory=dict)  # dense
+    lexical: dict[str, float] = field(default_factory=dict)  # the lexical share of `fused`
+    fused: dict[str, float] = field(default_factory=dict)  # the order of the results
+    named: list[str] = field(default_factory=list)  # paragraphs the question names by number, first
+
+    def results(self) -> list[SearchResult]:
+        reader = language_of(self.query)  # titles in the asker's language where the document has one
+        first = {record_id: i for i, record_id in enumerate(self.named)}
+        ranked = sorted(self.fused, key=lambda r: (first.get(r, len(first)), -self.fused[r]))
+        return [SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, self.fused[r], self.similarity.get(r, 0.0),
+                             named=r in self.named, lexical=self.lexical.get(r, 0.0))
+                for r in ranked for p in [self.index.rows[self.index.row_of[r]]]]
+
+
 class Retriever:
     def __init__(self, store: ParagraphStore, embedder: Embedder, lexical_dir: Path) -> None:
         self.store = store
@@ -95,55 +123,62 @@ class Retriever:
         query = query.strip()
         if not query:
             return []
-        infos = self.store.documents()  # read once: every step below needs it
+        infos = self.store.documents()  # read once: every stage below needs it
         lexical = self.lexical(infos)
-        row_of = lexical.row_of
         allowed = set(doc_ids) if doc_ids else {row.doc_id for row in lexical.rows}
-        preferred = self._named_documents(query, allowed, infos)
-        vector = self.embedder.embed_queries([query])[0]
-        reader = language_of(query)  # titles are shown in the asker's language where the document has one
+        found = Candidates(query, self.embedder.embed_queries([query])[0], infos, lexical, allowed,
+                           self._named_documents(query, allowed, infos), doc_ids)
+        for stage in self.stages:
+            stage(found, k)
+        return found.results()[:k]
 
-        dense = self.store.dense_search(vector, max(CANDIDATES, k), doc_ids, infos)
+    @property
+    def stages(self) -> list[Callable[[Candidates, int], None]]:
+        """In order; a new scorer (a reranker) is one more stage, and every caller of `search`
+        (`paracite retrieve`, the LangChain retriever, the assistant) gets it."""
+        return [self._score_dense, self._score_lexical, self._prefer_named_documents, self._put_named_paragraphs_first]
+
+    def _score_dense(self, found: Candidates, k: int) -> None:
+        """Dense similarity (paragraph vector or best sentence, the better), ranked into `fused`."""
+        dense = self.store.dense_search(found.vector, max(CANDIDATES, k), found.doc_ids, found.infos)
         similarity = {hit.record_id: hit.similarity for hit in dense}
-        best_sentence = self.store.dense_sentence_search(vector, SENTENCE_CANDIDATES, doc_ids, infos)
-        self._add_paragraph_similarity(similarity, best_sentence, vector)
+        best_sentence = self.store.dense_sentence_search(found.vector, SENTENCE_CANDIDATES, found.doc_ids, found.infos)
+        self._add_paragraph_similarity(similarity, best_sentence, found.vector)
         for record_id, sentence_similarity in best_sentence.items():
             similarity[record_id] = max(similarity.get(record_id, -1.0), sentence_similarity)
-        similarity = {r: s for r, s in similarity.items() if r in row_of}  # live rows only
+        found.similarity = {r: s for r, s in similarity.items() if r in found.index.row_of}  # live rows only
+        for rank, record_id in enumerate(sorted(found.similarity, key=lambda r: -found.similarity[r])):
+            found.fused[record_id] = 1.0 / (RRF_K + rank)
 
-        fused: dict[str, float] = {}
-        for rank, record_id in enumerate(sorted(similarity, key=lambda r: -similarity[r])):
-            fused[record_id] = 1.0 / (RRF_K + rank)
-
-        scores = lexical.scores(self._without_document_names(query, infos))
+    def _score_lexical(self, found: Candidates, k: int) -> None:
+        """BM25 over sentences, fused by rank and weighted by how much of the query the corpus knows."""
+        index = found.index
+        scores = index.scores(self._without_document_names(found.query, found.infos))
         if scores.coverage > 0 and len(scores.sentence_best):
-            values = np.where(np.isin(lexical.row_documents, list(allowed)), scores.sentence_best, 0.0)
+            values = np.where(np.isin(index.row_documents, list(found.allowed)), scores.sentence_best, 0.0)
             for rank, row in enumerate(np.argsort(-values, kind="stable")[:CANDIDATES]):
                 if values[row] <= 0:
                     break
-                record_id = lexical.record_ids[row]
-                fused[record_id] = fused.get(record_id, 0.0) + WEIGHT_LEXICAL * scores.coverage / (RRF_K + rank)
+                record_id = index.record_ids[row]
+                found.lexical[record_id] = WEIGHT_LEXICAL * scores.coverage / (RRF_K + rank)
+                found.fused[record_id] = found.fused.get(record_id, 0.0) + found.lexical[record_id]
+        self._add_paragraph_similarity(found.similarity, found.fused, found.vector)
 
-        for record_id in fused:
-            if lexical.rows[row_of[record_id]].doc_id in preferred:
-                fused[record_id] += DOCUMENT_HINT_BONUS
+    def _prefer_named_documents(self, found: Candidates, k: int) -> None:
+        for record_id in found.fused:
+            if found.index.rows[found.index.row_of[record_id]].doc_id in found.preferred:
+                found.fused[record_id] += DOCUMENT_HINT_BONUS
 
-        self._add_paragraph_similarity(similarity, fused, vector)
-
-        ranked = sorted(fused, key=lambda record_id: -fused[record_id])
-        results = [
-            SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, fused[r], similarity.get(r, 0.0))
-            for r in ranked
-            for p in [lexical.rows[row_of[r]]]
-        ]
-        referenced = self._referenced_paragraphs(query, allowed, preferred, lexical)
-        if referenced:
-            # Named by number: first, and fully relevant, whatever its vector says.
-            top = max((r.score for r in results), default=0.0) + 1.0 / RRF_K
-            named = [SearchResult(p.doc_id, p.number, p.title_in(reader), p.text, top, 1.0) for p in referenced]
-            keys = {(p.doc, p.paragraph) for p in named}
-            results = named + [r for r in results if (r.doc, r.paragraph) not in keys]
-        return results[:k]
+    def _put_named_paragraphs_first(self, found: Candidates, k: int) -> None:
+        """A paragraph the question names by number comes first, whatever its vector says."""
+        ids = self._referenced_paragraphs(found.query, found.allowed, found.preferred, found.index)
+        if not ids:
+            return
+        top = max(found.fused.values(), default=0.0) + 1.0 / RRF_K
+        self._add_paragraph_similarity(found.similarity, ids, found.vector)
+        for record_id in ids:
+            found.fused[record_id] = top
+        found.named = ids
 
     def with_paragraphs_first(self, query: str, results: list[SearchResult], keys: list[tuple[str, int]],
                               k: int) -> list[SearchResult]:
@@ -194,19 +229,15 @@ class Retriever:
         best = max(matched.values())
         return {doc_id for doc_id, n in matched.items() if n == best}
 
-    def _referenced_paragraphs(
-        self, query: str, allowed: set[str], preferred: set[str], lexical: LexicalIndex
-    ) -> list[StoredParagraph]:
+    def _referenced_paragraphs(self, query: str, allowed: set[str], preferred: set[str], index: LexicalIndex) -> list[str]:
+        """The record ids of the paragraphs the question names by number. Without a document
+        named, a number that several documents have is ambiguous: all of them."""
         numbers = [int(a or b) for a, b in PARAGRAPH_REF.findall(query)]
         if not numbers:
             return []
         candidates = preferred or allowed
-        found = []
-        for row in lexical.rows:
-            if row.doc_id in candidates and row.number in numbers:
-                found.append(row)
-        # Without a document named, a number that several documents have is ambiguous: keep all.
-        return found
+        return [record_id for record_id, row in zip(index.record_ids, index.rows)
+                if row.doc_id in candidates and row.number in numbers]
 
     def corpus_text(self) -> str:
         """Every paragraph's text, whitespace removed: what a name can be looked up in. The index

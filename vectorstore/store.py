@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NotFoundError, StoreError
+from .quotes import spans
 from .readers import Document, title_in
 
 _BATCH = 1000  # well under Chroma's maximum batch size, which varies by backend
@@ -209,8 +210,7 @@ class ParagraphStore:
         found = [p for p in self.paragraphs(doc_id) if p.number == number]
         if not found:
             raise NotFoundError(f"{doc_id} has no paragraph {number}")
-        squashed = "".join(quote.split())
-        return next((p for p in found if squashed and squashed in "".join(p.text.split())), found[0])
+        return next((p for p in found if spans(quote, p.text)), found[0])
 
     def _live(self, doc_ids: list[str] | None, infos: list[DocumentInfo] | None) -> set[tuple[str, str]]:
         """The live (document, generation) pairs; a pair, since identical files share a generation."""

@@ -584,24 +584,14 @@ textarea:focus-visible { outline-offset: 0; }
   }
   var paragraphKey = (doc, paragraph) => `${doc} ¶${paragraph}`;
   function answerLayout(answer) {
-    const text = answer.answer || "";
     const sentences = answer.sentences || [];
     if (!sentences.length) return null;
-    const plain = text.replace(MARKER, "");
-    let cursor = 0;
-    const laid = [];
-    for (const s of sentences) {
-      const at = plain.indexOf(s.text, cursor);
-      if (at < 0) return null;
-      laid.push({
-        before: plain.slice(cursor, at),
-        text: s.text,
-        citations: uniqueCitations(s.citations || []),
-        rendering: s.rendering || null
-      });
-      cursor = at + s.text.length;
-    }
-    return laid;
+    return sentences.map((s) => ({
+      before: typeof s.before === "string" ? s.before : "",
+      text: s.text,
+      citations: uniqueCitations(s.citations || []),
+      rendering: s.rendering || null
+    }));
   }
   function textLanguage(text) {
     const han = (text.match(/\p{Script=Han}/gu) || []).length;
@@ -617,26 +607,17 @@ textarea:focus-visible { outline-offset: 0; }
       return true;
     });
   }
-  function quoteRanges(text, quotes) {
-    const chars = [];
-    const positions = [];
-    for (let i = 0; i < text.length; i++) {
-      if (!/\s/.test(text[i])) {
-        chars.push(text[i]);
-        positions.push(i);
-      }
-    }
-    const squeezed = chars.join("");
+  function quoteRanges(text, citations) {
+    const points = Array.from(text);
+    const offsets = [0];
+    for (const point of points) offsets.push(offsets[offsets.length - 1] + point.length);
+    const squash = (value) => (value || "").replace(/\s+/g, "");
     const ranges = [];
-    for (const quote of quotes) {
-      const needle = (quote || "").replace(/\s+/g, "");
-      if (!needle) continue;
-      let from = 0;
-      for (; ; ) {
-        const at = squeezed.indexOf(needle, from);
-        if (at < 0) break;
-        ranges.push([positions[at], positions[at + needle.length - 1] + 1]);
-        from = at + needle.length;
+    for (const citation of citations) {
+      for (const [start, end] of citation.spans || []) {
+        if (!(start >= 0 && start < end && end <= points.length)) continue;
+        if (squash(points.slice(start, end).join("")) !== squash(citation.quote)) continue;
+        ranges.push([offsets[start], offsets[end]]);
       }
     }
     ranges.sort((a, b) => a[0] - b[0]);
@@ -946,11 +927,9 @@ textarea:focus-visible { outline-offset: 0; }
       const layout = answer.refused ? null : answerLayout(answer);
       if (layout) {
         let afterBlock = false;
+        if (answer.lead) node.append(h("span", { class: "lead", text: answer.lead }));
         layout.forEach((sentence, i) => {
-          const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
-          if (lead) node.append(h("span", { class: "lead", text: lead }));
-          const before = sentence.before.slice(lead.length);
-          node.append(afterBlock ? before.replace(/^ +/, "") : before);
+          node.append(afterBlock ? sentence.before.replace(/^ +/, "") : sentence.before);
           node.append(h("span", { class: "sentence", lang: textLanguage(sentence.text), text: sentence.text }));
           for (const c of sentence.citations) node.append(this.chip(c.doc, c.paragraph, answer.titles, i));
           afterBlock = Boolean(sentence.rendering);
@@ -1236,12 +1215,12 @@ textarea:focus-visible { outline-offset: 0; }
       }
       const sentences = answer && answer.sentences || [];
       const chosen = chip.dataset.sentence != null ? [sentences[Number(chip.dataset.sentence)]] : sentences;
-      const quotes = chosen.filter(Boolean).flatMap((s) => (s.citations || []).filter((c) => c.doc === doc && c.paragraph === paragraph).map((c) => c.quote));
+      const cited = chosen.filter(Boolean).flatMap((s) => (s.citations || []).filter((c) => c.doc === doc && c.paragraph === paragraph));
       const known = answer && answer.paragraphs && answer.paragraphs[paragraphKey(doc, paragraph)];
       this.returnFocus = chip;
-      this.showParagraph(doc, paragraph, answer && answer.titles && answer.titles[doc] || doc, known, quotes);
+      this.showParagraph(doc, paragraph, answer && answer.titles && answer.titles[doc] || doc, known, cited);
     }
-    async showParagraph(doc, paragraph, title, known, quotes) {
+    async showParagraph(doc, paragraph, title, known, cited) {
       const t = this.t;
       const heading = h("h3", { id: "paracite-paragraph-title" });
       const text = h("p", { class: "text", tabindex: "0" });
@@ -1255,7 +1234,7 @@ textarea:focus-visible { outline-offset: 0; }
       });
       const fill = (docTitle, body) => {
         heading.replaceChildren(docTitle, h("span", { class: "meta", text: `${t.paragraphTitle(paragraph)} · ${doc}` }));
-        text.replaceChildren(highlighted(body, quotes));
+        text.replaceChildren(highlighted(body, cited));
       };
       this.view.replaceChildren(h("div", { class: "bar" }, back, heading), text);
       this.view.hidden = false;
@@ -1322,10 +1301,10 @@ textarea:focus-visible { outline-offset: 0; }
   function examplesOf(value) {
     return (value || "").split("|").map((q) => q.trim()).filter(Boolean).slice(0, MAX_EXAMPLES);
   }
-  function highlighted(text, quotes) {
+  function highlighted(text, citations) {
     const fragment = document.createDocumentFragment();
     let at = 0;
-    for (const [start, end] of quoteRanges(text, quotes)) {
+    for (const [start, end] of quoteRanges(text, citations)) {
       if (start > at) fragment.append(text.slice(at, start));
       fragment.append(h("mark", { text: text.slice(start, end) }));
       at = end;

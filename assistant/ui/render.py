@@ -12,12 +12,13 @@ the first answer's quote.
 from __future__ import annotations
 
 import html
-import re
 import zlib
 from typing import Any
 
 from vectorstore.paragraphs import language_of, mostly_han
+from vectorstore.quotes import marks, merged, same_words
 
+from ..answers import separator
 from .labels import page_text, turn_text
 
 SNIPPET_CHARS = 160
@@ -84,7 +85,6 @@ def _render_answer(index: int, answer: dict, language: str = "en") -> str:
         return f'<div class="pc-answer pc-refused">{_e(lead or answer.get("answer", ""))}</div>'
     if not sentences and not lead:
         return ""
-    cjk = mostly_han(" ".join(s["text"] for s in sentences)) if sentences else True
     titles = {r["doc"]: r.get("title") or r["doc"] for r in answer.get("retrieved") or []}
     # Documents share paragraph numbers: when an answer cites several, each chip names its own.
     cited = {c["doc"] for s in sentences for c in s.get("citations") or []}
@@ -108,14 +108,14 @@ def _render_answer(index: int, answer: dict, language: str = "en") -> str:
         text = _e(sentence["text"])
         if flagged:
             text = f'<span class="pc-flagged" title="{_e(flagged)}">⚠ {text}</span>'
-        pieces.append(f'<span class="pc-sentence" lang="{_script(sentence["text"])}">{text}{"".join(chips)}</span>'
+        # `before` is the answer's own spacing; a turn saved before it existed is spaced by the same rule.
+        before = sentence.get("before", separator(sentences[j - 1]["text"] if j else lead) if j or lead else "")
+        pieces.append(f'{_e(before)}<span class="pc-sentence" lang="{_script(sentence["text"])}">{text}{"".join(chips)}</span>'
                       + _render_rendering(sentence.get("rendering"), language))
-    glue = "" if cjk else " "
-    after_lead = "" if mostly_han(lead) else " "  # as Answer.text joins them
-    lead_html = f'<span class="pc-lead">{_e(lead)}</span>{after_lead if sentences else ""}' if lead else ""
+    lead_html = f'<span class="pc-lead">{_e(lead)}</span>' if lead else ""
     # A related answer is the closest passages, not an answer: it must not read as one.
     state = " pc-related" if answer.get("status") == "related" else ""
-    return f'<div class="pc-answer{state}" data-status="{_e(answer.get("status") or "answered")}">{lead_html}{glue.join(pieces)}</div>'
+    return f'<div class="pc-answer{state}" data-status="{_e(answer.get("status") or "answered")}">{lead_html}{"".join(pieces)}</div>'
 
 
 def _script(text: str) -> str:
@@ -241,16 +241,16 @@ def _icon(path: str) -> str:
 
 def render_paragraph(doc: str, title: str, number: int, text: str, quotes: list[str], cited_for: str = "",
                      turn: int | None = None, language: str = "en", page_language: str = "en",
-                     rendering: dict | None = None) -> str:
+                     rendering: dict | None = None, spans: list | None = None) -> str:
     """The side panel: one paragraph, whole, with the quoted parts marked; its words around the
     paragraph are in the `language` of the question it was cited for, its close control in the
     page's. `rendering`: the cited sentence's machine translation (as in the answer's JSON), shown
     under the verbatim paragraph."""
-    marked = highlight(text, quotes)
+    marked = highlight(text, quotes, spans)
     turn_attr = f' data-turn="{turn}"' if turn is not None else ""
     context = ""
     # An extractive sentence is its quote: saying it was "cited for" the highlighted words repeats them.
-    is_quote = any(_squashed(cited_for) == _squashed(q) for q in quotes)
+    is_quote = any(same_words(cited_for, q) for q in quotes)
     if cited_for and not is_quote:
         context = (f'<div class="pc-cited-for"><span>{_e(turn_text(language, "cited_for"))}</span> “{_e(cited_for)}”</div>')
     note = (turn_text(language, "quote_marked") if quotes and "<mark>" in marked
@@ -279,28 +279,14 @@ def panel_message(text: str) -> str:
     return f'<div class="pc-panel pc-panel-empty">{_e(text)}</div>'
 
 
-def _squashed(text: str) -> str:
-    return "".join(str(text).split())
-
-
-def highlight(text: str, quotes: list[str]) -> str:
-    """`text` escaped, with each quote (verbatim in it, whitespace aside) wrapped in <mark>."""
-    spans = []
-    for quote in quotes:
-        chars = [c for c in quote or "" if not c.isspace()]
-        if not chars:
-            continue
-        match = re.search(r"\s*".join(re.escape(c) for c in chars), text)
-        if match:
-            spans.append((match.start(), match.end()))
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+def highlight(text: str, quotes: list[str], spans: list | None = None) -> str:
+    """`text` escaped, with each quote wrapped in <mark> where it is printed: at its citation's
+    `spans` (one list per quote) while they hold, else wherever the paragraph prints it."""
+    given = spans or [()] * len(quotes)
+    ranges = [r for quote, held in zip(quotes, given) for r in marks(text, quote or "", held or ())]
+    merged_ranges = merged(ranges)
     out, position = [], 0
-    for start, end in merged:
+    for start, end in merged_ranges:
         out.append(_e(text[position:start]))
         out.append(f"<mark>{_e(text[start:end])}</mark>")
         position = end

@@ -20,7 +20,6 @@ MAX_STORED_TURNS = 50  # the oldest turns are dropped from the browser's copy be
 def stored_answer(answer) -> dict:
     """What the browser keeps of an answer: all of it, with retrieved texts cut to a snippet."""
     data = answer.as_json()
-    data["lead"] = answer.lead
     for result in data["retrieved"]:
         result["text"] = short(result["text"], SNIPPET_CHARS)
     return data

@@ -1,4 +1,5 @@
-// Pure text helpers: citation markers, answer layout, quote highlighting. No DOM here.
+// Pure text helpers: citation markers, answer layout, quote marks. No DOM here; nothing here
+// matches answer text or quotes (the server's JSON carries the layout and the spans).
 
 // The server's marker, `[npt-2024-chair-summary ¶142]` (assistant.answers.MARKER).
 const MARKER = /\[([^\[\]\s¶]+) ¶(\d{1,6})\]/g;
@@ -19,30 +20,17 @@ export function splitMarkers(text) {
 export const paragraphKey = (doc, paragraph) => `${doc} ¶${paragraph}`;
 
 /**
- * The final answer as the lead and its sentences, each with the text that precedes it
- * (a separator) and its citations, read off the answer text so that the layout is the
- * server's own. Null when the text does not hold the sentences in order (then the caller
- * renders the text with its markers instead). What follows the last sentence (the plain-text
- * "Machine translation: ..." trailer, for readers of the text alone) is left out: the caller
- * shows each sentence's rendering under it.
+ * The final answer's sentences as the server laid them out: each with `before` (the text between
+ * it and what precedes it, after the lead) and its citations, once per paragraph. Null when there
+ * are no sentences (then the caller renders the text with its markers instead).
  */
 export function answerLayout(answer) {
-  const text = answer.answer || "";
   const sentences = answer.sentences || [];
   if (!sentences.length) return null;
-  const plain = text.replace(MARKER, "");
-  let cursor = 0;
-  const laid = [];
-  for (const s of sentences) {
-    const at = plain.indexOf(s.text, cursor);
-    if (at < 0) return null;
-    laid.push({
-      before: plain.slice(cursor, at), text: s.text, citations: uniqueCitations(s.citations || []),
-      rendering: s.rendering || null,
-    });
-    cursor = at + s.text.length;
-  }
-  return laid;
+  return sentences.map((s) => ({
+    before: typeof s.before === "string" ? s.before : "", text: s.text, citations: uniqueCitations(s.citations || []),
+    rendering: s.rendering || null,
+  }));
 }
 
 /**
@@ -66,29 +54,21 @@ function uniqueCitations(citations) {
 }
 
 /**
- * Where the quotes lie in a paragraph: sorted, merged [start, end) ranges. A quote matches
- * verbatim with whitespace aside, as the verifier checks it.
+ * What to mark in a paragraph: the citations' own spans ([start, end) in code points, as the
+ * server found them in the paragraph as printed), sorted and merged, as UTF-16 ranges into `text`.
+ * A span that no longer prints its quote (the paragraph was re-ingested since) is not marked.
  */
-export function quoteRanges(text, quotes) {
-  const chars = [];
-  const positions = [];
-  for (let i = 0; i < text.length; i++) {
-    if (!/\s/.test(text[i])) {
-      chars.push(text[i]);
-      positions.push(i);
-    }
-  }
-  const squeezed = chars.join("");
+export function quoteRanges(text, citations) {
+  const points = Array.from(text);
+  const offsets = [0]; // offsets[i]: where code point i starts in the UTF-16 string
+  for (const point of points) offsets.push(offsets[offsets.length - 1] + point.length);
+  const squash = (value) => (value || "").replace(/\s+/g, "");
   const ranges = [];
-  for (const quote of quotes) {
-    const needle = (quote || "").replace(/\s+/g, "");
-    if (!needle) continue;
-    let from = 0;
-    for (;;) {
-      const at = squeezed.indexOf(needle, from);
-      if (at < 0) break;
-      ranges.push([positions[at], positions[at + needle.length - 1] + 1]);
-      from = at + needle.length;
+  for (const citation of citations) {
+    for (const [start, end] of citation.spans || []) {
+      if (!(start >= 0 && start < end && end <= points.length)) continue;
+      if (squash(points.slice(start, end).join("")) !== squash(citation.quote)) continue;
+      ranges.push([offsets[start], offsets[end]]);
     }
   }
   ranges.sort((a, b) => a[0] - b[0]);

@@ -312,11 +312,9 @@ class ParaciteChat extends HTMLElement {
     const layout = answer.refused ? null : answerLayout(answer);
     if (layout) {
       let afterBlock = false;
+      if (answer.lead) node.append(h("span", { class: "lead", text: answer.lead }));
       layout.forEach((sentence, i) => {
-        const lead = i === 0 && answer.lead && sentence.before.startsWith(answer.lead) ? answer.lead : "";
-        if (lead) node.append(h("span", { class: "lead", text: lead }));
-        const before = sentence.before.slice(lead.length);
-        node.append(afterBlock ? before.replace(/^ +/, "") : before); // no indent under a rendering
+        node.append(afterBlock ? sentence.before.replace(/^ +/, "") : sentence.before); // no indent under a rendering
         // Quotes keep their own language (a Chinese quote in an English answer): screen readers
         // read each in its own voice.
         node.append(h("span", { class: "sentence", lang: textLanguage(sentence.text), text: sentence.text }));
@@ -604,14 +602,14 @@ class ParaciteChat extends HTMLElement {
     const sentences = (answer && answer.sentences) || [];
     // The quote that this sentence cites; a chip outside a sentence shows every quote of its paragraph.
     const chosen = chip.dataset.sentence != null ? [sentences[Number(chip.dataset.sentence)]] : sentences;
-    const quotes = chosen.filter(Boolean).flatMap((s) =>
-      (s.citations || []).filter((c) => c.doc === doc && c.paragraph === paragraph).map((c) => c.quote));
+    const cited = chosen.filter(Boolean).flatMap((s) =>
+      (s.citations || []).filter((c) => c.doc === doc && c.paragraph === paragraph));
     const known = answer && answer.paragraphs && answer.paragraphs[paragraphKey(doc, paragraph)];
     this.returnFocus = chip;
-    this.showParagraph(doc, paragraph, (answer && answer.titles && answer.titles[doc]) || doc, known, quotes);
+    this.showParagraph(doc, paragraph, (answer && answer.titles && answer.titles[doc]) || doc, known, cited);
   }
 
-  async showParagraph(doc, paragraph, title, known, quotes) {
+  async showParagraph(doc, paragraph, title, known, cited) {
     const t = this.t;
     const heading = h("h3", { id: "paracite-paragraph-title" });
     const text = h("p", { class: "text", tabindex: "0" });
@@ -619,7 +617,7 @@ class ParaciteChat extends HTMLElement {
       onclick: () => this.closeParagraph() });
     const fill = (docTitle, body) => {
       heading.replaceChildren(docTitle, h("span", { class: "meta", text: `${t.paragraphTitle(paragraph)} · ${doc}` }));
-      text.replaceChildren(highlighted(body, quotes));
+      text.replaceChildren(highlighted(body, cited));
     };
     this.view.replaceChildren(h("div", { class: "bar" }, back, heading), text);
     this.view.hidden = false;
@@ -695,11 +693,11 @@ function examplesOf(value) {
   return (value || "").split("|").map((q) => q.trim()).filter(Boolean).slice(0, MAX_EXAMPLES);
 }
 
-/** The paragraph's text with its quoted parts in <mark>, built from text nodes only. */
-function highlighted(text, quotes) {
+/** The paragraph's text with its cited parts in <mark>, built from text nodes only. */
+function highlighted(text, citations) {
   const fragment = document.createDocumentFragment();
   let at = 0;
-  for (const [start, end] of quoteRanges(text, quotes)) {
+  for (const [start, end] of quoteRanges(text, citations)) {
     if (start > at) fragment.append(text.slice(at, start));
     fragment.append(h("mark", { text: text.slice(start, end) }));
     at = end;
