@@ -143,6 +143,12 @@ class Assistant:
     def stream(
         self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None
     ) -> Iterator[Event]:
+        """The answer's events. A question `check_question` refuses raises here, at the call,
+        not at the first `next()`: a caller needs no check of its own."""
+        check_question(question, history)
+        return self._events(question, history, doc_ids)
+
+    def _events(self, question: str, history: list[dict] | None, doc_ids: list[str] | None) -> Iterator[Event]:
         for event in self._answer(question, history, doc_ids):
             if isinstance(event, Lead) and self.renderer is not None:
                 event = Lead(with_renderings(event.text))
@@ -172,7 +178,6 @@ class Assistant:
     def _answer(
         self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None
     ) -> Iterator[Event]:
-        check_question(question, history)
         question = question.strip()
         standalone = self.rewriter.rewrite(question, history or [])
         context = context_of(history or [])

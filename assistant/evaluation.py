@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vectorstore.errors import ParaciteError
+from vectorstore.errors import InputError
 from vectorstore.paragraphs import language_of
 from vectorstore.quotes import normalise, verbatim_in
 
@@ -53,7 +53,7 @@ def generate(suite: Suite, questions: list[dict], settings, generator: str | Non
     question the assistant would not take (too long, a malformed history) gets no answer: it is
     scored as "no answer"."""
     from . import services
-    from .answering import check_question
+    from .answering import Done
 
     prefix = "eval_" + re.sub(r"[^A-Za-z0-9]+", "_", suite.name)
     settings = settings.model_copy(update={"collection_prefix": prefix})
@@ -62,11 +62,12 @@ def generate(suite: Suite, questions: list[dict], settings, generator: str | Non
     produced = {}
     for q in questions:
         try:
-            check_question(q["question"], q.get("history"))
-        except ParaciteError:
+            events = assistant.stream(q["question"], q.get("history"))  # checks the question first
+        except InputError:
             pass
         else:
-            produced[q["id"]] = assistant.ask(q["question"], q.get("history")).as_json(q["id"])
+            done = [e for e in events if isinstance(e, Done)]
+            produced[q["id"]] = done[-1].answer.as_json(q["id"])
         if on_answer:
             on_answer()
     return produced

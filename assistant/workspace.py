@@ -218,8 +218,13 @@ class Workspace:
 
     def stream(self, question: str, history: list[dict] | None = None, doc_ids: list[str] | None = None,
                choice: Choice = Choice()) -> Iterator[Event]:
-        """The assistant's events; a cached answer is replayed as the same events."""
+        """The assistant's events; a cached answer is replayed as the same events. A question
+        `check_question` refuses raises here, at the call, before any event."""
         check_question(question, history)
+        return self._events(question, history, doc_ids, choice)
+
+    def _events(self, question: str, history: list[dict] | None, doc_ids: list[str] | None,
+                choice: Choice) -> Iterator[Event]:
         key = self._cache_key(question, history, doc_ids, choice)
         me = object()  # a stream's steps may run on different threads: claims name the stream
         cached, in_flight = self._cached_or_claim(key, me)

@@ -41,6 +41,8 @@ class ParagraphRetriever(BaseRetriever):
                     "title": result.title,
                     "score": result.score,
                     "similarity": result.similarity,
+                    "named": result.named,
+                    "lexical": result.lexical,
                 },
             )
             for result in searcher.search(query, k=self.k, doc_ids=self.doc_ids)

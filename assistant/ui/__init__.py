@@ -1,7 +1,7 @@
 """The chat UI (`paracite serve` mounts it at "/"), in parts: `labels` (every word, in both
 languages), `render` (pure HTML renderers), `state` (the conversation the browser keeps),
-`access` (who may change the corpus; the visitor's choices), `theme` (theme, chat.css, chat.js)
-and `app` (the Gradio layout and its handlers)."""
+`access` (who may change the corpus; the visitor's choices), `theme` (theme, chat.css, chat.js),
+`app` (the Gradio layout and its handlers) and `library` (the Documents tab, its layout and handlers)."""
 
 from .access import JUDGE_CHOICES, MAX_K, choice_for, corpus_refusal
 from .app import build_ui
