@@ -410,9 +410,7 @@ def _add_admin_routes(router: APIRouter, workspace: Workspace) -> None:
                 path.write_bytes(await file.read())
                 uploads.append(Upload(file.filename or "", path))
             results = await run_in_threadpool(workspace.ingest, uploads)
-        return [{"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
-                 "numbering": r.document.numbering, "status": r.status, "warnings": r.document.warnings}
-                for r in results]
+        return [r.as_json() for r in results]
 
     @router.delete("/api/admin/documents/{doc}", tags=["admin"], dependencies=[Depends(admin)])
     def delete(doc: str) -> dict:

@@ -231,8 +231,9 @@ def test_admin_needs_the_key_and_writes_whole_documents(client, tmp_path):
     assert "blue-whale-act" not in {d["doc"] for d in client.get("/api/docs").json()}  # nothing half-written
 
     ingested = client.post("/api/admin/documents", headers=auth, files=files).json()
+    # The same result as `paracite ingest --json` (one IngestResult.as_json): the title per language too.
     assert ingested == [{"doc": "blue-whale-act", "title": ingested[0]["title"], "paragraphs": 2,
-                         "numbering": "printed", "status": "ingested", "warnings": []}]
+                         "title_zh": ingested[0]["title"], "numbering": "printed", "status": "ingested", "warnings": []}]
     answer = client.post("/api/ask", json={"question": "蓝鲸保护区设在哪里？"}).json()
     assert ("blue-whale-act", 1) in {(c["doc"], c["paragraph"]) for c in answer["citations"]}
 

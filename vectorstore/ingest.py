@@ -24,6 +24,13 @@ class IngestResult:
     document: Document
     status: str  # "ingested", "replaced" or "unchanged"
 
+    def as_json(self) -> dict:
+        """What `paracite ingest --json` prints and `POST /api/admin/documents` returns, per document."""
+        d = self.document
+        return {"doc": d.doc_id, "title": d.title, "paragraphs": len(d.paragraphs),
+                **{k: v for k, v in d.metadata.items() if k.startswith("title_")},
+                "numbering": d.numbering, "status": self.status, "warnings": d.warnings}
+
 
 def read_all(paths: Iterable[Path | str], on_reading: Callable[[Path], None] | None = None,
              titles: dict[str, str] | None = None) -> list[Document]:

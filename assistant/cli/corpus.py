@@ -54,12 +54,7 @@ def ingest(
             task = progress.add_task("embed", total=total)
             results = services.ingest_documents(settings, documents, lambda n: progress.advance(task, n))
     if as_json:
-        print_json([
-            {"doc": r.document.doc_id, "title": r.document.title, "paragraphs": len(r.document.paragraphs),
-             **{k: v for k, v in r.document.metadata.items() if k.startswith("title_")},
-             "numbering": r.document.numbering, "status": r.status, "warnings": r.document.warnings}
-            for r in results
-        ])
+        print_json([r.as_json() for r in results])
         return
     for r in results:
         count = len(r.document.paragraphs)
