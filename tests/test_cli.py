@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024
+from .conftest import CORPUS, DEMO_FILES, DOC_2007, DOC_2024, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -219,3 +219,17 @@ def test_every_list_of_names_comes_from_the_one_registry():
     assert get_args(Settings.model_fields["generator"].annotation) == GENERATORS
     assert get_args(Settings.model_fields["judge"].annotation) == ("auto", *JUDGES) == ui.JUDGE_CHOICES
     assert ui.GENERATORS is GENERATORS
+
+
+def test_every_list_of_file_types_is_the_readers_table():
+    from assistant.ui.labels import LABELS
+    from vectorstore.readers import READERS, SUPPORTED_SUFFIXES
+
+    assert SUPPORTED_SUFFIXES == tuple(READERS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ingest_row = next(line for line in readme.splitlines() if line.startswith("| `paracite ingest FILE...`"))
+    upload_line = next(line for line in readme.splitlines() if line.startswith("- **Documents** tab: upload"))
+    help_text = paracite(dict(os.environ), "ingest", "--help").stdout
+    for suffix in SUPPORTED_SUFFIXES:
+        assert f"`{suffix}`" in ingest_row and suffix in upload_line, suffix
+        assert suffix in help_text and all(suffix in label for label in LABELS["add_documents"]), suffix

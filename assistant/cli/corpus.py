@@ -9,13 +9,15 @@ import typer
 from rich.progress import DownloadColumn
 from rich.table import Table
 
+from vectorstore.readers import SUPPORTED_SUFFIXES
+
 from .. import services
 from ..settings import Settings
 from .app import app, err, out, print_json, progress_bar
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="Documents: .txt .md .pdf .docx .html")],
+    files: Annotated[list[Path], typer.Argument(help="Documents: " + " ".join(SUPPORTED_SUFFIXES))],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     title_en: Annotated[Optional[str], typer.Option("--title-en", help="The document's English title (one file).")] = None,
     title_zh: Annotated[Optional[str], typer.Option("--title-zh", help="The document's Chinese title (one file).")] = None,
