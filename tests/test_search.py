@@ -10,7 +10,8 @@ import pytest
 from vectorstore.ingest import ingest
 from vectorstore.lexical import LexicalIndex, current_index, tokenize
 from vectorstore.langchain import ParagraphRetriever
-from vectorstore.search import Retriever
+from vectorstore.search import Retriever, document_hints
+from vectorstore.store import DocumentInfo
 
 from .conftest import DEMO_FILES, DOC_2007, DOC_2024
 from .test_store import small_document
@@ -25,6 +26,24 @@ def retriever(demo_store, embedder, tmp_path_factory):
 
 def keys(results):
     return [(r.doc, r.paragraph) for r in results]
+
+
+def test_document_hints_leave_out_what_most_documents_share():
+    def info(doc_id, title, date=""):
+        return DocumentInfo(doc_id, title, 10, "printed", "0" * 64, "", {"date": date})
+
+    hints = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"),
+                            info("npt-2024-chair-summary", "主席的总结", "2024 年 7 月"),
+                            info("un-2023-sg-report", "Report of the Secretary-General")])
+    assert hints["npt-2007-chair-working-paper"] == {"2007", "working paper", "主席的工作文件"}
+    assert hints["npt-2024-chair-summary"] == {"2024", "summary", "主席的总结"}
+    assert hints["un-2023-sg-report"] == {"2023", "un sg report", "report of the secretary-general"}
+    two = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"), info("npt-2024-chair-summary", "主席的总结")])
+    assert two["npt-2007-chair-working-paper"] == {"2007", "working paper", "工作文件"}
+    assert two["npt-2024-chair-summary"] == {"2024", "summary", "总结"}
+    # A shared start that leaves too little to name a document by is kept.
+    short = document_hints([info("a", "Annual report A"), info("b", "Annual report B")])
+    assert short == {"a": {"a", "annual report a"}, "b": {"b", "annual report b"}}
 
 
 def test_tokenize_is_chinese_aware_and_drops_noise():

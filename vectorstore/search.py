@@ -25,6 +25,7 @@ The weights were chosen on eval/npt (benchmarks/retrieval.py prints the figures)
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -47,7 +48,6 @@ PARAGRAPH_REF = re.compile(
     r"第\s*(\d{1,6})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,6})\b", re.IGNORECASE
 )
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
-_GENERIC_ID_WORDS = frozenset({"npt", "un", "the", "and", "of", "chair", "chairs", "doc", "document"})
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,34 @@ class SearchResult:
         return data
 
 
-def document_hints(info: DocumentInfo) -> set[str]:
-    """Years and title phrases by which a question may name this document.
+def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
+    """Per document, the years and phrases by which a question may name it among the others.
 
-    Phrases, not single words: "working" alone would match "Working Group".
+    Phrases, not single words ("working" alone would match "Working Group"): the document id's
+    words and its title, each less what most of the documents share ("npt", "chair" in
+    `npt-2007-chair-working-paper` beside `npt-2024-chair-summary`; the title prefix "主席的" of
+    "主席的工作文件" beside "主席的总结"), which names none of them. No word list: what a set of
+    documents shares is read off the set.
     """
-    years = set(_YEAR.findall(" ".join([info.doc_id, info.title, info.metadata.get("date", "")])))
-    id_words = [w for w in re.split(r"[-_\s]+", info.doc_id.lower()) if w and not _YEAR.fullmatch(w)]
-    phrase = " ".join(w for w in id_words if w not in _GENERIC_ID_WORDS)
-    title = re.sub(r"^主席的", "", info.title).strip().lower()
-    return years | {p for p in (phrase, title) if p}
+    id_words = {i.doc_id: [w for w in re.split(r"[-_\s]+", i.doc_id.lower()) if w and not _YEAR.fullmatch(w)]
+                for i in infos}
+    common = {w for w in set().union(*map(set, id_words.values()))
+              if len(infos) >= 2 and sum(w in words for words in id_words.values()) * 2 > len(infos)}
+    shared_prefix = os.path.commonprefix([i.title for i in infos]) if len(infos) >= 2 else ""
+    hints = {}
+    for info in infos:
+        years = set(_YEAR.findall(" ".join([info.doc_id, info.title, info.metadata.get("date", "")])))
+        phrase = " ".join(w for w in id_words[info.doc_id] if w not in common)
+        title = info.title
+        if shared_prefix and _names_something(title[len(shared_prefix):]):
+            title = title[len(shared_prefix):]
+        hints[info.doc_id] = years | {p for p in (phrase, title.strip().lower()) if p}
+    return hints
+
+
+def _names_something(text: str) -> bool:
+    """Long enough to name a document: two Chinese characters, or four letters."""
+    return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 2 or len(re.findall(r"[A-Za-z]", text)) >= 4
 
 
 @dataclass
@@ -208,7 +226,7 @@ class Retriever:
 
     def _without_document_names(self, query: str, infos: list[DocumentInfo]) -> str:
         """The question less the years and titles that name documents, for lexical matching."""
-        for hint in sorted(set().union(*(document_hints(i) for i in infos)), key=len, reverse=True):
+        for hint in sorted(set().union(*document_hints(infos).values()), key=len, reverse=True):
             query = re.sub(re.escape(hint), " ", query, flags=re.IGNORECASE)
         return query
 
@@ -217,7 +235,7 @@ class Retriever:
         infos = [info for info in infos if info.doc_id in allowed]
         if len(infos) < 2:
             return set()
-        hints = {info.doc_id: document_hints(info) for info in infos}
+        hints = document_hints(infos)
         shared = set.intersection(*hints.values())
         matched: dict[str, int] = {}
         for doc_id, words in hints.items():
@@ -246,4 +264,4 @@ class Retriever:
 
     def document_words(self) -> set[str]:
         """The years and title phrases by which questions name the documents."""
-        return {w for info in self.store.documents() for w in document_hints(info)}
+        return set().union(*document_hints(self.store.documents()).values())
