@@ -181,20 +181,36 @@ def llm(settings: Settings, generator: str | None = None):
 
 
 def judge(settings: Settings, name: str, chat_llm=None):
-    from .judges import EmbeddingJudge, LLMJudge, QuoteJudge
-
     # A threshold the user sets holds for every sentence, in its paragraphs' language or not.
     threshold = ({} if settings.judge_threshold is None
                  else {"threshold": settings.judge_threshold, "cross_threshold": settings.judge_threshold})
-    if name == "quote":
-        return QuoteJudge(**threshold)
-    if name == "embedding":
-        return EmbeddingJudge(embedder(settings), **threshold)
-    if name != "llm":  # a misspelt name was the LLM judge, silently
+    if name not in JUDGE_FACTORIES:  # a misspelt name was the LLM judge, silently
         raise InputError(f"unknown judge {name!r}: use {one_of(JUDGES)}")
+    return JUDGE_FACTORIES[name](settings, chat_llm, threshold)
+
+
+def _quote_judge(settings: Settings, chat_llm, threshold: dict):
+    from .judges import QuoteJudge
+
+    return QuoteJudge(**threshold)
+
+
+def _embedding_judge(settings: Settings, chat_llm, threshold: dict):
+    from .judges import EmbeddingJudge
+
+    return EmbeddingJudge(embedder(settings), **threshold)
+
+
+def _llm_judge(settings: Settings, chat_llm, threshold: dict):
+    from .judges import LLMJudge
+
     if chat_llm is None:  # the configured server if there is one, else the local GGUF
         chat_llm = llm(settings, "openai" if settings.llm_url else "llamacpp")
     return LLMJudge(chat_llm, **threshold)
+
+
+# The judges by the name settings, the CLI and the UI offer (settings.JUDGES; a test holds them equal).
+JUDGE_FACTORIES = {"quote": _quote_judge, "embedding": _embedding_judge, "llm": _llm_judge}
 
 
 def assistant(settings: Settings, generator: str | None = None):

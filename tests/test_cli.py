@@ -213,12 +213,13 @@ def test_an_unknown_judge_name_is_an_error_not_the_llm_judge(settings):
 def test_every_list_of_names_comes_from_the_one_registry():
     from typing import get_args
 
-    from assistant import ui
+    from assistant import services, ui
     from assistant.settings import GENERATORS, JUDGES, Settings
 
     assert get_args(Settings.model_fields["generator"].annotation) == GENERATORS
     assert get_args(Settings.model_fields["judge"].annotation) == ("auto", *JUDGES) == ui.JUDGE_CHOICES
     assert ui.GENERATORS is GENERATORS
+    assert tuple(services.JUDGE_FACTORIES) == JUDGES
 
 
 def test_every_list_of_file_types_is_the_readers_table():
