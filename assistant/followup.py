@@ -85,7 +85,7 @@ def context_of(history: list[dict]) -> Context:
     for text in reversed(answers):
         cited = tuple(dict.fromkeys((doc, int(n)) for doc, n in MARKER.findall(text)))
         if cited:
-            return Context(cited, "".join(MARKER.sub("", text).split()))
+            return Context(cited, squashed(MARKER.sub("", text)))
     return Context(said=squashed(answers[-1]) if answers else "")
 
 
