@@ -786,3 +786,21 @@ def test_the_openai_sdk_works_from_a_listed_sites_page(servers, context, tmp_pat
 def test_the_committed_build_is_up_to_date():
     result = subprocess.run(["node", "build.mjs", "--check"], cwd=ROOT / "widget", capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="needs node")
+def test_the_widget_marks_the_spans_the_server_found_even_past_astral_characters():
+    """Spans are code points (Python's offsets); JavaScript strings count UTF-16 units, so a
+    character outside the BMP (𠀀, CJK extension B) before a quote shifts them by one."""
+    from vectorstore.quotes import spans
+
+    text = "前文𠀀。伊朗 必须遵守。后文伊朗必须遵守。"
+    quote = "伊朗必须遵守。"
+    cited = [{"quote": quote, "spans": spans(quote, text)}, {"quote": "别的", "spans": [[0, 2]]}]
+    script = ('import { quoteRanges } from "./src/text.js";'
+              f"const text = {json.dumps(text)};"
+              f"console.log(JSON.stringify(quoteRanges(text, {json.dumps(cited)}).map(([a, b]) => text.slice(a, b))));")
+    result = subprocess.run(["node", "--input-type=module", "-e", script], cwd=ROOT / "widget",
+                            capture_output=True, text=True, check=True)
+    # Both places that print the quote, whitespace and all; a span that no longer prints its quote is not marked.
+    assert json.loads(result.stdout) == ["伊朗 必须遵守。", "伊朗必须遵守。"]
