@@ -186,6 +186,8 @@ class SimilarityAnswerability:
         best, sentence = ranked[0]
         if claims_all(question) and speaks_for_some(sentence):
             return Verdict(False, best, reason="the question says all; the closest passage speaks for some")
+        if claims_praise(question) and censures(sentence):
+            return Verdict(False, best, reason="the question says praised; the closest passage censures")
         bottom, top = self.bands[pairing(question, sentence)]
         if best >= top:
             return Verdict(True, best, reason="similar")
@@ -267,6 +269,25 @@ def claims_all(question: str) -> bool:
 def speaks_for_some(sentence: str) -> bool:
     """Whether a passage attributes what it says to some States only ("一些缔约国", "Many States")."""
     return _SOME.search(sentence.strip()) is not None
+
+
+# "Why did the 2007 working paper praise Iran…?" asked of a paragraph that expresses serious
+# concern: quoting it as the answer would read as the praise. Welcoming is left out of the
+# question's side: the documents welcome many things, and a question about that is ordinary.
+_PRAISE_CLAIM = re.compile(r"称赞|赞扬|表扬|褒扬|夸奖|\b(praise[sd]?|praising|commend(s|ed|ing)?|applaud(s|ed|ing)?|laud(s|ed|ing)?)\b",
+                           re.IGNORECASE)
+_CENSURE = re.compile(r"谴责|关切|遗憾|敦促|促请|\b(condemn|concern|deplor|regret|urge)", re.IGNORECASE)
+_PRAISE = re.compile(r"称赞|赞扬|赞赏|欢迎|表扬|\b(commend|welcom|appreciat|prais)", re.IGNORECASE)
+
+
+def claims_praise(question: str) -> bool:
+    """Whether the question says someone praised something ("称赞", "praise", "commend")."""
+    return _PRAISE_CLAIM.search(question) is not None
+
+
+def censures(sentence: str) -> bool:
+    """Whether a passage condemns, regrets, is concerned or urges, and praises nothing."""
+    return _CENSURE.search(sentence) is not None and _PRAISE.search(sentence) is None
 
 
 _COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)", re.IGNORECASE)

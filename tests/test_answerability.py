@@ -183,6 +183,32 @@ def test_all_asked_of_a_passage_for_some_is_not_confirmed(question, sentence, co
     assert (claims_all(question) and speaks_for_some(sentence)) is contradicts
 
 
+@pytest.mark.parametrize("question, sentence, contradicts", [
+    ("2024年的总结为什么表扬朝鲜的核试验？", "缔约国谴责该国进行的六次核试验。", True),
+    ("Why did the working paper commend Iran's compliance?", "缔约国对伊朗核计划表示严重关切，并强烈敦促该国遵守决议。", True),
+    ("Which efforts of the IAEA in Ukraine did States parties praise?", "许多缔约国表示赞赏原子能机构在乌克兰所作的努力，并对局势表示关切。", False),
+    ("缔约国对伊朗的核计划表示了什么？", "缔约国对伊朗核计划表示严重关切。", False),  # asks, claims nothing
+    ("Why did the States parties welcome the DPRK's tests?", "缔约国谴责该国进行的六次核试验。", False),  # welcoming is ordinary
+])
+def test_praise_asked_of_a_passage_that_censures_is_not_confirmed(question, sentence, contradicts):
+    from assistant.answerability import censures, claims_praise
+
+    assert (claims_praise(question) and censures(sentence)) is contradicts
+
+
+@pytest.mark.parametrize("question, status", [
+    ("2024年的总结为什么表扬朝鲜的核试验？", "related"),  # it condemns them
+    ("Which efforts of the IAEA in Ukraine did many States parties express appreciation for?", "answered"),
+])
+def test_praise_the_documents_do_not_give_is_answered_with_the_closest_passages(without_llm, question, status):
+    answer = without_llm.ask(question)
+    assert answer.status == status, answer.verdict
+    assert_faithful(answer)
+    if status == "related":
+        assert answer.verdict.reason == "the question says praised; the closest passage censures"
+        assert answer.text.startswith("文件没有直接说明这一点。")
+
+
 @pytest.mark.parametrize("question, status", [
     ("The Treaty on the Prohibition of Nuclear Weapons entered into force in 2017, didn't it?", "related"),  # 2021
     ("2024年的总结说所有缔约国都欢迎《禁止核武器条约》生效，对吗？", "related"),  # many, not all
