@@ -229,7 +229,7 @@ def _score_refusal(result: QuestionResult, question: dict, answer: dict, cited: 
         if not refused:
             result.failures.append(f"refusal_accuracy: answered an unanswerable question (cites {keys_text(cited) or 'nothing'})")
         return
-    answered = status_of(answer) == "answered"
+    answered = gives_the_facts(question, answer)
     result.scores["false_refusal_rate"] = metrics.false_refusal_rate([not answered])
     if refused:
         result.failures.append("false_refusal_rate: refused an answerable question")
@@ -239,6 +239,14 @@ def _score_refusal(result: QuestionResult, question: dict, answer: dict, cited: 
         result.scores["gold_hit"] = metrics.gold_hit(cited, gold)
         if not result.scores["gold_hit"]:
             result.failures.append(f"gold_hit: cites {keys_text(cited) or 'nothing'}, none of the gold {keys_text(gold)}")
+
+
+def gives_the_facts(question: dict, answer: dict) -> bool:
+    """Whether the answer is shown as what the documents say on the question: `answered`; for a
+    question whose premise they contradict also `related`, which is the right state for it (its
+    quotes say what the documents do say, under "they do not state this directly")."""
+    status = status_of(answer)
+    return status == "answered" or (bool(question.get("false_premise")) and status == "related")
 
 
 def status_of(answer: dict) -> str:
@@ -316,7 +324,7 @@ def _score_quality(result: QuestionResult, question: dict, answer: dict, paragra
                 verdicts[(i, fact)] = judge.states(paragraphs.get((doc, number), ""), span, text)
         return verdicts[(i, fact)]
 
-    answered = status == "answered"
+    answered = gives_the_facts(question, answer)
 
     def stated(fact) -> bool:
         return answered and any(states(i, fact) for i in range(len(sentences)))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import evaluation
 from assistant.answers import compose_text
 from vectorstore.paragraphs import split_sentences
 
@@ -319,3 +320,36 @@ def test_a_suite_with_a_bad_fact_is_refused_naming_the_line(env, suite, tmp_path
     # A span that runs across two sentences cannot be inside one quote.
     crossing = run_with(lambda q: q["facts"][0].update(text="有关决议的所有规定。缔约国指出"))
     assert crossing.returncode == 2 and "crosses a sentence boundary of" in crossing.stderr, crossing.stderr
+
+
+def test_related_is_the_right_state_for_a_question_whose_premise_the_documents_contradict():
+    """Issue 16, item 5: a false premise gets `related` (the closest passages, under "not stated
+    directly"), which is neither a false refusal nor an answer presented where there is none, and
+    its quotes state what the documents do say. Any other answerable question shown as `related`
+    is a false refusal."""
+    from assistant.judges import QuoteJudge
+
+    paragraph = "缔约国谴责该国进行的六次核试验。缔约国重申其承诺。"
+    fact = {"doc": "d", "paragraph": 1, "text": "谴责该国进行的六次核试验"}
+    base = {"lang": "zh", "kind": "adversarial", "gold": [{"doc": "d", "paragraph": 1}], "facts": [fact]}
+    premise = base | {"id": "p", "question": "为什么总结称赞该国的核试验？", "false_premise": True}
+    ordinary = base | {"id": "o", "question": "总结对该国的核试验说了什么？"}
+    quote = {"doc": "d", "paragraph": 1, "quote": "缔约国谴责该国进行的六次核试验。"}
+
+    def answer(qid, status):
+        lead = "文件没有直接说明这一点。最接近的段落：" if status == "related" else "根据文件："
+        return {"id": qid, "status": status, "refused": False, "lead": lead,
+                "answer": lead + quote["quote"] + "[d ¶1]", "sentences": [{"text": quote["quote"], "citations": [quote]}],
+                "retrieved": [{"doc": "d", "paragraph": 1}]}
+
+    def scores(question, status):
+        [result] = evaluation.score([question], {question["id"]: answer(question["id"], status)},
+                                    {("d", 1): paragraph}, QuoteJudge())
+        return result.scores
+
+    related = scores(premise, "related")
+    assert (related["false_refusal_rate"], related["unanswered_as_answer"], related["answer_complete"]) == (0.0, 0.0, 1.0)
+    confirmed = scores(premise, "answered")
+    assert (confirmed["false_refusal_rate"], confirmed["unanswered_as_answer"], confirmed["answer_complete"]) == (0.0, 1.0, 1.0)
+    hedged = scores(ordinary, "related")
+    assert (hedged["false_refusal_rate"], hedged["answer_complete"]) == (1.0, 0.0) and "unanswered_as_answer" not in hedged
