@@ -32,7 +32,9 @@ MEMORY_ANSWERS = 512
 # Long enough for a widget's suggested questions to stay warm through a quiet night; a stale
 # corpus version's answers are never read again, so this only bounds what they occupy.
 REDIS_TTL_S = 7 * 24 * 3600
-REDIS_PREFIX = "paracite:answer:"
+# The contract's version is in the key: an answer stored before citations carried their spans
+# and sentences their `before` is not replayed to clients that lay out from them.
+REDIS_PREFIX = "paracite:answer:v2:"
 
 
 class AnswerCache(Protocol):

@@ -276,7 +276,9 @@ def speaks_for_some(sentence: str) -> bool:
 # question's side: the documents welcome many things, and a question about that is ordinary.
 _PRAISE_CLAIM = re.compile(r"称赞|赞扬|表扬|褒扬|夸奖|\b(praise[sd]?|praising|commend(s|ed|ing)?|applaud(s|ed|ing)?|laud(s|ed|ing)?)\b",
                            re.IGNORECASE)
-_CENSURE = re.compile(r"谴责|关切|遗憾|敦促|促请|\b(condemn|concern|deplor|regret|urge)", re.IGNORECASE)
+# Whole words: "the States concerned", "concerning", "urgent" censure nothing.
+_CENSURE = re.compile(r"谴责|关切|遗憾|敦促|促请|\b(condemn\w*|deplor\w*|regret\w*|urg(e|es|ed|ing)\b|"
+                      r"(express\w*|voic\w*|rais\w*|serious|grave|deep\w*)\s+(\w+\s+){0,2}concerns?\b)", re.IGNORECASE)
 _PRAISE = re.compile(r"称赞|赞扬|赞赏|欢迎|表扬|\b(commend|welcom|appreciat|prais)", re.IGNORECASE)
 
 

@@ -189,6 +189,11 @@ def test_all_asked_of_a_passage_for_some_is_not_confirmed(question, sentence, co
     ("Which efforts of the IAEA in Ukraine did States parties praise?", "许多缔约国表示赞赏原子能机构在乌克兰所作的努力，并对局势表示关切。", False),
     ("缔约国对伊朗的核计划表示了什么？", "缔约国对伊朗核计划表示严重关切。", False),  # asks, claims nothing
     ("Why did the States parties welcome the DPRK's tests?", "缔约国谴责该国进行的六次核试验。", False),  # welcoming is ordinary
+    ("Did the conference praise the IAEA safeguards?",
+     "The Conference reaffirmed its decisions concerning the IAEA safeguards system.", False),  # "concerning" is no concern
+    ("Why did the report praise the States concerned?", "It notes the urgent need for the States concerned to act.", False),
+    ("Why did the report praise Iran?", "States parties expressed serious concern about Iran's programme.", True),
+    ("Why did the report commend the tests?", "States parties condemned the tests and urged restraint.", True),
 ])
 def test_praise_asked_of_a_passage_that_censures_is_not_confirmed(question, sentence, contradicts):
     from assistant.answerability import censures, claims_praise

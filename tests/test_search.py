@@ -32,18 +32,26 @@ def test_document_hints_leave_out_what_most_documents_share():
     def info(doc_id, title, date=""):
         return DocumentInfo(doc_id, title, 10, "printed", "0" * 64, "", {"date": date})
 
-    hints = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"),
+    two = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"), info("npt-2024-chair-summary", "主席的总结")])
+    assert two == {"npt-2007-chair-working-paper": {"2007", "working paper", "工作文件"},
+                   "npt-2024-chair-summary": {"2024", "summary", "总结"}}
+    three = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"),
                             info("npt-2024-chair-summary", "主席的总结", "2024 年 7 月"),
                             info("un-2023-sg-report", "Report of the Secretary-General")])
-    assert hints["npt-2007-chair-working-paper"] == {"2007", "working paper", "主席的工作文件"}
-    assert hints["npt-2024-chair-summary"] == {"2024", "summary", "主席的总结"}
-    assert hints["un-2023-sg-report"] == {"2023", "un sg report", "report of the secretary-general"}
-    two = document_hints([info("npt-2007-chair-working-paper", "主席的工作文件"), info("npt-2024-chair-summary", "主席的总结")])
-    assert two["npt-2007-chair-working-paper"] == {"2007", "working paper", "工作文件"}
-    assert two["npt-2024-chair-summary"] == {"2024", "summary", "总结"}
-    # A shared start that leaves too little to name a document by is kept.
-    short = document_hints([info("a", "Annual report A"), info("b", "Annual report B")])
-    assert short == {"a": {"a", "annual report a"}, "b": {"b", "annual report b"}}
+    assert three["npt-2007-chair-working-paper"] == {"2007", "working paper", "主席的工作文件", "工作文件"}
+    assert three["un-2023-sg-report"] == {"2023", "un sg report", "report of the secretary-general"}
+    # A lone document is named by its title's head too ("2024年的总结对福岛说了什么？").
+    assert document_hints([info("npt-2024-chair-summary", "主席的总结")])["npt-2024-chair-summary"] == {
+        "2024", "npt chair summary", "主席的总结", "总结"}
+    # What is left must still name something: never a letter or a digit that any question holds.
+    assert document_hints([info("a", "Annual report A"), info("b", "Annual report B")]) == {
+        "a": {"annual report a"}, "b": {"annual report b"}}
+    volumes = document_hints([info("final-document-vol-1", "Final Document Volume I"),
+                              info("final-document-vol-2", "Final Document Volume II")])
+    assert volumes["final-document-vol-1"] == {"final document vol 1", "final document volume i"}
+    # A shared start that ends inside a word is cut back to the word.
+    drafts = document_hints([info("report-a", "Draft decision on x"), info("report-b", "Draft declaration")])
+    assert drafts["report-b"] == {"report b", "declaration", "draft declaration"}
 
 
 def test_tokenize_is_chinese_aware_and_drops_noise():

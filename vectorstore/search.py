@@ -74,23 +74,40 @@ def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
     Phrases, not single words ("working" alone would match "Working Group"): the document id's
     words and its title, each less what most of the documents share ("npt", "chair" in
     `npt-2007-chair-working-paper` beside `npt-2024-chair-summary`; the title prefix "主席的" of
-    "主席的工作文件" beside "主席的总结"), which names none of them. No word list: what a set of
-    documents shares is read off the set.
+    "主席的工作文件" beside "主席的总结"), which names none of them, and the title's head after a
+    possessive ("主席的总结" → "总结", "Chair's summary" → "summary"), which a lone document is
+    named by too. No word list: what a set of documents shares is read off the set. What is left
+    must still name something (two Chinese characters or four letters), else the whole phrase
+    stays: `report-a` beside `report-b` keeps "report a", never "a".
     """
     id_words = {i.doc_id: [w for w in re.split(r"[-_\s]+", i.doc_id.lower()) if w and not _YEAR.fullmatch(w)]
                 for i in infos}
     common = {w for w in set().union(*map(set, id_words.values()))
               if len(infos) >= 2 and sum(w in words for words in id_words.values()) * 2 > len(infos)}
-    shared_prefix = os.path.commonprefix([i.title for i in infos]) if len(infos) >= 2 else ""
+    shared_prefix = _word_prefix([i.title for i in infos]) if len(infos) >= 2 else ""
     hints = {}
     for info in infos:
         years = set(_YEAR.findall(" ".join([info.doc_id, info.title, info.metadata.get("date", "")])))
-        phrase = " ".join(w for w in id_words[info.doc_id] if w not in common)
-        title = info.title
-        if shared_prefix and _names_something(title[len(shared_prefix):]):
-            title = title[len(shared_prefix):]
-        hints[info.doc_id] = years | {p for p in (phrase, title.strip().lower()) if p}
+        whole = " ".join(id_words[info.doc_id])
+        distinct = " ".join(w for w in id_words[info.doc_id] if w not in common)
+        title = info.title.strip().lower()
+        phrases = {_naming_part(distinct, whole if _names_something(whole) else ""),
+                   _naming_part(title[len(shared_prefix):].strip(), title),
+                   _naming_part(re.split(r"的|'s\s", title)[-1].strip(), title)}
+        hints[info.doc_id] = years | {p for p in phrases if p}
     return hints
+
+
+def _word_prefix(titles: list[str]) -> str:
+    """What all the titles begin with, cut back to a whole word where it ends inside one."""
+    prefix = os.path.commonprefix([t.strip().lower() for t in titles])
+    if re.search(r"[a-z0-9]$", prefix) and any(re.match(r"[a-z0-9]", t.strip().lower()[len(prefix):]) for t in titles):
+        prefix = prefix[:prefix.rfind(" ") + 1]
+    return prefix
+
+
+def _naming_part(part: str, whole: str) -> str:
+    return part if _names_something(part) else whole
 
 
 def _names_something(text: str) -> bool:

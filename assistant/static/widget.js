@@ -637,6 +637,7 @@ textarea:focus-visible { outline-offset: 0; }
   var MAX_HISTORY_BYTES = 48 * 1024;
   var MAX_QUESTION_CHARS = 1e3;
   var MAX_STORED_MESSAGES = 200;
+  var STORAGE_VERSION = 2;
   var CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs", "examples"];
   var MAX_EXAMPLES = 3;
   var NOT_ALLOWED = /* @__PURE__ */ new Set(["origin_not_allowed", "site_key_required", "unknown_site"]);
@@ -1269,7 +1270,7 @@ textarea:focus-visible { outline-offset: 0; }
     // --- surviving a page navigation ------------------------------------------------------------
     save() {
       try {
-        sessionStorage.setItem(this.storageKey, JSON.stringify({ v: 1, open: this.isOpen, messages: this.messages }));
+        sessionStorage.setItem(this.storageKey, JSON.stringify({ v: STORAGE_VERSION, open: this.isOpen, messages: this.messages }));
       } catch {
       }
     }
@@ -1280,7 +1281,7 @@ textarea:focus-visible { outline-offset: 0; }
       } catch {
         saved = null;
       }
-      if (saved && saved.v === 1 && Array.isArray(saved.messages)) {
+      if (saved && saved.v === STORAGE_VERSION && Array.isArray(saved.messages)) {
         this.messages = saved.messages.filter((m) => m && typeof m === "object" && typeof m.role === "string");
         const last = this.messages[this.messages.length - 1];
         if (last && last.role === "user") this.messages.push({ role: "notice", text: this.t.interrupted });

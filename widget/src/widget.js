@@ -21,6 +21,9 @@ const MAX_HISTORY_TURNS = 20; // the server's limit (assistant.answering.MAX_HIS
 const MAX_HISTORY_BYTES = 48 * 1024; // under PARACITE_MAX_REQUEST_BYTES (64 KB) with the question
 const MAX_QUESTION_CHARS = 1000; // assistant.followup.MAX_QUESTION_CHARS
 const MAX_STORED_MESSAGES = 200;
+// A conversation saved by an older widget is not restored: its answers lack the `before` and
+// `spans` this one lays out and marks from.
+const STORAGE_VERSION = 2;
 const CONFIG = ["site", "api", "title", "color", "lang", "position", "greeting", "docs", "examples"];
 const MAX_EXAMPLES = 3;
 const NOT_ALLOWED = new Set(["origin_not_allowed", "site_key_required", "unknown_site"]);
@@ -654,7 +657,7 @@ class ParaciteChat extends HTMLElement {
 
   save() {
     try {
-      sessionStorage.setItem(this.storageKey, JSON.stringify({ v: 1, open: this.isOpen, messages: this.messages }));
+      sessionStorage.setItem(this.storageKey, JSON.stringify({ v: STORAGE_VERSION, open: this.isOpen, messages: this.messages }));
     } catch {
       // storage full or disabled: the conversation lives as long as the page
     }
@@ -667,7 +670,7 @@ class ParaciteChat extends HTMLElement {
     } catch {
       saved = null;
     }
-    if (saved && saved.v === 1 && Array.isArray(saved.messages)) {
+    if (saved && saved.v === STORAGE_VERSION && Array.isArray(saved.messages)) {
       this.messages = saved.messages.filter((m) => m && typeof m === "object" && typeof m.role === "string");
       const last = this.messages[this.messages.length - 1];
       if (last && last.role === "user") this.messages.push({ role: "notice", text: this.t.interrupted });
