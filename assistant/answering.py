@@ -39,6 +39,7 @@ from .followup import (
     Rewriter,
     asks_of_cited_paragraph,
     asks_of_other_document,
+    points_back,
     context_of,
     previous_questions,
 )
@@ -182,13 +183,19 @@ class Assistant:
         standalone = self.rewriter.rewrite(question, history or [])
         context = context_of(history or [])
         earlier = previous_questions(history or [])
-        if earlier and standalone == question and (asks_of_cited_paragraph(question) or asks_of_other_document(question)):
-            # It points back at the conversation and no rule rewrote it: searched, and judged,
-            # with the (at most two) questions it follows.
+        # It points back at the conversation and no rule resolved what it points at (a rule
+        # that only put the previous question before it resolved nothing either).
+        unresolved = bool(earlier) and (standalone == question or standalone.endswith(question)) and (
+            asks_of_cited_paragraph(question) or asks_of_other_document(question) or points_back(question))
+        # The sentences that answer are chosen for what the follow-up asks, not for the earlier
+        # questions put before it (here or by the rewriter) only to find the paragraphs.
+        wanted = question if unresolved else standalone
+        if unresolved and standalone == question:
+            # searched, and judged, with the (at most two) questions it follows
             standalone = " ".join([*earlier[-2:], question])
         yield Standalone(standalone)
         asked = standalone  # as the reader asked it, for the names it holds
-        retrieved = self._retrieve(question, standalone, context, doc_ids)
+        retrieved = self._retrieve(question, standalone, context, doc_ids, unresolved)
         if not retrieved and not self.retriever.store.documents():
             raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
         relevant = self.gate.relevant(standalone, retrieved)
@@ -206,14 +213,14 @@ class Assistant:
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         chosen = None  # the extractive sentences, when the count check below already chose them
         if verdict.answers and self.generator is self.extractive and asks_for_count(asked):
-            chosen = list(self.extractive.sentences(standalone, relevant, said))
+            chosen = list(self.extractive.sentences(wanted, relevant, said))
             if not any(states_a_number(d.text) for d in chosen):
                 # "How many IAEA inspectors…?" answered with quotes that hold no number at all.
                 verdict = replace(verdict, answers=False, reason="asks how many; the passages state no number")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True
-            yield from self._extractive_into(answer, question, standalone, relevant, related=True, said=said)
+            yield from self._extractive_into(answer, question, wanted, relevant, related=True, said=said)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
             yield Done(answer)
@@ -223,7 +230,7 @@ class Assistant:
         if chosen is not None:
             drafts = chosen
         elif self.generator is self.extractive:
-            drafts = self.extractive.sentences(standalone, relevant, said)
+            drafts = self.extractive.sentences(wanted, relevant, said)
         else:
             drafts = self.generator.sentences(asked, relevant)
         for draft in drafts:
@@ -247,7 +254,7 @@ class Assistant:
             # gets the extractive answer, which only quotes, rather than a refusal.
             answer.fallback = ("the generator found no answer in the paragraphs" if declined
                                else "nothing the generator wrote passed verification")
-            yield from self._extractive_into(answer, question, standalone, relevant, said=said)
+            yield from self._extractive_into(answer, question, wanted, relevant, said=said)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
         elif not answer.sentences:
@@ -258,18 +265,22 @@ class Assistant:
         """Numbers that name a document ("the 2024 summary"), from the ids and titles."""
         return metrics.numbers_in(" ".join(f"{d.doc_id} {d.title}" for d in self.retriever.store.documents()))
 
-    def _retrieve(self, question: str, standalone: str, context: Context, doc_ids: list[str] | None):
+    def _retrieve(self, question: str, standalone: str, context: Context, doc_ids: list[str] | None,
+                  unresolved: bool = False):
         """The search, with what the conversation holds: a follow-up about "the other document"
         searches the documents the last answer did not cite; one that asks more of the paragraph
-        just cited ("第三项呢？", "what else does that paragraph say?") has that paragraph first."""
+        just cited ("第三项呢？", "what else does that paragraph say?"), or points back at it with
+        a word no rule resolved (`unresolved`: "有没有国家不赞成这样做？"), has that paragraph first."""
         if context.cited and asks_of_other_document(question):
             cited_documents = {doc for doc, _ in context.cited}
             known = [d.doc_id for d in self.retriever.store.documents()]
             others = [d for d in (doc_ids or known) if d not in cited_documents]
             doc_ids = others or doc_ids
         retrieved = self.retriever.search(standalone, k=self.k, doc_ids=doc_ids)
-        if context.cited and asks_of_cited_paragraph(question):
-            cited = [key for key in context.cited if not doc_ids or key[0] in doc_ids]
+        if context.cited and (asks_of_cited_paragraph(question) or (unresolved and not asks_of_other_document(question))):
+            # not the paragraph just cited when the follow-up names another document
+            named = self.retriever.documents_named(question)
+            cited = [key for key in context.cited if (not doc_ids or key[0] in doc_ids) and (not named or key[0] in named)]
             retrieved = self.retriever.with_paragraphs_first(standalone, retrieved, cited, self.k)
         return retrieved
 

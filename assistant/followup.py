@@ -104,6 +104,16 @@ _OTHER_DOCUMENT = re.compile(
 )
 
 
+# A follow-up that points back with a word no rule resolved ("有没有国家不赞成这样做？", "Did he
+# also set out anything for the plant?"): what it points at is in the paragraphs just cited.
+_ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那项|(?<!应)该|它|(?<!其)他|(?<![因如彼])此|其(?![他它余实])")
+_EN_POINTER = re.compile(r"\b(?:it|its|he|his|she|her|they|them|their|that|those|these|this)\b", re.IGNORECASE)
+
+
+def points_back(question: str) -> bool:
+    return bool((_ZH_POINTER if language_of(question) == "zh" else _EN_POINTER).search(question))
+
+
 def asks_of_cited_paragraph(question: str) -> bool:
     return bool(_SAME_PARAGRAPH.search(question))
 

@@ -107,3 +107,15 @@ def test_the_context_of_a_conversation_is_what_its_last_answer_cited_and_said():
     for question in ("另一份文件在这个问题上是什么态度？", "What does the other document say?", "And the other one?"):
         assert asks_of_other_document(question), question
     assert not asks_of_other_document("那伊朗呢？") and not asks_of_other_document("What other States agreed?")
+
+
+def test_a_follow_up_that_points_back_is_told_from_one_that_stands_alone():
+    from assistant.followup import points_back
+
+    for question in ("有没有国家不赞成这样做？", "这些签署国里，有哪一个表态？", "Did he also set out anything?",
+                     "When was it adopted?", "Is that still the count?", "它哪一年期满？"):
+        assert points_back(question), question
+    for question in ("哪个国家重申了不首先使用核武器的政策？", "Which States criticised the withdrawal?",
+                     "Is there a time limit?", "What did the Director General set out?",
+                     "有没有其他国家提到？", "核武器国家应该怎么做？", "因此呼吁了什么？"):
+        assert not points_back(question), question

@@ -247,6 +247,11 @@ class Retriever:
             query = re.sub(re.escape(hint), " ", query, flags=re.IGNORECASE)
         return query
 
+    def documents_named(self, query: str) -> set[str]:
+        """The documents the question names ("the 2024 summary"), if it names some and not all."""
+        infos = self.store.documents()
+        return self._named_documents(query, {info.doc_id for info in infos}, infos)
+
     def _named_documents(self, query: str, allowed: set[str], infos: list[DocumentInfo]) -> set[str]:
         lowered = query.lower()
         infos = [info for info in infos if info.doc_id in allowed]
