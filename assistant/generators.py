@@ -110,6 +110,14 @@ _ASKED_ITEM = re.compile(
 )
 
 
+# A sentence that opens with "but" or "therefore" is the other half of the one before it: "Some
+# States suggested X. But other States noted Y." The lead comes with the sentence after it that
+# opens so, and a lead that objects ("But …") comes after what it objects to ("Therefore …" can
+# open an answer: it states the fact asked, the reason is context).
+_CONTINUES = re.compile(r"^\s*(?:但|然而|不过|因此|(?:However|But|Therefore|Nevertheless)\b)", re.IGNORECASE)
+_OBJECTS = re.compile(r"^\s*(?:但|然而|不过|(?:However|But|Nevertheless)\b)", re.IGNORECASE)
+
+
 def asked_item(question: str) -> str | None:
     """The letter of the list item a question asks for (its last mention), or None."""
     matches = list(_ASKED_ITEM.finditer(question))
@@ -126,8 +134,12 @@ def asked_item(question: str) -> str | None:
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, other_names: Callable[[str], list[str]] | None = None) -> None:
+        """`other_names(question)`: the other language's names of the terms the question holds
+        (the glossary's), so that shared names count across languages too ("CTBT" and a sentence
+        on 全面禁止核试验条约)."""
         self.embedder = embedder
+        self.other_names = other_names
 
     def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         # Quotes are verbatim: say so when they are not in the question's language.
@@ -193,7 +205,15 @@ class ExtractiveGenerator:
         # sentences within a paragraph as printed).
         rank = {_key(p): r for r, p in enumerate(paragraphs)}
         rest = sorted(chosen[1:], key=lambda i: (rank[_key(candidates[i][0])], candidates[i][1]))
-        for i in [lead, *rest]:
+        opening = [lead]
+        before, after = (next((i for i, (p, n, _) in enumerate(candidates)
+                               if p is candidates[lead][0] and n == candidates[lead][1] + step), None) for step in (-1, 1))
+        if _OBJECTS.match(candidates[lead][2]) and before is not None:
+            opening = [before, lead]  # "But …" does not open an answer: what it objects to does
+        elif after is not None and _CONTINUES.match(candidates[after][2]):
+            opening = [lead, after]
+        rest = [i for i in rest if i not in opening]
+        for i in [*opening, *rest]:
             p, _, sentence = candidates[i]
             yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
 
@@ -202,7 +222,9 @@ class ExtractiveGenerator:
         query = self.embedder.embed_queries([question])[0]
         dense = self.embedder.embed_documents(sentences) @ query
         asked = set(tokenize(question))
-        overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1) for s in sentences])
+        named = set(tokenize(" ".join(self.other_names(question)))) if self.other_names else set()
+        overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1)
+                            + (len(named & set(tokenize(s))) / len(named) if named else 0.0) for s in sentences])
         return dense + OVERLAP_WEIGHT * overlap
 
 

@@ -20,7 +20,7 @@ from assistant.verifier import Verifier
 from vectorstore.errors import InputError
 from vectorstore.search import Retriever
 
-from .conftest import DEMO_FILES, DOC_2007, DOC_2024
+from .conftest import DEMO_FILES, DOC_2007, DOC_2024, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -185,6 +185,18 @@ def test_a_follow_up_pointing_back_is_answered_from_the_cited_paragraph_for_what
     assert other.citations and other.citations[0][0] == DOC_2007
 
 
+@pytest.mark.parametrize("question", ["缔约国对暂停核试爆有什么看法？",
+                                      "What did the 2024 summary say about the moratorium on nuclear test explosions?"])
+def test_a_sentence_opening_with_but_comes_with_the_one_it_answers(assistant, question):
+    # ¶39: "…stressed the moratorium as an interim measure. But some noted it is no substitute
+    # for ratifying the CTBT." Either half alone misreports the paragraph; "But" never opens.
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    first, second = (s.text for s in answer.sentences[:2])
+    assert answer.citations[0] == (DOC_2024, 39)
+    assert first.startswith("缔约国强调坚持将现有事实上的暂停核试爆") and second.startswith("但有缔约国指出")
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"
@@ -320,3 +332,43 @@ def test_a_name_whose_parts_the_corpus_knows_is_not_refused(assistant):
     answer = assistant.ask("中亚地区的无核武器区条约以哪个城市命名？")
     assert not answer.refused
     assert_faithful(answer)
+
+
+_README_ASK = re.compile(r'^\$ \.venv/bin/paracite ask "(?P<question>[^"]+)"(?P<flags>[^#\n]*)(?:#.*)?\n(?P<first>[^\n$]+)', re.MULTILINE)
+_MARKER = re.compile(r"\[[\w.-]+ ¶\d+\]")
+
+
+def _quotes_and_markers(line: str) -> list[str]:
+    """The README line after its lead (which names the translator in use), as quotes and markers;
+    a quote the README shortens with "……" keeps what comes before."""
+    if not _MARKER.search(line):
+        return [line.strip()]
+    body = re.split(r"[：:]\s*", line, maxsplit=1)[1]
+    parts = []
+    for piece in re.split(f"({_MARKER.pattern})", body):
+        if piece.strip():
+            parts.append(piece.strip().split("……")[0])
+    return parts
+
+
+def test_the_readme_answers_are_what_the_cli_answers(answer_env, tmp_path):
+    # The README's example answers are the real CLI's: asked again here (quotes and citations
+    # compared; the lead and the machine translations depend on the translator installed).
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [m for m in _README_ASK.finditer(readme) if "--json" not in m.group("flags")]
+    assert len(examples) >= 4
+    questions = tmp_path / "readme.jsonl"
+    questions.write_text("".join(json.dumps({"id": str(i), "question": m.group("question")}, ensure_ascii=False) + "\n"
+                                 for i, m in enumerate(examples)), encoding="utf-8")
+    result = paracite(answer_env, "ask", "--jsonl", str(questions), "-t", "none")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    for example, answer in zip(examples, answers, strict=True):
+        first = example.group("first")
+        status = ("related" if first.startswith(("The documents do not state", "文件没有直接说明"))
+                  else "refused" if not _MARKER.search(first) else "answered")
+        assert answer["status"] == status, (example.group("question"), answer["status"])
+        expected = _quotes_and_markers(first)
+        got = _quotes_and_markers(answer["answer"])
+        assert len(got) == len(expected) and all(g.startswith(e) for g, e in zip(got, expected)), \
+            (example.group("question"), expected, got)
