@@ -134,12 +134,8 @@ def asked_item(question: str) -> str | None:
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, other_names: Callable[[str], list[str]] | None = None) -> None:
-        """`other_names(question)`: the other language's names of the terms the question holds
-        (the glossary's), so that shared names count across languages too ("CTBT" and a sentence
-        on 全面禁止核试验条约)."""
+    def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
-        self.other_names = other_names
 
     def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         # Quotes are verbatim: say so when they are not in the question's language.
@@ -222,9 +218,7 @@ class ExtractiveGenerator:
         query = self.embedder.embed_queries([question])[0]
         dense = self.embedder.embed_documents(sentences) @ query
         asked = set(tokenize(question))
-        named = set(tokenize(" ".join(self.other_names(question)))) if self.other_names else set()
-        overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1)
-                            + (len(named & set(tokenize(s))) / len(named) if named else 0.0) for s in sentences])
+        overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1) for s in sentences])
         return dense + OVERLAP_WEIGHT * overlap
 
 
