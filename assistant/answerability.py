@@ -292,17 +292,47 @@ def censures(sentence: str) -> bool:
     return _CENSURE.search(sentence) is not None and _PRAISE.search(sentence) is None
 
 
-_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)", re.IGNORECASE)
+# --- the asked fact: a number or a date the quotes must state ------------------------------------
+
+# A question for a count or an amount ("How many…", "what percentage", "the budget", "多少", "几个").
+_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
+                    r"\b(budget|cost)\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)|百分之|百分比|比例|预算|金额|费用|经费",
+                    re.IGNORECASE)
+# A question for a date ("When was…", "in what year", "哪一年", "何时"). "when" only where it asks:
+# "standards suppliers apply when exporting" asks for none.
+_WHEN = re.compile(r"(^|[,;:?]\s*|\band\s+)when\b|\bwhen (is|was|were|will|did|does|do|has|have|had|can|should)\b|"
+                   r"\b(what|which) (year|date|month|day)\b|\bsince when\b|\bhow long\b|"
+                   r"哪一?年|何年|何时|什么时候|哪一?天|几月|几号|日期|多久|多长时间", re.IGNORECASE)
+_DATE = re.compile(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\d+\s*月|\b(January|February|March|April|May|June|July|August|"
+                   r"September|October|November|December)\b")
 
 
-def asks_for_count(question: str) -> bool:
-    """Whether the question asks for a count or an amount ("How many…", "多少", "几个")."""
-    return _COUNT.search(question) is not None
+# A count in Chinese numerals is a numeral before a measure word ("六次", "九个", "百分之三十"):
+# "一致认为" and "一些" hold a numeral and state no count, "几千枚" (several thousand) no number.
+_CHINESE_COUNT = re.compile(r"百分之[零〇一二两三四五六七八九十百]+|(?<!几)[零〇一二两三四五六七八九十百][零〇一二两三四五六七八九十百千万亿]*"
+                            r"(?=个|项|次|名|枚|座|届|份|国|吨|位|条|点|种|类|所|家|年|月|日|亿|万)")
 
 
-def states_a_number(text: str) -> bool:
-    """Whether a sentence states any number, in digits or in Chinese numerals ("九个")."""
+def asked_fact(question: str) -> str | None:
+    """What kind of fact the question asks for, where the quotes can be checked for it: "date"
+    ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), else None."""
+    if _WHEN.search(question):
+        return "date"
+    if _COUNT.search(question):
+        return "count"
+    return None
+
+
+def states_fact(kind: str, text: str, question: str = "") -> bool:
+    """Whether `text` states a fact of the `kind` asked, other than the numbers the question
+    itself gives ("When will the 2026 Review Conference be held?" is not answered by "2026")."""
     from .metrics import numbers_in
     from .translation import chinese_numerals
 
-    return bool(numbers_in(text) or (mostly_han(text) and chinese_numerals(text)))
+    given = numbers_in(question)
+    if kind == "date":
+        return any(m.group(0) not in given for m in _DATE.finditer(text))
+    numbers = numbers_in(text)
+    for match in _CHINESE_COUNT.finditer(text) if mostly_han(text) else ():
+        numbers |= chinese_numerals(match.group(0)) or {match.group(0)}  # cn2an reads no "两"
+    return bool(numbers - given)

@@ -28,8 +28,8 @@ from .answerability import (
     Answerability,
     SimilarityAnswerability,
     SimilarityGate,
-    asks_for_count,
-    states_a_number,
+    asked_fact,
+    states_fact,
     unstated_numbers,
 )
 from .answers import Answer, AnswerSentence, Removal, language_of
@@ -51,6 +51,9 @@ from .verifier import Verifier
 MAX_HISTORY_TURNS = 20
 # A related answer shows the closest passages, not a pile: what a reader checks before asking again.
 RELATED_SENTENCES = 3
+# Why quotes that hold no fact of the asked kind are only related (`Verdict.reason`).
+_UNSTATED = {"count": "asks how many; the passages state no number",
+             "date": "asks when; the passages state no date"}
 
 
 @dataclass(frozen=True)
@@ -212,11 +215,13 @@ class Assistant:
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         chosen = None  # the extractive sentences, when the count check below already chose them
-        if verdict.answers and self.generator is self.extractive and asks_for_count(asked):
+        fact = asked_fact(asked)
+        if verdict.answers and self.generator is self.extractive and fact:
             chosen = list(self.extractive.sentences(wanted, relevant, said))
-            if not any(states_a_number(d.text) for d in chosen):
-                # "How many IAEA inspectors…?" answered with quotes that hold no number at all.
-                verdict = replace(verdict, answers=False, reason="asks how many; the passages state no number")
+            if not states_fact(fact, " ".join(d.text for d in chosen), asked):
+                # "How many IAEA inspectors…?" answered with quotes that hold no number at all,
+                # "When will the 2026 Review Conference be held?" with quotes that give no date.
+                verdict = replace(verdict, answers=False, reason=_UNSTATED[fact])
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True

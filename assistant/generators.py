@@ -99,6 +99,9 @@ OTHER_PARAGRAPH_MARGIN = 0.07
 # Shared rare words (names, numbers, resolution symbols) break near-ties in the dense similarity.
 OVERLAP_WEIGHT = 0.15
 NAMED_PARAGRAPH_SENTENCES = 6
+# A word of the question held by at most this share of the candidate sentences names the subject.
+ANCHOR_SHARE = 1 / 3
+_YEAR = re.compile(r"(19|20)\d\d")  # years name the documents ("the 2007 paper") as often as facts
 
 # A list item asked for by its letter or rank ("item (h)", "第三项", "the third category"): the
 # sentence scorer cannot see a letter, so the item that carries the label leads.
@@ -179,6 +182,7 @@ class ExtractiveGenerator:
             label = re.compile(rf"\s*[(（]{item}[)）]")
             lead = next((i for i in order if label.match(candidates[i][2])), lead)
         top = _key(candidates[lead][0])
+        anchors = _anchors(question, [c[2] for c in candidates], lead)
         chosen = [lead]
         per_paragraph = {top: 1}
         seen = {_signature(candidates[lead][2])}
@@ -192,6 +196,8 @@ class ExtractiveGenerator:
                     continue
             elif scores[i] < best - OTHER_PARAGRAPH_MARGIN or per_paragraph.get(key, 0) >= MAX_FROM_OTHER_PARAGRAPH:
                 continue
+            elif anchors and not anchors & set(tokenize(sentence)):
+                continue  # about something else than what the question and its answer name
             chosen.append(i)
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             seen.add(_signature(sentence))
@@ -220,6 +226,20 @@ class ExtractiveGenerator:
         asked = set(tokenize(question))
         overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1) for s in sentences])
         return dense + OVERLAP_WEIGHT * overlap
+
+
+def _anchors(question: str, sentences: list[str], lead: int) -> set[str]:
+    """The question's distinctive words that its answering sentence holds ("以色列" in "2007年工作文
+    件对以色列有什么要求？"): words that few of the candidate sentences hold. A sentence from
+    another paragraph that holds none of them is about another subject (Iran, the Conference on
+    Disarmament) however close its wording. Empty where question and text share no words (an
+    English question over Chinese text)."""
+    if mostly_han(question) != mostly_han(sentences[lead]):
+        return set()  # a shared token across languages is a number or an acronym, not the subject
+    tokens = [set(tokenize(s)) for s in sentences]
+    shared = set(tokenize(question)) & tokens[lead]
+    return {t for t in shared if len(t) >= 2 and not _YEAR.fullmatch(t)
+            and sum(t in ts for ts in tokens) <= ANCHOR_SHARE * len(tokens)}
 
 
 def _key(paragraph: SearchResult) -> tuple[str, int]:

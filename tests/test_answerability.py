@@ -228,28 +228,53 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
         assert answer.text.startswith(("The documents do not state this directly.", "文件没有直接说明这一点。"))
 
 
-@pytest.mark.parametrize("question, counts", [
-    ("How many IAEA inspectors are deployed worldwide?", True), ("美国目前拥有多少枚已部署的核弹头？", True),
-    ("朝鲜进行的核试验一共被谴责了几次？", True), ("What did the 2007 paper say about Iran?", False),
-    ("2007年的工作文件对伊朗表示了什么？", False),
+@pytest.mark.parametrize("question, fact", [
+    ("How many IAEA inspectors are deployed worldwide?", "count"), ("美国目前拥有多少枚已部署的核弹头？", "count"),
+    ("朝鲜进行的核试验一共被谴责了几次？", "count"), ("What percentage of the world's electricity is nuclear?", "count"),
+    ("What is the budget of the IAEA technical cooperation fund?", "count"), ("技术合作基金的预算是多少？", "count"),
+    ("When will the 2026 Review Conference be held?", "date"), ("《佩林达巴条约》是在哪一年生效的？", "date"),
+    ("Which resolution endorsed the JCPOA, and in what year?", "date"), ("裁谈会主席的建议是何时提出的？", "date"),
+    # "when" as a conjunction asks for no date
+    ("Which IAEA document describes the standards suppliers apply when exporting equipment?", None),
+    ("What did the 2007 paper say about Iran?", None), ("2007年的工作文件对伊朗表示了什么？", None),
 ])
-def test_a_question_for_a_count(question, counts):
-    from assistant.answerability import asks_for_count
+def test_the_kind_of_fact_a_question_asks_for(question, fact):
+    from assistant.answerability import asked_fact
 
-    assert asks_for_count(question) is counts
+    assert asked_fact(question) == fact
 
 
-@pytest.mark.parametrize("sentence, states", [
-    ("谴责该国进行的六次核试验。", True), ("缔约国欢迎182个缔约国的协定生效。", True),
-    ("缔约国对以色列的核计划表示关切。", False), ("States parties expressed concern.", False),
+@pytest.mark.parametrize("kind, sentence, question, states", [
+    ("count", "谴责该国进行的六次核试验。", "", True), ("count", "缔约国欢迎182个缔约国的协定生效。", "", True),
+    ("count", "核武器国家在每个审议周期提交两次国家报告。", "", True),
+    ("count", "已部署和储存的核武器总数仍有达几千枚之多。", "", False),  # "several thousand" counts nothing
+    ("count", "缔约国对以色列的核计划表示关切。", "", False), ("count", "States parties expressed concern.", "", False),
+    # the question's own numbers are no answer to it
+    ("count", "缔约国一致认为，2026 年审议大会取得圆满成功非常重要。", "How many States attended the 2026 Conference?", False),
+    ("date", "国际法院于 1996 年 7 月 8 日发表咨询意见。", "When did the Court deliver its opinion?", True),
+    ("date", "缔约国一致认为，2026 年审议大会取得圆满成功非常重要。", "When will the 2026 Review Conference be held?", False),
+    ("date", "缔约国欢迎182个缔约国的协定生效。", "When did the agreements enter into force?", False),
 ])
-def test_a_sentence_that_states_a_number(sentence, states):
-    from assistant.answerability import states_a_number
+def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
+    from assistant.answerability import states_fact
 
-    assert states_a_number(sentence) is states
+    assert states_fact(kind, sentence, question) is states
 
 
 def test_a_count_answered_by_quotes_without_any_number_is_related(without_llm):
     answer = without_llm.ask("How many nuclear warheads does Israel possess, according to the 2007 working paper?")
     assert answer.status == "related" and answer.verdict.reason == "asks how many; the passages state no number"
     assert_faithful(answer)
+
+
+@pytest.mark.parametrize("question, status", [
+    # the summary names the 2026 Conference but never its dates
+    ("When will the 2026 Review Conference be held?", "related"),
+    ("On what date did the International Court of Justice deliver its advisory opinion on nuclear weapons?", "answered"),
+])
+def test_a_date_answered_by_quotes_without_any_date_is_related(without_llm, question, status):
+    answer = without_llm.ask(question)
+    assert answer.status == status, answer.verdict
+    assert_faithful(answer)
+    if status == "related":
+        assert answer.verdict.reason == "asks when; the passages state no date"
