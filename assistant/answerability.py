@@ -55,7 +55,8 @@ _NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
 # year, its title): "documents", and "what do they say about".
 _TOPIC_LOOKUP_FILLER = re.compile(
     r"文件|报告|两份|这份|那份|对于?|关于|有关|就|针对|说了?|讲了?|提到了?|提及|谈到了?|怎么|怎样|如何|什么|有何|"
-    r"哪些|看法|评价|描述|论述|表述|情况|内容|立场|的|了|呢|中|里|在|和|与|年|[\s，,。？?！!：:“”\"《》]"
+    r"哪些|看法|评价|描述|论述|表述|表示|态度|问题|议题|主席|是|情况|内容|立场|的|了|呢|中|里|在|和|与|年|"
+    r"[\s，,。？?！!：:“”\"《》]"
 )
 
 
@@ -88,8 +89,13 @@ class SimilarityGate:
         return bool(self.relevant(query, results))
 
     def is_lookup(self, query: str, relevant: list[SearchResult]) -> bool:
-        """Whether `relevant` passed as a topic lookup only (none above its threshold)."""
-        return not any(r.named or r.similarity >= self.threshold(query, r) for r in relevant)
+        """Whether the question only looks a topic up: it passed as a topic lookup (none above
+        its threshold), or it asks what the documents say of a name they print
+        ("2024年总结对伊朗说了什么？"), so that whatever they say of it answers."""
+        if not any(r.named or r.similarity >= self.threshold(query, r) for r in relevant):
+            return True
+        names = _topic_lookup_names(query, self.retriever.document_words())
+        return any(name in re.sub(r"\s+", "", r.text) for name in names for r in relevant)
 
     def unknown_names(self, query: str) -> list[str]:
         """Names in a Chinese question (places, people, organisations, titles in 《》) that the
@@ -313,13 +319,24 @@ _CHINESE_COUNT = re.compile(r"百分之[零〇一二两三四五六七八九十�
                             r"(?=个|项|次|名|枚|座|届|份|国|吨|位|条|点|种|类|所|家|年|月|日|亿|万)")
 
 
+# A question for States by name ("Which States…", "哪些国家"); the answer may also be a category of
+# States ("the non-nuclear-weapon States"), so this only orders the quotes, it never makes an
+# answer related.
+_WHICH_STATE = re.compile(r"哪些国家|哪个国家|哪国|哪几个国家|哪些缔约国|哪个缔约国|"
+                          r"\b(which|what) (States?|countries|country|nations?)\b", re.IGNORECASE)
+_PLACE_TAGS = frozenset({"ns", "nt", "nrt", "nr"})  # jieba tags country names with any of these
+
+
 def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
-    ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), else None."""
+    ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "state" ("Which States…",
+    "哪些国家"), else None."""
     if _WHEN.search(question):
         return "date"
     if _COUNT.search(question):
         return "count"
+    if _WHICH_STATE.search(question):
+        return "state"
     return None
 
 
@@ -329,6 +346,9 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
     from .metrics import numbers_in
     from .translation import chinese_numerals
 
+    if kind == "state":  # a name jieba tags as a place or an organisation, in Chinese text
+        return not mostly_han(text) or any(
+            flag in _PLACE_TAGS and len(word) >= 2 for word, flag in quiet_jieba().posseg.lcut(text))
     given = numbers_in(question)
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))

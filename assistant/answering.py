@@ -216,7 +216,7 @@ class Assistant:
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         chosen = None  # the extractive sentences, when the count check below already chose them
         fact = asked_fact(asked)
-        if verdict.answers and self.generator is self.extractive and fact:
+        if verdict.answers and self.generator is self.extractive and fact in _UNSTATED:
             chosen = list(self.extractive.sentences(wanted, relevant, said))
             if not states_fact(fact, " ".join(d.text for d in chosen), asked):
                 # "How many IAEA inspectors…?" answered with quotes that hold no number at all,

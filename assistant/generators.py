@@ -28,6 +28,7 @@ from vectorstore.lexical import tokenize
 from vectorstore.paragraphs import mostly_han, split_sentences
 from vectorstore.search import SearchResult
 
+from .answerability import asked_fact, states_fact
 from .answers import language_of, marker
 from .llm import ChatLLM
 
@@ -99,6 +100,9 @@ OTHER_PARAGRAPH_MARGIN = 0.07
 # Shared rare words (names, numbers, resolution symbols) break near-ties in the dense similarity.
 OVERLAP_WEIGHT = 0.15
 NAMED_PARAGRAPH_SENTENCES = 6
+# How much less similar a sentence stating the asked kind of fact (a date, a number, a State) may
+# be than the best one and still lead in its place.
+FACT_LEAD_MARGIN = 0.05
 # A word of the question held by at most this share of the candidate sentences names the subject.
 ANCHOR_SHARE = 1 / 3
 _YEAR = re.compile(r"(19|20)\d\d")  # years name the documents ("the 2007 paper") as often as facts
@@ -181,6 +185,11 @@ class ExtractiveGenerator:
         if item := asked_item(question):
             label = re.compile(rf"\s*[(（]{item}[)）]")
             lead = next((i for i in order if label.match(candidates[i][2])), lead)
+        elif (fact := asked_fact(question)) and not states_fact(fact, candidates[lead][2], question):
+            # "哪些国家批准了《全面禁止核试验条约》？": the sentence that names them leads, not the
+            # one on the Treaty's organisation that reads closer.
+            lead = next((i for i in order if scores[i] >= scores[lead] - FACT_LEAD_MARGIN
+                         and states_fact(fact, candidates[i][2], question)), lead)
         top = _key(candidates[lead][0])
         anchors = _anchors(question, [c[2] for c in candidates], lead)
         chosen = [lead]

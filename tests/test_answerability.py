@@ -278,3 +278,12 @@ def test_a_date_answered_by_quotes_without_any_date_is_related(without_llm, ques
     assert_faithful(answer)
     if status == "related":
         assert answer.verdict.reason == "asks when; the passages state no date"
+
+
+@pytest.mark.parametrize("question", ["2024年总结对伊朗说了什么？", "2024年主席总结对伊朗问题是怎么说的？"])
+def test_what_the_documents_say_of_a_name_they_print_is_answered(without_llm, question):
+    # Whatever ¶110 says of Iran answers; an LLM asked whether it "answers" says no (P(yes) 0.12).
+    answer = without_llm.ask(question)
+    assert answer.status == "answered" and answer.verdict.reason == "topic lookup", answer.verdict
+    assert_faithful(answer)
+    assert (DOC_2024, 110) in answer.citations

@@ -197,6 +197,15 @@ def test_a_sentence_opening_with_but_comes_with_the_one_it_answers(assistant, qu
     assert first.startswith("缔约国强调坚持将现有事实上的暂停核试爆") and second.startswith("但有缔约国指出")
 
 
+def test_sentences_from_other_paragraphs_name_what_the_question_names(assistant):
+    # ¶35 answers with two sentences on Israel; ¶37 (Iran) and ¶17 (the Conference on
+    # Disarmament) read alike to the embedding model and name neither.
+    answer = assistant.ask("2007年工作文件对以色列有什么要求？")
+    assert_faithful(answer)
+    assert set(answer.citations) == {(DOC_2007, 35)}
+    assert all("以色列" in s.text for s in answer.sentences)
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"
