@@ -314,30 +314,42 @@ _DATE = re.compile(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\d+\s*月|\b(January|February|M
 
 
 # A count in Chinese numerals is a numeral before a measure word ("六次", "九个", "百分之三十"):
-# "一致认为" and "一些" hold a numeral and state no count, "几千枚" (several thousand) no number.
-_CHINESE_COUNT = re.compile(r"百分之[零〇一二两三四五六七八九十百]+|(?<!几)[零〇一二两三四五六七八九十百][零〇一二两三四五六七八九十百千万亿]*"
-                            r"(?=个|项|次|名|枚|座|届|份|国|吨|位|条|点|种|类|所|家|年|月|日|亿|万)")
+# "一致认为" and "一些" hold a numeral and state no count.
+_CHINESE_COUNT = re.compile(r"百分之[零〇一二两三四五六七八九十百]+|[零〇一二两三四五六七八九十百千万亿]+"
+                            r"(?=个|项|次|名|枚|座|届|份|国|吨|位|条|点|种|类|所|家|年|月|日|亿|万|周年|倍|人|艘)")
 
 
-# A question for States by name ("Which States…", "哪些国家"); the answer may also be a category of
-# States ("the non-nuclear-weapon States"), so this only orders the quotes, it never makes an
-# answer related.
-_WHICH_STATE = re.compile(r"哪些国家|哪个国家|哪国|哪几个国家|哪些缔约国|哪个缔约国|"
-                          r"\b(which|what) (States?|countries|country|nations?)\b", re.IGNORECASE)
-_PLACE_TAGS = frozenset({"ns", "nt", "nrt", "nr"})  # jieba tags country names with any of these
+# A question for States by name ("Which State…", "哪些国家") or for a place ("Where…", "哪座城市").
+_WHICH_STATE = re.compile(r"哪些国家|哪个国家|哪一?国|哪几个国家|哪一个国家|哪些缔约国|哪个缔约国|哪一个缔约国|"
+                          r"\b(which|what) (States?|countries|country|nations?)( parties| party)?\b", re.IGNORECASE)
+_WHERE = re.compile(r"(^|[,;:?]\s*|\band\s+)where\b|\bwhere (is|was|were|will|did|does|do|has|have|had)\b|"
+                    r"\b(in|at) (which|what) (city|place|country|venue|location)\b|\bwhich (city|venue)\b|"
+                    r"哪座城市|哪个城市|哪一城市|在哪里|在哪儿|在何处|何地|什么地方|哪个地方", re.IGNORECASE)
+# jieba's tags for the names of States and places; an organisation ("nt") names a State when it
+# is one ("朝鲜民主主义人民共和国", "联合王国"), a place when it holds one ("纽约联合国总部").
+_NAME_OF_PLACE = frozenset({"ns", "nr", "nrt"})
+_STATE_ORGANISATION = re.compile(r"(国|共和国|王国|联邦)$")
 
 
 def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
-    ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "state" ("Which States…",
-    "哪些国家"), else None."""
-    if _WHEN.search(question):
-        return "date"
-    if _COUNT.search(question):
-        return "count"
-    if _WHICH_STATE.search(question):
-        return "state"
+    ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
+    城市"), "state" ("Which State…", "哪些国家"), else None."""
+    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("place", _WHERE), ("state", _WHICH_STATE)):
+        if pattern.search(question):
+            return kind
     return None
+
+
+def names_in(text: str, kind: str) -> set[str]:
+    """The States ("state") or places ("place") a Chinese text names, as jieba tags them."""
+    names = set()
+    for word, flag in quiet_jieba().posseg.lcut(text):
+        if len(word) < 2:
+            continue
+        if flag in _NAME_OF_PLACE or (flag == "nt" and (kind == "place" or _STATE_ORGANISATION.search(word))):
+            names.add(word)
+    return names
 
 
 def states_fact(kind: str, text: str, question: str = "") -> bool:
@@ -346,9 +358,9 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
     from .metrics import numbers_in
     from .translation import chinese_numerals
 
-    if kind == "state":  # a name jieba tags as a place or an organisation, in Chinese text
-        return not mostly_han(text) or any(
-            flag in _PLACE_TAGS and len(word) >= 2 for word, flag in quiet_jieba().posseg.lcut(text))
+    if kind in ("state", "place"):
+        # Chinese text only (jieba's tags); what the question names itself is no answer to it
+        return not mostly_han(text) or any(name not in question for name in names_in(text, kind))
     given = numbers_in(question)
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))

@@ -54,6 +54,9 @@ RELATED_SENTENCES = 3
 # Why quotes that hold no fact of the asked kind are only related (`Verdict.reason`).
 _UNSTATED = {"count": "asks how many; the passages state no number",
              "date": "asks when; the passages state no date"}
+# Not for "Which States…" or "Where…": their answers are as often a category ("the three
+# depositary States") or a forum ("raised in all discussions of the review process") as a name
+# (dev: four answerable questions made related for one unanswerable one caught).
 
 
 @dataclass(frozen=True)
