@@ -301,16 +301,18 @@ def censures(sentence: str) -> bool:
 # --- the asked fact: a number or a date the quotes must state ------------------------------------
 
 # A question for a count or an amount ("How many…", "what percentage", "the budget", "多少", "几个").
-_COUNT = re.compile(r"\bhow (many|much)\b|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
+_COUNT = re.compile(r"\bhow (many|much|long)\b|多久|多长时间|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
                     r"\b(budget|cost)\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)|百分之|百分比|比例|预算|金额|费用|经费",
                     re.IGNORECASE)
 # A question for a date ("When was…", "in what year", "哪一年", "何时"). "when" only where it asks:
 # "standards suppliers apply when exporting" asks for none.
 _WHEN = re.compile(r"(^|[,;:?]\s*|\band\s+)when\b|\bwhen (is|was|were|will|did|does|do|has|have|had|can|should)\b|"
-                   r"\b(what|which) (year|date|month|day)\b|\bsince when\b|\bhow long\b|"
-                   r"哪一?年|何年|何时|什么时候|哪一?天|几月|几号|日期|多久|多长时间", re.IGNORECASE)
+                   r"\b(what|which) (year|date|month|day)\b|\bsince when\b|"
+                   r"哪一?年|何年|何时|什么时候|哪一?天|几月|几号|日期", re.IGNORECASE)
+# A date, or the session or meeting that dates an event ("at its sixty-first session", "第十一届会议").
 _DATE = re.compile(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\d+\s*月|\b(January|February|March|April|May|June|July|August|"
-                   r"September|October|November|December)\b")
+                   r"September|October|November|December)\b|第[\d零〇一二三四五六七八九十百]+(届|次)|"
+                   r"\b\w+(th|st|nd|rd|ieth) (session|meeting|Review Conference)\b")
 
 
 # A count in Chinese numerals is a numeral before a measure word ("六次", "九个", "百分之三十"):
@@ -329,6 +331,9 @@ _WHERE = re.compile(r"(^|[,;:?]\s*|\band\s+)where\b|\bwhere (is|was|were|will|di
 # is one ("朝鲜民主主义人民共和国", "联合王国"), a place when it holds one ("纽约联合国总部").
 _NAME_OF_PLACE = frozenset({"ns", "nr", "nrt"})
 _STATE_ORGANISATION = re.compile(r"(国|共和国|王国|联邦)$")
+
+
+_ROUGHLY = re.compile(r"\b(roughly|approximately|about|around|some|estimated)\b|大约|大概|约|左右|估计", re.IGNORECASE)
 
 
 def asked_fact(question: str) -> str | None:
@@ -366,5 +371,7 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return any(m.group(0) not in given for m in _DATE.finditer(text))
     numbers = numbers_in(text)
     for match in _CHINESE_COUNT.finditer(text) if mostly_han(text) else ():
+        if text[max(match.start() - 1, 0):match.start()] in ("几", "数") and not _ROUGHLY.search(question):
+            continue  # "几千枚" (several thousand) answers "roughly how many", not "how many"
         numbers |= chinese_numerals(match.group(0)) or {match.group(0)}  # cn2an reads no "两"
     return bool(numbers - given)

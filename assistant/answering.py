@@ -218,7 +218,7 @@ class Assistant:
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         chosen = None  # the extractive sentences, when the count check below already chose them
-        fact = asked_fact(asked)
+        fact = asked_fact(wanted)  # what the follow-up asks, not the earlier questions put before it
         if verdict.answers and self.generator is self.extractive and fact in _UNSTATED:
             chosen = list(self.extractive.sentences(wanted, relevant, said))
             if not states_fact(fact, " ".join(d.text for d in chosen), asked):

@@ -234,6 +234,7 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     ("What is the budget of the IAEA technical cooperation fund?", "count"), ("技术合作基金的预算是多少？", "count"),
     ("When will the 2026 Review Conference be held?", "date"), ("《佩林达巴条约》是在哪一年生效的？", "date"),
     ("Which resolution endorsed the JCPOA, and in what year?", "date"), ("裁谈会主席的建议是何时提出的？", "date"),
+    ("How long did the working group meet?", "count"), ("审议周期持续多久？", "count"),  # a duration is a number
     # "when" as a conjunction asks for no date
     ("Which IAEA document describes the standards suppliers apply when exporting equipment?", None),
     ("What did the 2007 paper say about Iran?", None), ("2007年的工作文件对伊朗表示了什么？", None),
@@ -247,7 +248,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
 @pytest.mark.parametrize("kind, sentence, question, states", [
     ("count", "谴责该国进行的六次核试验。", "", True), ("count", "缔约国欢迎182个缔约国的协定生效。", "", True),
     ("count", "核武器国家在每个审议周期提交两次国家报告。", "", True),
-    ("count", "已部署和储存的核武器总数仍有达几千枚之多。", "", True),  # "several thousand" is a figure
+    # "several thousand" answers "roughly how many", not "how many"
+    ("count", "已部署和储存的核武器总数仍有达几千枚之多。", "Roughly how many nuclear weapons are there?", True),
+    ("count", "已部署和储存的核武器总数仍有达几千枚之多。", "美国目前拥有多少枚已部署的核弹头？", False),
     ("count", "缔约国祝贺原子能机构成立五十周年。", "", True),
     ("count", "缔约国对以色列的核计划表示关切。", "", False), ("count", "States parties expressed concern.", "", False),
     # the question's own numbers are no answer to it
@@ -255,6 +258,8 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("date", "国际法院于 1996 年 7 月 8 日发表咨询意见。", "When did the Court deliver its opinion?", True),
     ("date", "缔约国一致认为，2026 年审议大会取得圆满成功非常重要。", "When will the 2026 Review Conference be held?", False),
     ("date", "缔约国欢迎182个缔约国的协定生效。", "When did the agreements enter into force?", False),
+    ("date", "大会在第七十届会议上通过了该决议。", "When was the resolution adopted?", True),  # a session dates it
+    ("date", "The Board adopted it at its sixty-first session.", "When was it adopted?", True),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
