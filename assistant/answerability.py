@@ -298,7 +298,7 @@ def censures(sentence: str) -> bool:
     return _CENSURE.search(sentence) is not None and _PRAISE.search(sentence) is None
 
 
-# --- the asked fact: a number or a date the quotes must state ------------------------------------
+# --- the asked fact: its kind, and whether quotes state one ---------------------------------------
 
 # A question for a count or an amount ("How many…", "what percentage", "the budget", "多少", "几个").
 _COUNT = re.compile(r"\bhow (many|much|long)\b|多久|多长时间|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"

@@ -206,6 +206,13 @@ def test_sentences_from_other_paragraphs_name_what_the_question_names(assistant)
     assert all("以色列" in s.text for s in answer.sentences)
 
 
+def test_a_sentence_stating_the_asked_kind_of_fact_leads(assistant):
+    # ¶18 (2007, the Treaty's monitoring system) reads closest; ¶37 names the States that ratified.
+    answer = assistant.ask("哪些国家批准了《全面禁止核试验条约》？")
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2024, 37) and "冈比亚" in answer.sentences[0].text
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"
