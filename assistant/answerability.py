@@ -97,17 +97,24 @@ class SimilarityGate:
         names = _topic_lookup_names(query, self.retriever.document_words())
         return any(name in re.sub(r"\s+", "", r.text) for name in names for r in relevant)
 
-    def unknown_names(self, query: str) -> list[str]:
+    def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
         """Names in a Chinese question (places, people, organisations, titles in 《》) that the
         corpus never mentions, even in part: a question about them cannot be answered from it.
 
         Chinese only: jieba tags the names, and an English question over Chinese text shares no
         words with it anyway. Short names (two characters) are left out: jieba tags too many
-        common words as names at that length.
+        common words as names at that length. A word in Latin letters ("AUKUS") is a name too,
+        known when the corpus prints it or when the glossary gives it a name the corpus prints
+        ("IAEA": 原子能机构). `turn`: the asker's own words, where `query` also holds the earlier
+        questions it follows; Latin words are read from them only (an earlier English question
+        is not a name).
         """
         if language_of(query) != "zh":
             return []
         text = self.retriever.corpus_text()
+        own = query if turn is None else turn
+        latin = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", own)
+                 if language_of(own) == "zh" and not self._known_latin(w, text)]
         names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
@@ -118,7 +125,15 @@ class SimilarityGate:
             if parts and all(t in text for t in parts):
                 continue  # "中亚地区": every part is known
             unknown.append(name)
-        return unknown
+        return unknown + list(dict.fromkeys(latin))
+
+    def _known_latin(self, word: str, text: str) -> bool:
+        if word.lower() in text.lower():
+            return True
+        terms = getattr(self.retriever, "terms", None)
+        return terms is not None and any(
+            term.zh in text for term in terms.in_text(word, "en")
+            if any(rendering.lower() == word.lower() for rendering in term.en))
 
 
 def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:

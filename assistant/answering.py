@@ -208,7 +208,7 @@ class Assistant:
         yield Retrieved(retrieved)
         answer = Answer(question, asked, [], refused=False, retrieved=retrieved, generator=self.generator.name)
         language = language_of(question)
-        unknown = self.gate.unknown_names(asked) if relevant else []
+        unknown = self.gate.unknown_names(asked, question) if relevant else []
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return

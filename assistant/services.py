@@ -107,7 +107,9 @@ def lexical_dir(settings: Settings) -> Path:
 
 def retriever(settings: Settings) -> Retriever:
     """The retriever; the embedding model loads on its first search."""
-    return Retriever(store(settings), embedder(settings), lexical_dir(settings))
+    from .translation import default_glossary
+
+    return Retriever(store(settings), embedder(settings), lexical_dir(settings), default_glossary(settings.terms_file))
 
 
 def refresh_lexical(settings: Settings) -> None:

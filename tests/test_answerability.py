@@ -14,6 +14,7 @@ from assistant.followup import RuleRewriter
 from assistant.generators import RELATED, ExtractiveGenerator
 from assistant.judges import QuoteJudge
 from assistant.verifier import Verifier
+from assistant.translation import default_glossary
 from vectorstore.search import Retriever
 
 from .conftest import DOC_2024
@@ -30,7 +31,7 @@ STATED_IN_BAND = "有国家要求将哪座核电站交还给乌方主管部门�
 
 
 def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
-    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
+    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
     extractive = ExtractiveGenerator(embedder)
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
                      answerability=answerability)
@@ -38,10 +39,18 @@ def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
 
 @pytest.fixture(scope="module")
 def gate(demo_store, embedder, tmp_path_factory) -> SimilarityGate:
-    return SimilarityGate(Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index"))
+    return SimilarityGate(Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary()))
 
 
 # --- the gate -----------------------------------------------------------------------------------
+
+def test_latin_names_are_known_when_printed_or_named_by_the_glossary(gate):
+    gate.retriever.search("核安全", k=1)
+    assert gate.unknown_names("哪些国家对AUKUS表示关切？") == ["AUKUS"]
+    assert gate.unknown_names("IAEA和NPT在文件中出现了吗？") == []  # 原子能机构, 不扩散条约
+    assert gate.unknown_names("INFCIRC/540是什么？") == []  # printed as it is
+    assert gate.unknown_names("What about AUKUS?") == []  # English questions: see the docstring
+
 
 def test_relevance_separates_an_unrelated_question(gate):
     assert gate.is_relevant("扎波罗热核电厂", gate.retriever.search("扎波罗热核电厂", k=5))

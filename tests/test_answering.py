@@ -18,6 +18,7 @@ from assistant.generators import ExtractiveGenerator
 from assistant.judges import QuoteJudge, verbatim_in
 from assistant.verifier import Verifier
 from vectorstore.errors import InputError
+from assistant.translation import default_glossary
 from vectorstore.search import Retriever
 
 from .conftest import DEMO_FILES, DOC_2007, DOC_2024, ROOT
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def assistant(demo_store, embedder, tmp_path_factory):
-    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
+    # With the glossary, as services.retriever builds it.
+    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
     extractive = ExtractiveGenerator(embedder)
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive)
 
@@ -342,6 +344,24 @@ def test_an_english_refusal_names_the_unknown_name_in_english():
     assert answer.refused and answer.status == "refused" and answer.citations == []
     assert answer.text == "The documents do not address this question (they do not mention “Saudi Arabia”)."
     assert not re.search(r"[\u4e00-\u9fff]", answer.text)
+
+
+def test_a_latin_name_the_corpus_never_prints_is_refused_and_named(assistant):
+    # It was answered with four sentences of States' concerns about other things.
+    answer = assistant.ask("哪些国家对AUKUS表示关切？")
+    assert answer.refused and answer.citations == []
+    assert answer.text == "文件没有涉及这个问题（文件中没有提到“AUKUS”）。"
+    # An acronym the glossary names in the documents' words is known: 原子能机构, ¶142.
+    known = assistant.ask("IAEA在乌克兰做了什么？")
+    assert known.status == "answered" and (DOC_2024, 142) in known.citations
+
+
+def test_an_english_question_naming_a_glossary_term_leads_with_the_paragraph_that_names_it(assistant):
+    # Without the glossary's 禁止核武器条约, ¶18 of the 2007 paper (the CTBT, "该条约") led.
+    answer = assistant.ask("What is the Treaty on the Prohibition of Nuclear Weapons and how do States view it?")
+    assert answer.status == "answered"
+    assert answer.citations[0] == (DOC_2024, 33)
+    assert "禁止核武器条约" in answer.sentences[0].text
 
 
 def test_a_name_whose_parts_the_corpus_knows_is_not_refused(assistant):

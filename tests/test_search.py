@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from assistant.translation import default_glossary
 from vectorstore.ingest import ingest
 from vectorstore.lexical import LexicalIndex, current_index, tokenize
 from vectorstore.langchain import ParagraphRetriever
@@ -22,6 +23,21 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def retriever(demo_store, embedder, tmp_path_factory):
     return Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index")
+
+
+def test_glossary_names_give_an_english_question_lexical_evidence_over_chinese_text(retriever, demo_store, embedder,
+                                                                                      tmp_path):
+    # English words are unknown to a Chinese index, so its lexical evidence counted for nothing;
+    # the glossary's Chinese name of the Treaty is exact evidence, and ¶33 (which prints it) now
+    # ranks above ¶18 (the CTBT, "该条约"), which reads closer to the embedding model.
+    question = "What is the Treaty on the Prohibition of Nuclear Weapons and how do States view it?"
+    assert keys(retriever.search(question, k=5))[0] == (DOC_2007, 18)
+    with_terms = Retriever(demo_store, embedder, tmp_path / "index", default_glossary())
+    found = with_terms.search(question, k=5)
+    assert keys(found)[0] == (DOC_2024, 33) and found[0].lexical > 0
+    # A Chinese question over Chinese text keeps its own words' evidence.
+    chinese = "禁止核武器条约何时生效？"
+    assert keys(with_terms.search(chinese, k=3)) == keys(retriever.search(chinese, k=3))
 
 
 def keys(results):

@@ -30,11 +30,12 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from .embedder import Embedder
-from .lexical import LexicalIndex, current_index
+from .lexical import LexicalIndex, LexicalScores, current_index
 from .paragraphs import language_of
 from .store import DocumentInfo, ParagraphStore, documents_fingerprint
 
@@ -48,6 +49,17 @@ PARAGRAPH_REF = re.compile(
     r"第\s*(\d{1,6})\s*段|(?:paragraph|para\.?|¶)\s*(\d{1,6})\b", re.IGNORECASE
 )
 _YEAR = re.compile(r"(?<!\d)(19\d{2}|20\d{2})(?!\d)")
+
+
+class Term(Protocol):
+    zh: str
+    en: tuple[str, ...]
+
+
+class Terms(Protocol):
+    """A bilingual glossary (assistant.translation.Glossary): the terms a text holds."""
+
+    def in_text(self, text: str, language: str) -> list[Term]: ...
 
 
 @dataclass(frozen=True)
@@ -141,10 +153,11 @@ class Candidates:
 
 
 class Retriever:
-    def __init__(self, store: ParagraphStore, embedder: Embedder, lexical_dir: Path) -> None:
+    def __init__(self, store: ParagraphStore, embedder: Embedder, lexical_dir: Path, terms: Terms | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.lexical_dir = lexical_dir
+        self.terms = terms
         self._lexical: LexicalIndex | None = None
 
     def lexical(self, infos: list[DocumentInfo] | None = None) -> LexicalIndex:
@@ -188,7 +201,17 @@ class Retriever:
     def _score_lexical(self, found: Candidates, k: int) -> None:
         """BM25 over sentences, fused by rank and weighted by how much of the query the corpus knows."""
         index = found.index
-        scores = index.scores(self._without_document_names(found.query, found.infos))
+        query = self._without_document_names(found.query, found.infos)
+        scores = index.scores(query)
+        if names := self._names_in_other_language(query):
+            # "What is the TPNW…" over Chinese text: its English words are unknown to the index
+            # (coverage near 0, so the lexical evidence was dropped), but the glossary's Chinese
+            # name of the term is exact evidence. BM25 scores nothing for unknown tokens, so the
+            # question's own known words (numbers, names) still count beside the names.
+            named = index.scores(" ".join(names) + " " + query)
+            coverage = index.scores(" ".join(names)).coverage
+            if coverage > scores.coverage:
+                scores = LexicalScores(named.sentence_best, coverage)
         if scores.coverage > 0 and len(scores.sentence_best):
             values = np.where(np.isin(index.row_documents, list(found.allowed)), scores.sentence_best, 0.0)
             for rank, row in enumerate(np.argsort(-values, kind="stable")[:CANDIDATES]):
@@ -198,6 +221,14 @@ class Retriever:
                 found.lexical[record_id] = WEIGHT_LEXICAL * scores.coverage / (RRF_K + rank)
                 found.fused[record_id] = found.fused.get(record_id, 0.0) + found.lexical[record_id]
         self._add_paragraph_similarity(found.similarity, found.fused, found.vector)
+
+    def _names_in_other_language(self, query: str) -> list[str]:
+        """The glossary's other-language names of the terms the question holds."""
+        if self.terms is None:
+            return []
+        if language_of(query) == "zh":
+            return [term.en[0] for term in self.terms.in_text(query, "zh")]
+        return [term.zh for term in self.terms.in_text(query, "en")]
 
     def _prefer_named_documents(self, found: Candidates, k: int) -> None:
         for record_id in found.fused:
