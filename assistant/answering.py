@@ -39,6 +39,7 @@ from .followup import (
     Rewriter,
     asks_of_cited_paragraph,
     asks_of_other_document,
+    picks_from_last,
     points_back,
     context_of,
     previous_questions,
@@ -212,7 +213,7 @@ class Assistant:
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return
-        said = context.already_said if history else None
+        said = context.already_said if history and not (context.came_close or picks_from_last(question)) else None
         verdict = self.answerability.judge(standalone, relevant, lookup=self.gate.is_lookup(standalone, relevant))
         unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
         if unstated and verdict.reason != "named paragraph":

@@ -28,6 +28,7 @@ from vectorstore.quotes import squashed
 from vectorstore.search import PARAGRAPH_REF
 
 from .answers import MARKER, language_of
+from .generators import RELATED
 from .llm import ChatLLM, complete
 
 MAX_QUESTION_CHARS = 1000
@@ -53,17 +54,18 @@ _EN_ELLIPSIS = re.compile(
     r"has|have|had|will|would|should)\b)(?P<y>[^?]{1,60}?)\s*\?$",
     re.IGNORECASE,
 )
-_ZH_TOPIC = re.compile(r"(?:对于?|关于|就|针对)(?P<t>.+?)(?=提出|表示|采取|作出|发表|有何|有什么|有哪些|说了|说|的[^的]{0,6}[？?]|[，,。？?]|$)")
+_ZH_TOPIC = re.compile(r"(?:对于?|关于|就|针对)(?P<t>.+?)(?=提出|表示|采取|作出|发表|有何|有什么|有哪些|怎么说|如何说|怎样说|说了|说|的[^的]{0,6}[？?]|[，,。？?]|$)")
 _EN_TOPIC = re.compile(
     r"\b(?:about|on|regarding|concerning|towards?)\s+(?P<t>(?:the\s+)?[^?,]+?)(?=\s+(?:in|according\s+to|from)\s+the\b|\s+say\b|[?,.]|$)",
     re.IGNORECASE,
 )
-_ZH_SAY = re.compile(r"(?P<v>怎么说|如何说|说了什么|怎么讲|有何论述|如何描述)\s*[？?]?$")
-_EN_SAY = re.compile(r"\b(?P<v>say|said|mention)\s*\??$", re.IGNORECASE)
+_ZH_SAY = re.compile(r"(?P<v>怎么说|如何说|说了什么|怎么讲|有何论述|如何描述|也这么说|也这样说|也是这样|也如此)(吗|呢)?\s*[？?]?$")
+_EN_SAY = re.compile(r"\b(?P<v>say|said|mention)(?:\s+(?:the same|so|likewise|anything similar|something similar))?\s*\??$",
+                     re.IGNORECASE)
 _EN_NAME = re.compile(r"(?:the\s+)?(?P<name>(?:[A-Z][\w-]*)(?:\s+[A-Z][\w-]*)*)")
 _ZH_QUANTITY = re.compile(r"(?:这个|这一|该|此)(?:数字|数目|数量|数)")
 _EN_QUANTITY = re.compile(r"\b(?:that|this|the same) (?:number|figure|count|total)\b", re.IGNORECASE)
-_ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事|(?<=[为对就])此")
+_ZH_PRONOUN = re.compile(r"该决议|该条约|该协定|该机构|该国|它们|他们|它|其|这一点|此事|(?<=[为对就])此|那里|那儿|该地|当地")
 _EN_PRONOUN = re.compile(r"\b(?:it|they|them|this|that|its|their)\b", re.IGNORECASE)
 
 
@@ -74,6 +76,9 @@ class Context:
 
     cited: tuple[tuple[str, int], ...] = ()
     said: str = ""  # the last answer's text, whitespace removed
+    # The last answer only came close ("related"): its quotes did not answer its question, and may
+    # answer this one ("Did any State condemn them?" after the count of tests it did not state).
+    came_close: bool = False
 
     def already_said(self, sentence: str) -> bool:
         words = squashed(sentence)
@@ -85,7 +90,8 @@ def context_of(history: list[dict]) -> Context:
     for text in reversed(answers):
         cited = tuple(dict.fromkeys((doc, int(n)) for doc, n in MARKER.findall(text)))
         if cited:
-            return Context(cited, squashed(MARKER.sub("", text)))
+            close = any(squashed(lead.rstrip("：:")) in squashed(text) for lead in RELATED.values())
+            return Context(cited, squashed(MARKER.sub("", text)), came_close=close)
     return Context(said=squashed(answers[-1]) if answers else "")
 
 
@@ -106,8 +112,18 @@ _OTHER_DOCUMENT = re.compile(
 
 # A follow-up that points back with a word no rule resolved ("有没有国家不赞成这样做？", "Did he
 # also set out anything for the plant?"): what it points at is in the paragraphs just cited.
-_ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那项|(?<!应)该|它|(?<!其)他|(?<![因如彼])此|其(?![他它余实])")
+_ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那项|那里|那儿|(?<!应)该|它|(?<!其)他|(?<![因如彼])此|其(?![他它余实])")
 _EN_POINTER = re.compile(r"\b(?:it|its|he|his|she|her|they|them|their|that|those|these|this)\b", re.IGNORECASE)
+
+
+# A follow-up that picks from what the last answer quoted ("其中哪个条约在非洲？" after the list of
+# zones, "Which of them…") is answered from those quotes again; any other passes over them.
+_PICKS = re.compile(r"其中|当中|\b(?:which|who|what|how many|one|any|some|none|each) of (?:them|these|those)\b|"
+                    r"\bamong (?:them|these|those)\b", re.IGNORECASE)
+
+
+def picks_from_last(question: str) -> bool:
+    return bool(_PICKS.search(question))
 
 
 def points_back(question: str) -> bool:
@@ -164,7 +180,9 @@ class RuleRewriter:
             return f"{previous} {question}"
         pronoun = (_ZH_PRONOUN if zh else _EN_PRONOUN).search(question)
         if pronoun and len(question) <= (30 if zh else 100):
-            if topic:
+            # "And what did it ask Iran to do?" after "…about Iran": the question names the topic
+            # already, so "it" is something else (the document); the previous question gives it.
+            if topic and topic.lower() not in question.lower():
                 return question[: pronoun.start()] + topic + question[pronoun.end():]
             # No topic phrase to put in its place: the previous question gives the context.
             return f"{previous} {question}"

@@ -14,7 +14,7 @@ import pytest
 from assistant.answering import Assistant, Done, Removed, Retrieved, SentenceReady, Standalone
 from assistant.answers import Answer
 from assistant.followup import RuleRewriter
-from assistant.generators import ExtractiveGenerator
+from assistant.generators import RELATED, ExtractiveGenerator
 from assistant.judges import QuoteJudge, verbatim_in
 from assistant.verifier import Verifier
 from vectorstore.errors import InputError
@@ -142,6 +142,29 @@ def test_a_follow_up_about_the_paragraph_just_cited_answers_from_it_with_what_it
                                          f"中国表示愿意率先签署《曼谷条约议定书》。 [{DOC_2024} ¶100]"}])
     assert english.citations[0] == (DOC_2024, 100) and "保留或解释性声明" in english.sentences[0].text
     assert "中国表示愿意率先签署" not in english.text
+
+
+def test_a_follow_up_may_be_answered_by_the_sentence_quoted_last(assistant):
+    """Only "what else" passes over what was quoted: the list of zones names the African one, and
+    the sentence that condemns the DPRK's tests answers whether any State condemned them."""
+    zones = assistant.ask("2024年总结提到了哪些无核武器区条约？")
+    africa = assistant.ask("其中哪个条约在非洲？", [{"role": "user", "content": "2024年总结提到了哪些无核武器区条约？"},
+                                             {"role": "assistant", "content": zones.text}])
+    assert_faithful(africa)
+    assert africa.citations[0] == (DOC_2024, 99) and "《佩林达巴条约》" in africa.sentences[0].text
+    # With the local LLM's readout, the count question came close ("related"): its quote did not
+    # answer it, and may answer the next one.
+    sentence = ("缔约国强调朝鲜民主主义人民共和国必须遵守其国际义务，并回顾安全理事会相关决议，谴责该国进行的六次核试验，"
+                "并强调朝鲜民主主义人民共和国不得再进行任何核试验。")
+    history = [{"role": "user", "content": "How many nuclear tests has the DPRK conducted according to the 2024 summary?"},
+               {"role": "assistant", "content": f"{RELATED['en'][:-1]} (quoted in their original language): "
+                                                f"{sentence}[{DOC_2024} ¶113]"}]
+    condemned = assistant.ask("Did any State condemn them?", history)
+    assert_faithful(condemned)
+    assert condemned.sentences[0].text == sentence
+    # After an answer, the same follow-up asks something new: that sentence is passed over.
+    history[1]["content"] = f"The documents say (quoted in their original language): {sentence}[{DOC_2024} ¶113]"
+    assert sentence not in assistant.ask("Did any State condemn them?", history).text
 
 
 def test_a_list_item_asked_by_its_letter_or_rank_leads_the_answer(assistant):

@@ -44,6 +44,15 @@ def history(*questions):
     # "This number" in another document: the quantity the previous question asked, of that document
     ("2007年的工作文件说，大约有多少个缔约国的第三条保障监督协定还没生效？", "这个数字在2024年的总结里是多少？",
      "2024年的总结说，大约有多少个缔约国的第三条保障监督协定还没生效？"),
+    # "it" where the question names the topic already is not the topic (it is the document)
+    ("What did the 2007 paper say about Iran?", "And what did it ask Iran to do?",
+     "What did the 2007 paper say about Iran? And what did it ask Iran to do?"),
+    # "there": the place the previous question asked about
+    ("2024年总结对扎波罗热核电厂说了什么？", "谁在那里派驻了人员？", "谁在扎波罗热核电厂派驻了人员？"),
+    # "say the same": what the previous question asked, of the document this one names
+    ("What did the 2007 paper say about Iran?", "Did the 2024 summary say the same?",
+     "Did the 2024 summary say about Iran?"),
+    ("2007年的工作文件对伊朗核计划怎么说？", "2024年的总结也这么说吗？", "2024年的总结关于伊朗核计划也这么说吗？"),
     # Another document: the same question of it
     ("2007年的工作文件对伊朗核计划表示了什么？", "那2024年的总结呢？", "2024年的总结对伊朗核计划表示了什么？"),
     ("What did the 2007 working paper say about Iran?", "what about the 2024 summary?",
@@ -119,3 +128,18 @@ def test_a_follow_up_that_points_back_is_told_from_one_that_stands_alone():
                      "Is there a time limit?", "What did the Director General set out?",
                      "有没有其他国家提到？", "核武器国家应该怎么做？", "因此呼吁了什么？"):
         assert not points_back(question), question
+
+
+def test_what_the_last_answer_quoted_may_answer_a_follow_up_that_picks_from_it_or_when_it_came_close():
+    from assistant.followup import context_of, picks_from_last
+
+    for question in ("其中哪个条约在非洲？", "Which of them entered into force first?", "Did any of these States object?"):
+        assert picks_from_last(question), question
+    for question in ("有国家反对这种做法吗？", "那布鲁塞尔召开的首届核能峰会呢？", "What else did it say?"):
+        assert not picks_from_last(question), question
+    close = [{"role": "user", "content": "q"},
+             {"role": "assistant", "content": "The documents do not state this directly. The closest passages (quoted in "
+                                              "their original language): 甲乙丙丁戊己庚辛。[a ¶1]"}]
+    assert context_of(close).came_close
+    assert not context_of(close[:1] + [{"role": "assistant", "content": "根据文件：甲乙丙丁戊己庚辛。[a ¶1]"}]).came_close
+    assert context_of(close[:1] + [{"role": "assistant", "content": "文件没有直接说明这一点。最接近的段落：甲乙丙丁戊己庚辛。[a ¶1]"}]).came_close
