@@ -113,7 +113,13 @@ class SimilarityGate:
             return []
         text = self.retriever.corpus_text()
         own = query if turn is None else turn
-        latin = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", own)
+        # A citation marker or a document's id or title words ("[npt-2024-chair-summary ¶142]",
+        # "summary") name a document, not a topic.
+        words = re.sub(r"\[[^\]]*¶\s*\d+\]", " ", own)
+        naming = {info.doc_id for info in self.retriever.store.documents()} | self.retriever.document_words()
+        for name in sorted(naming, key=len, reverse=True):
+            words = re.sub(re.escape(name), " ", words, flags=re.IGNORECASE)
+        latin = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", words)
                  if language_of(own) == "zh" and not self._known_latin(w, text)]
         names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
