@@ -112,15 +112,6 @@ class SimilarityGate:
         if language_of(query) != "zh":
             return []
         text = self.retriever.corpus_text()
-        own = query if turn is None else turn
-        # A citation marker or a document's id or title words ("[npt-2024-chair-summary ¶142]",
-        # "summary") name a document, not a topic.
-        words = re.sub(r"\[[^\]]*¶\s*\d+\]", " ", own)
-        naming = {info.doc_id for info in self.retriever.store.documents()} | self.retriever.document_words()
-        for name in sorted(naming, key=len, reverse=True):
-            words = re.sub(re.escape(name), " ", words, flags=re.IGNORECASE)
-        latin = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", words)
-                 if language_of(own) == "zh" and not self._known_latin(w, text)]
         names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
@@ -131,7 +122,19 @@ class SimilarityGate:
             if parts and all(t in text for t in parts):
                 continue  # "中亚地区": every part is known
             unknown.append(name)
-        return unknown + list(dict.fromkeys(latin))
+        return unknown + self._unknown_latin(query if turn is None else turn, text)
+
+    def _unknown_latin(self, own: str, text: str) -> list[str]:
+        if language_of(own) != "zh" or not re.search(r"[A-Za-z]", own):
+            return []
+        # A citation marker or a document's id or title words ("[npt-2024-chair-summary ¶142]",
+        # "summary") name a document, not a topic.
+        words = re.sub(r"\[[^\]]*¶\s*\d+\]", " ", own)
+        naming = {info.doc_id for info in self.retriever.store.documents()} | self.retriever.document_words()
+        for name in sorted(naming, key=len, reverse=True):
+            words = re.sub(re.escape(name), " ", words, flags=re.IGNORECASE)
+        latin = re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", words)
+        return [w for w in dict.fromkeys(latin) if not self._known_latin(w, text)]
 
     def _known_latin(self, word: str, text: str) -> bool:
         if word.lower() in text.lower():

@@ -106,17 +106,22 @@ class LexicalIndex:
         df = self.document_frequency.get(token, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def coverage(self, query: str) -> float:
+        """The share of the query's idf mass that the corpus vocabulary knows (0..1)."""
+        tokens = tokenize(query)
+        total = sum(self.idf(t) for t in tokens)
+        known = sum(self.idf(t) for t in tokens if t in self.document_frequency)
+        return known / total if total else 0.0
+
     def scores(self, query: str) -> LexicalScores:
         tokens = tokenize(query)
         empty = np.zeros(len(self.rows), dtype=np.float32)
         if not tokens or not self.rows:
             return LexicalScores(empty, 0.0)
-        total = sum(self.idf(t) for t in tokens)
-        known = sum(self.idf(t) for t in tokens if t in self.document_frequency)
         per_sentence = self._sentences.get_scores(tokens).astype(np.float32)
         best = np.zeros(len(self.rows), dtype=np.float32)
         np.maximum.at(best, self.sentence_rows, per_sentence)
-        return LexicalScores(best, known / total if total else 0.0)
+        return LexicalScores(best, self.coverage(query))
 
     # --- persistence -------------------------------------------------------------------------
 

@@ -208,10 +208,9 @@ class Retriever:
             # (coverage near 0, so the lexical evidence was dropped), but the glossary's Chinese
             # name of the term is exact evidence. BM25 scores nothing for unknown tokens, so the
             # question's own known words (numbers, names) still count beside the names.
-            named = index.scores(" ".join(names) + " " + query)
-            coverage = index.scores(" ".join(names)).coverage
+            coverage = index.coverage(" ".join(names))
             if coverage > scores.coverage:
-                scores = LexicalScores(named.sentence_best, coverage)
+                scores = LexicalScores(index.scores(" ".join(names) + " " + query).sentence_best, coverage)
         if scores.coverage > 0 and len(scores.sentence_best):
             values = np.where(np.isin(index.row_documents, list(found.allowed)), scores.sentence_best, 0.0)
             for rank, row in enumerate(np.argsort(-values, kind="stable")[:CANDIDATES]):
