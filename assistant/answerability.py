@@ -134,12 +134,12 @@ class SimilarityGate:
         for name in sorted(naming, key=len, reverse=True):
             words = re.sub(re.escape(name), " ", words, flags=re.IGNORECASE)
         latin = re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", words)
-        return [w for w in dict.fromkeys(latin) if not self._known_latin(w, text)]
+        lowered = text.lower()
+        return [w for w in dict.fromkeys(latin) if w.lower() not in lowered and not self._glossary_names(w, text)]
 
-    def _known_latin(self, word: str, text: str) -> bool:
-        if word.lower() in text.lower():
-            return True
-        terms = getattr(self.retriever, "terms", None)
+    def _glossary_names(self, word: str, text: str) -> bool:
+        """Whether the glossary renders `word` by a name the corpus prints ("IAEA": 原子能机构)."""
+        terms = self.retriever.terms
         return terms is not None and any(
             term.zh in text for term in terms.in_text(word, "en")
             if any(rendering.lower() == word.lower() for rendering in term.en))
