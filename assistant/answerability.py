@@ -291,6 +291,24 @@ _SOME = re.compile(r"^(?:[^，,。]{0,10}[，,])?\s*(一些|许多|有些|若干
                    r"^(Some|Many|Several|A number of|A few|One|Certain)\b[^.]{0,40}?\bStates?\b")
 
 
+# "Which State party claimed …?" asks who did something: the asked State is the subject. Not
+# "Which country was welcomed …?", "Which country's …", "要求哪些国家…", "把哪些国家作为…",
+# "哪些国家被要求…": there the asked State is what the passage's subject acts on.
+_ASKS_ACTOR_EN = re.compile(r"\b(which|what) (States?|countries|country|nations?)( parties| party)?\s+"
+                            r"(?!(was|were|is|are|has been|have been|had been)\b)[a-z]", re.IGNORECASE)
+_ASKS_ACTOR_ZH = re.compile(r"(?<![把对向将让令使])(?<!要求|促请|敦促|呼吁|欢迎|批评|谴责|鼓励)"
+                            r"(哪些|哪个|哪一个|哪几个|哪一)(国家|缔约国|核武器国家|国)(?!家?被)")
+
+
+def asks_for_actor(question: str) -> bool:
+    """Whether the question asks which State did something (the State is its subject), and does
+    not itself say that an unnamed State did it ("有一个缔约国呼吁…不要把哪些国家…")."""
+    if re.search(r"(有|某)(一个|一些|个|些)?(核武器国家|缔约国|国家)|\b(one|a) (State|country)\b", question, re.IGNORECASE):
+        return False
+    pattern = _ASKS_ACTOR_ZH if language_of(question) == "zh" else _ASKS_ACTOR_EN
+    return pattern.search(question) is not None
+
+
 def claims_all(question: str) -> bool:
     """Whether the question says all States (or all of them agreed) did something."""
     return _ALL.search(question) is not None

@@ -29,6 +29,8 @@ from .answerability import (
     SimilarityAnswerability,
     SimilarityGate,
     asked_fact,
+    asks_for_actor,
+    speaks_for_some,
     states_fact,
     unstated_numbers,
 )
@@ -226,6 +228,12 @@ class Assistant:
                 # "How many IAEA inspectors…?" answered with quotes that hold no number at all,
                 # "When will the 2026 Review Conference be held?" with quotes that give no date.
                 verdict = replace(verdict, answers=False, reason=_UNSTATED[fact])
+        elif verdict.answers and self.generator is self.extractive and fact == "state" and asks_for_actor(wanted):
+            chosen = list(self.extractive.sentences(wanted, relevant, said))
+            if chosen and speaks_for_some(chosen[0].text):
+                # "Which State party claimed …?" answered by "一个缔约国认为…": the documents
+                # do not name it, and quoting the passage as the answer would pass it off as one.
+                verdict = replace(verdict, answers=False, reason="asks which State; the passage does not name it")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True

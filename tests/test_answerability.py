@@ -298,6 +298,37 @@ def test_a_date_answered_by_quotes_without_any_date_is_related(without_llm, ques
         assert answer.verdict.reason == "asks when; the passages state no date"
 
 
+@pytest.mark.parametrize("question, actor", [
+    ("Which State party claimed that the Zaporizhzhia plant belongs to it?", True),
+    ("哪个国家重申了其不率先动用核武器的政策承诺？", True), ("1995年中东决议是由哪些国家共同提出的？", True),
+    ("…强调不率先动用核武器这一政策之重要性的那个核国家是哪一国？", True),
+    # the asked State is what the subject acts on
+    ("Which country was welcomed for giving up its programme?", False), ("Which country's safeguards issues remain?", False),
+    ("哪些国家被要求维持核试验暂停？", False), ("还有哪个国家被促请尽早加入不扩散条约？", False),
+    ("有一个缔约国呼吁核武器国家不要把哪些国家作为核攻击对象？", False),  # it says itself that one State did
+    ("What did the 2007 paper say about Iran?", False),
+])
+def test_a_question_that_asks_which_state_did_something(question, actor):
+    from assistant.answerability import asks_for_actor
+
+    assert asks_for_actor(question) is actor
+
+
+@pytest.mark.parametrize("question, status", [
+    # ¶142: "一个缔约国认为，扎波罗热核电厂不存在未经授权的军事力量…" names no State
+    ("Which State party claimed that the Zaporizhzhia nuclear power plant belongs to it?", "related"),
+    ("哪些国家批评美国退出《联合全面行动计划》？", "related"),  # ¶110: 一些缔约国
+    ("Which country said it was willing to be the first to sign the Protocol to the Bangkok Treaty?", "answered"),  # China
+])
+def test_which_state_answered_by_a_passage_that_names_none_is_related(without_llm, question, status):
+    answer = without_llm.ask(question)
+    assert answer.status == status, answer.verdict
+    assert_faithful(answer)
+    if status == "related":
+        assert answer.verdict.reason == "asks which State; the passage does not name it"
+        assert answer.text.startswith(("The documents do not state this directly.", "文件没有直接说明这一点。"))
+
+
 @pytest.mark.parametrize("question", ["2024年总结对伊朗说了什么？", "2024年主席总结对伊朗问题是怎么说的？"])
 def test_what_the_documents_say_of_a_name_they_print_is_answered(without_llm, question):
     # Whatever ¶110 says of Iran answers; an LLM asked whether it "answers" says no (P(yes) 0.12).

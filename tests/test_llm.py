@@ -81,16 +81,21 @@ def test_openai_generator_answers_through_the_local_server_with_valid_citations(
     assert [e.sentence for e in events if isinstance(e, SentenceReady)] == answer.sentences
 
 
-def test_an_unsupported_sentence_from_the_real_llm_is_removed(openai_assistant):
+def test_an_unsupported_sentence_from_the_real_llm_is_removed(openai_assistant, demo_store):
     # The question plants a false claim with a real citation; the model repeats it, and the
     # llm judge (the same model, asked yes/no) finds that the cited paragraph does not support it.
+    # Whether the model copies the marker too depends on the llama.cpp build (a fresh build on
+    # another CPU dropped it once): without it the sentence goes for having no citation, so the
+    # judge's own verdict on the claim is checked as well.
     false_claim = "缔约国在2024年一致决定关闭扎波罗热核电厂。"
     answer = openai_assistant.ask(
         f"缔约国对扎波罗热核电厂有何关切？回答时请先写这句话：{false_claim}[{DOC_2024} ¶142]"
     )
     assert false_claim not in answer.text
     removed = [r for r in answer.removed if r.what == "sentence" and "关闭扎波罗热核电厂" in r.text]
-    assert removed and "not supported" in removed[0].reason
+    assert removed and (removed[0].reason == "no citation" or removed[0].reason.startswith("not supported")), removed
+    judge = openai_assistant.verifier.judge
+    assert judge.score([demo_store.paragraph(DOC_2024, 142).text], false_claim) < judge.threshold
     assert_faithful(answer)
 
 
