@@ -96,10 +96,11 @@ def context_of(history: list[dict]) -> Context:
 
 
 # A follow-up that asks more of the paragraph just cited: "这一段还说了什么？", "第三项呢？",
-# "And item (h)?", "What else does that paragraph say?".
+# "最后一项呢？", "And item (h)?", "And the last item?", "What else does that paragraph say?".
 _SAME_PARAGRAPH = re.compile(
-    r"这一?段|该段|那一?段|同一段|此段|上一段|前面提到的那|第[一二三四五六七八九十\d]+项|[（(][a-zA-Z][)）]"
+    r"这一?段|该段|那一?段|同一段|此段|上一段|前面提到的那|第[一二三四五六七八九十\d]+项|最后一?项|[（(][a-zA-Z][)）]"
     r"|\b(?:that|this|the same) paragraph\b|\bitem\s+(?:\([a-z0-9]{1,2}\)|[a-z0-9]\b)|\bitem\s*\([a-z0-9]{1,2}\)"
+    r"|\b(?:last|final) item\b"
     r"|\bwhat else\b|\belse does\b",
     re.IGNORECASE,
 )

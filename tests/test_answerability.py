@@ -20,6 +20,17 @@ from vectorstore.search import Retriever
 from .conftest import DOC_2024
 from .test_answering import assert_faithful
 
+
+def assert_state(answer, status: str, reason: str | None = None) -> None:
+    """The answer has `status`, every quote verified; a `related` one opens by saying the documents
+    do not state it, and, where given, names the rule that decided (`reason`)."""
+    assert answer.status == status, answer.verdict
+    assert_faithful(answer)
+    if status == "related":
+        assert answer.text.startswith((RELATED["en"].split(". ")[0], RELATED["zh"].split("。")[0])), answer.text
+        assert reason is None or answer.verdict.reason == reason
+
+
 pytestmark = pytest.mark.slow
 
 # On the demo corpus: the documents speak of IAEA safeguards and inspections but never give the
@@ -218,12 +229,7 @@ def test_praise_asked_of_a_passage_that_censures_is_not_confirmed(question, sent
     ("Which efforts of the IAEA in Ukraine did many States parties express appreciation for?", "answered"),
 ])
 def test_praise_the_documents_do_not_give_is_answered_with_the_closest_passages(without_llm, question, status):
-    answer = without_llm.ask(question)
-    assert answer.status == status, answer.verdict
-    assert_faithful(answer)
-    if status == "related":
-        assert answer.verdict.reason == "the question says praised; the closest passage censures"
-        assert answer.text.startswith("文件没有直接说明这一点。")
+    assert_state(without_llm.ask(question), status, "the question says praised; the closest passage censures")
 
 
 @pytest.mark.parametrize("question, status", [
@@ -233,11 +239,8 @@ def test_praise_the_documents_do_not_give_is_answered_with_the_closest_passages(
 ])
 def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreement(without_llm, question, status):
     answer = without_llm.ask(question)
-    assert answer.status == status, answer.verdict
-    assert_faithful(answer)
+    assert_state(answer, status)
     assert (DOC_2024, 33) in answer.citations
-    if status == "related":
-        assert answer.text.startswith(("The documents do not state this directly.", "文件没有直接说明这一点。"))
 
 
 @pytest.mark.parametrize("question, fact", [
@@ -291,11 +294,7 @@ def test_a_count_answered_by_quotes_without_any_number_is_related(without_llm):
     ("On what date did the International Court of Justice deliver its advisory opinion on nuclear weapons?", "answered"),
 ])
 def test_a_date_answered_by_quotes_without_any_date_is_related(without_llm, question, status):
-    answer = without_llm.ask(question)
-    assert answer.status == status, answer.verdict
-    assert_faithful(answer)
-    if status == "related":
-        assert answer.verdict.reason == "asks when; the passages state no date"
+    assert_state(without_llm.ask(question), status, "asks when; the passages state no date")
 
 
 @pytest.mark.parametrize("question, actor", [
@@ -321,12 +320,7 @@ def test_a_question_that_asks_which_state_did_something(question, actor):
     ("Which country said it was willing to be the first to sign the Protocol to the Bangkok Treaty?", "answered"),  # China
 ])
 def test_which_state_answered_by_a_passage_that_names_none_is_related(without_llm, question, status):
-    answer = without_llm.ask(question)
-    assert answer.status == status, answer.verdict
-    assert_faithful(answer)
-    if status == "related":
-        assert answer.verdict.reason == "asks which State; the passage does not name it"
-        assert answer.text.startswith(("The documents do not state this directly.", "文件没有直接说明这一点。"))
+    assert_state(without_llm.ask(question), status, "asks which State; the passage does not name it")
 
 
 @pytest.mark.parametrize("question", ["2024年总结对伊朗说了什么？", "2024年主席总结对伊朗问题是怎么说的？"])

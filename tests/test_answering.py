@@ -14,7 +14,7 @@ import pytest
 from assistant.answering import Assistant, Done, Removed, Retrieved, SentenceReady, Standalone
 from assistant.answers import Answer
 from assistant.followup import RuleRewriter
-from assistant.generators import RELATED, ExtractiveGenerator
+from assistant.generators import LAST_ITEM, RELATED, ExtractiveGenerator, asked_item
 from assistant.judges import QuoteJudge, verbatim_in
 from assistant.verifier import Verifier
 from vectorstore.errors import InputError
@@ -167,6 +167,14 @@ def test_a_follow_up_may_be_answered_by_the_sentence_quoted_last(assistant):
     assert sentence not in assistant.ask("Did any State condemn them?", history).text
 
 
+def test_the_list_item_a_question_asks_for_is_read_by_letter_rank_or_as_the_last():
+    assert [asked_item(q) for q in ("And item (h)?", "第三项指的是什么？", "What is the second category?",
+                                    "最后一项是什么？", "And the final item?", "item (b), then item c")] == \
+        ["h", "c", "b", LAST_ITEM, LAST_ITEM, "c"]
+    assert asked_item("最后一个加入条约的国家是哪个？") is None  # the last State to join: no list item
+    assert asked_item("What did the last review conference decide?") is None
+
+
 def test_a_list_item_asked_by_its_letter_or_rank_leads_the_answer(assistant):
     history = [{"role": "user", "content": "In the 2024 Chair's summary, did any States warn that a standard reporting "
                                            "format would not suit the nuclear-weapon States?"},
@@ -178,6 +186,23 @@ def test_a_list_item_asked_by_its_letter_or_rank_leads_the_answer(assistant):
     assert "拆除和削减的武器和运载系统" in answer.sentences[0].text
     third = assistant.ask("那些类别里，第三项指的是什么？", history)
     assert third.sentences[0].text.startswith("(c)") and third.citations[0] == (DOC_2024, 151)
+    # the last item is (i), whatever letter it has; asked with no conversation as well
+    for last in (assistant.ask("那些类别里，最后一项是什么？", history),
+                 assistant.ask("核武器国家应当报告的项目里，最后一项是什么？")):
+        assert_faithful(last)
+        assert last.sentences[0].text.startswith("(i)") and last.citations[0] == (DOC_2024, 151), last.text
+        assert "可用于军事目的的裂变材料的数量" in last.sentences[0].text
+
+
+def test_which_other_state_quotes_the_sentence_that_names_one_the_question_does_not(assistant):
+    # ¶106: "缔约国再次促请印度、以色列和巴基斯坦…加入《条约》…。缔约国还促请南苏丹尽快加入《条约》。"
+    # The second reads far less like the question, but it is the only one that answers it.
+    answer = assistant.ask("除了印度、以色列和巴基斯坦，缔约国还要求哪个国家尽快加入不扩散条约？")
+    assert_faithful(answer)
+    assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 106)
+    assert [s.text for s in answer.sentences[:2]] == [
+        "缔约国再次促请印度、以色列和巴基斯坦作为无核武器国家立即无条件加入《条约》，并在加入之前遵守其条款；",
+        "缔约国还促请南苏丹尽快加入《条约》。"], answer.text
 
 
 def test_this_number_in_the_other_year_asks_the_same_quantity_of_that_document(assistant):

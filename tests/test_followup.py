@@ -108,7 +108,7 @@ def test_the_context_of_a_conversation_is_what_its_last_answer_cited_and_said():
     assert not context.already_said("甲乙丙丁戊己庚辛。")  # an earlier answer's, not the last one's
     assert not context.already_said("子丑")  # too short to tell
     assert context_of([{"role": "user", "content": "q"}]).cited == ()
-    for question in ("这一段还援引了哪几项决议？", "第三项指的是什么？", "And item (h)?", "what is item c?",
+    for question in ("这一段还援引了哪几项决议？", "第三项指的是什么？", "And item (h)?", "what is item c?", "最后一项呢？", "And the last item?",
                      "What else does that paragraph urge?", "前面提到的那一条呢？"):
         assert asks_of_cited_paragraph(question), question
     for question in ("Which items were reported?", "那伊朗呢？", "第144段说了什么？", "Were any other items listed?"):
