@@ -371,6 +371,12 @@ _WHERE = re.compile(r"(^|[,;:?]\s*|\band\s+)where\b|\bwhere (is|was|were|will|di
                     r"哪座城市|哪个城市|哪一城市|在哪里|在哪儿|在何处|何地|什么地方|哪个地方", re.IGNORECASE)
 # jieba's tags for the names of States and places; an organisation ("nt") names a State when it
 # is one ("朝鲜民主主义人民共和国", "联合王国"), a place when it holds one ("纽约联合国总部").
+# A question for an article of a treaty or charter ("Which articles…", "第几条", "哪些条款"), and
+# the article numbers a text states ("第五十一条", "第二条第四项", "Article VI"; not "条约").
+_WHICH_ARTICLE = re.compile(r"\b(which|what) (articles?|provisions?)\b|\barticle numbers?\b|哪一?条(?!约)|第几条|"
+                            r"哪些条款|哪个条款|哪项条款|哪一条款|哪几条", re.IGNORECASE)
+_ARTICLE = re.compile(r"第[\d零〇一二三四五六七八九十百]+条(?!约)(?:第\s*[\d零〇一二三四五六七八九十]+\s*(?:款|项))?|"
+                      r"\bArticles?\s+(?:[IVXLC]+|\d+)\b")
 _NAME_OF_PLACE = frozenset({"ns", "nr", "nrt"})
 _STATE_ORGANISATION = re.compile(r"(国|共和国|王国|联邦)$")
 
@@ -381,8 +387,9 @@ _ROUGHLY = re.compile(r"\b(roughly|approximately|about|around|some|estimated)\b|
 def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
     ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
-    城市"), "state" ("Which State…", "哪些国家"), else None."""
-    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("place", _WHERE), ("state", _WHICH_STATE)):
+    城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), else None."""
+    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("place", _WHERE), ("state", _WHICH_STATE),
+                          ("article", _WHICH_ARTICLE)):
         if pattern.search(question):
             return kind
     return None
@@ -399,6 +406,11 @@ def names_in(text: str, kind: str) -> set[str]:
     return names
 
 
+def articles_in(text: str) -> set[str]:
+    """The article numbers a text states, whitespace removed ("第二条第四项", "ArticleVI")."""
+    return {re.sub(r"\s+", "", m.group(0)) for m in _ARTICLE.finditer(text)}
+
+
 def states_fact(kind: str, text: str, question: str = "") -> bool:
     """Whether `text` states a fact of the `kind` asked, other than the numbers the question
     itself gives ("When will the 2026 Review Conference be held?" is not answered by "2026")."""
@@ -408,6 +420,8 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
     if kind in ("state", "place"):
         # Chinese text only (jieba's tags); what the question names itself is no answer to it
         return not mostly_han(text) or any(name not in question for name in names_in(text, kind))
+    if kind == "article":
+        return bool(articles_in(text) - articles_in(question))
     given = numbers_in(question)
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))

@@ -253,6 +253,8 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     # "when" as a conjunction asks for no date
     ("Which IAEA document describes the standards suppliers apply when exporting equipment?", None),
     ("What did the 2007 paper say about Iran?", None), ("2007年的工作文件对伊朗表示了什么？", None),
+    ("Which articles of the UN Charter are invoked?", "article"), ("退出权依据的是《条约》哪一条？", "article"),
+    ("哪个条约在非洲？", None),  # a treaty is no article
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, fact):
     from assistant.answerability import asked_fact
@@ -275,6 +277,10 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("date", "缔约国欢迎182个缔约国的协定生效。", "When did the agreements enter into force?", False),
     ("date", "大会在第七十届会议上通过了该决议。", "When was the resolution adopted?", True),  # a session dates it
     ("date", "The Board adopted it at its sixty-first session.", "When was it adopted?", True),
+    ("article", "一些国家指出，此类承诺不影响《宪章》第五十一条。", "Which articles are cited?", True),
+    ("article", "The right is set out in Article X of the Treaty.", "", True),
+    ("article", "缔约国促请各国批准该条约。", "", False),  # "条约" is a treaty, not an article
+    ("article", "根据第十条第 1 款缔约国拥有退出的权利。", "第十条第 1 款之外还依据哪一条？", False),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact

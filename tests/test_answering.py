@@ -14,7 +14,7 @@ import pytest
 from assistant.answering import Assistant, Done, Removed, Retrieved, SentenceReady, Standalone
 from assistant.answers import Answer
 from assistant.followup import RuleRewriter
-from assistant.generators import LAST_ITEM, RELATED, ExtractiveGenerator, asked_item
+from assistant.generators import LAST_ITEM, RELATED, ExtractiveGenerator, asked_item, asked_words, speaker_of
 from assistant.judges import QuoteJudge, verbatim_in
 from assistant.verifier import Verifier
 from vectorstore.errors import InputError
@@ -203,6 +203,69 @@ def test_which_other_state_quotes_the_sentence_that_names_one_the_question_does_
     assert [s.text for s in answer.sentences[:2]] == [
         "缔约国再次促请印度、以色列和巴基斯坦作为无核武器国家立即无条件加入《条约》，并在加入之前遵守其条款；",
         "缔约国还促请南苏丹尽快加入《条约》。"], answer.text
+
+
+def test_what_a_which_question_asks_for_is_read_in_its_own_words():
+    assert asked_words("2007年文件认为哪项倡议很重要？") == ("", ["倡议", "重要"])
+    assert asked_words("缔约国要求原子能机构进行怎样的审查和监测？") == ("", ["审查", "监测"])
+    assert asked_words("前面提到的那一条，给联合国哪个机构安排了角色？") == ("联合国", ["机构", "安排", "角色"])
+    assert asked_words("2007年工作文件对以色列有什么要求？") == ("", [])
+
+
+@pytest.mark.parametrize("question, lead", [
+    # ¶22's first sentence reads closest (fissile material, verification); its third names the initiative
+    ("2007年工作文件认为哪项倡议是处置多余裂变材料的重要措施？", "在这方面，缔约国认为三方倡议是一项重要措施。"),
+    # ¶140's first sentence says "review" once; its second says what kind of review and monitoring
+    ("关于福岛处理水，缔约国要求原子能机构进行怎样的审查和监测？", "缔约国强调，该机构必须根据相关安全标准，"
+                                                     "在所有阶段持续进行公正、独立和客观的安全审查和监测。"),
+])
+def test_the_sentence_holding_what_a_which_question_asks_for_leads(assistant, question, lead):
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    assert answer.status == "answered" and answer.sentences[0].text == lead, answer.text
+
+
+@pytest.mark.parametrize("question", ["《联合国宪章》的哪些条款在关于核威胁的讨论中被提到？",
+                                      "Which articles of the UN Charter do States cite when discussing threats to use nuclear weapons?"])
+def test_which_articles_quotes_every_article_the_paragraph_cites(assistant, question):
+    # ¶15 cites Article 2(4) in its third sentence and Article 51 in its fifth, which reads far
+    # less like the question ("此类承诺不影响《宪章》第五十一条")
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2024, 15) and "第二条第四项" in answer.sentences[0].text
+    assert "第五十一条" in answer.sentences[1].text, answer.text
+
+
+@pytest.mark.parametrize("question, carried_on", [
+    ("缔约国怎样看待《布达佩斯备忘录》中的安全保证遭到违反？", "违反该安全保证备忘录的行为令人质疑现有安全保证的有效性"),
+    ("2007年工作文件对小数量议定书的新安排持什么态度？", "缔约国呼吁所有有关国家都接受这一新标准。"),
+])
+def test_an_open_question_quotes_the_sentence_that_carries_its_lead_on(assistant, question, carried_on):
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    assert carried_on in answer.sentences[1].text, answer.text
+    # a question for one fact is not given it: "这些…" after the report's title is context
+    fact = assistant.ask("福岛核电站处理水排海一事，原子能机构发布的报告叫什么？")
+    assert_faithful(fact)
+    assert "ALPS" in fact.sentences[0].text and "该机构必须" not in fact.text, fact.text
+
+
+def test_the_speakers_a_text_names_are_read_in_either_language():
+    assert [speaker_of(t) for t in ("What objection did one State raise?", "有一个缔约国如何辩护？",
+                                    "一些缔约国认为，一个缔约国的做法…", "Many States noted it.", "缔约国强调…")] == \
+        ["one", "one", "some", "many", None]
+
+
+@pytest.mark.parametrize("question", ["一个缔约国对暂停生产裂变材料提出了什么反对意见？",
+                                      "What did one State say was wrong with a moratorium on fissile material production?"])
+def test_what_one_state_said_is_answered_by_that_states_sentence(assistant, question):
+    # ¶36: what "some States" encouraged reads closer to either question than the one State's objection
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    assert answer.sentences[0].text == "一个缔约国指出，这种暂停是不可界定和不可核查的，会削弱谈判这样一项条约的政治意愿。", answer.text
+    # "some States" names no one sentence: the closest leads, as before
+    some = assistant.ask("What did some States say about a moratorium on fissile material production?")
+    assert some.sentences[0].text.startswith("在进行上述谈判之前，一些缔约国鼓励"), some.text
 
 
 def test_this_number_in_the_other_year_asks_the_same_quantity_of_that_document(assistant):
