@@ -95,6 +95,19 @@ def test_a_named_paragraph_is_answered_with_that_paragraph(assistant):
     assert "强化审议进程" in answer.text
 
 
+def test_a_named_paragraph_with_a_long_list_keeps_what_it_says_after_the_list(assistant):
+    # ¶151: the items a nuclear-weapon State should report, (a) to (i), then a closing remark
+    answer = assistant.ask("What is paragraph 151 of the 2024 Chair's summary about?")
+    assert_faithful(answer)
+    texts = [s.text for s in answer.sentences]
+    assert texts[0].startswith("许多缔约国提出了核武器国家应报告的项目")
+    assert [t[:3] for t in texts[1:4]] == ["(b)", "(c)", "(d)"] and not any(t.startswith("(i)") for t in texts)
+    assert texts[-1] == "一些缔约国还指出，标准报告格式不会考虑到核武器国家在这些类别上的明显差异。", texts
+    # a paragraph of eight sentences and no list is quoted whole
+    whole = assistant.ask("What does paragraph 25 of the 2007 working paper say?")
+    assert len(whole.sentences) == 8 and whole.sentences[-1].text.startswith("一些缔约国，包括一核武器国家"), whole.text
+
+
 @pytest.mark.parametrize("question, language", [
     ("What is the best recipe for chocolate cake?", "en"),
     ("如何烤制法式面包？", "zh"),
