@@ -377,22 +377,61 @@ _WHICH_ARTICLE = re.compile(r"\b(which|what) (articles?|provisions?)\b|\barticle
                             r"哪些条款|哪个条款|哪项条款|哪一条款|哪几条", re.IGNORECASE)
 _ARTICLE = re.compile(r"第[\d零〇一二三四五六七八九十百]+条(?!约)(?:第\s*[\d零〇一二三四五六七八九十]+\s*(?:款|项))?|"
                       r"\bArticles?\s+(?:[IVXLC]+|\d+)\b")
+# A question for the outcome of a review, a discussion or a meeting ("最终得出了什么结论", "what
+# did the Board decide"), and the words by which a passage states one. A passage that notes the
+# review or the discussion ("表示注意到…的讨论") states none.
+_ASKS_OUTCOME = re.compile(r"(得出|作出|做出|通过|达成)了?(什么|何种|哪些|怎样的)(结论|决定|决议|结果|协议)|"
+                           r"(结论|结果|决定)是什么|\bwhat ((was|were) the )?(conclusions?|decisions?|outcomes?|results?)\b|"
+                           r"\bwhat did\b.{0,80}\b(conclude|decide)\b", re.IGNORECASE)
+_OUTCOME = re.compile(r"结论|决定|决议|通过|得出|商定|同意|达成|\b(conclu\w*|decid\w*|decision\w*|adopt\w*|agreed|"
+                      r"outcomes?|results?)\b", re.IGNORECASE)
 _NAME_OF_PLACE = frozenset({"ns", "nr", "nrt"})
 _STATE_ORGANISATION = re.compile(r"(国|共和国|王国|联邦)$")
 
 
+# Numbers that date or rank something, and count nothing: "2025 年 3 月 3 日至 7 日", "第十九届会议",
+# "21 June 2022", the year of "1737（2006）". "How many warheads…" is not answered by a paragraph
+# whose only numbers are the date of a meeting. A resolution's number stays: "哪几项决议" asks for it.
+_NOT_A_COUNT = re.compile(
+    r"(?<!\d)(1[89]|20)\d\d\s*年(\s*\d{1,2}\s*月)?(\s*\d{1,2}\s*日)?|\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{1,2}\s*日|"
+    r"[（(]\s*\d{4}\s*[）)]|第\s*[零〇一二三四五六七八九十百]+\s*(届|次|条|段|款|项)|"
+    r"\b\d{1,2}(\s*(-|–|to|and)\s*\d{1,2})?\s+(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)(\s+\d{4})?\b|\b(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\s+\d{4}\b|\b(in|of|since|by|from|until|before|after)\s+(19|20)\d\d\b|"
+    r"\b(paragraph|article)s?\s+\d+", re.IGNORECASE)
 _ROUGHLY = re.compile(r"\b(roughly|approximately|about|around|some|estimated)\b|大约|大概|约|左右|估计", re.IGNORECASE)
 
 
 def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
     ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
-    城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), else None."""
+    城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), "outcome"
+    ("最终得出了什么结论", "What did the Board decide?"), else None."""
     for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("place", _WHERE), ("state", _WHICH_STATE),
-                          ("article", _WHICH_ARTICLE)):
+                          ("article", _WHICH_ARTICLE), ("outcome", _ASKS_OUTCOME)):
         if pattern.search(question):
             return kind
     return None
+
+
+# "In which city…", "哪座城市": a city answers, a region ("中东", "中亚", "南太平洋") does not.
+_ASKS_CITY = re.compile(r"\b(which|what) city\b|哪座城市|哪个城市|哪一城市|哪一座城市", re.IGNORECASE)
+_REGION = re.compile(r"(东|西|南|北|亚|洲|欧|美|非|地区|区域|半岛|洋|海|湾)$")
+_SEAT = re.compile(r"(总部|市)$")  # an organisation names a city where it is a seat ("纽约联合国总部"); "联合国" is none
+
+
+def asks_city(question: str) -> bool:
+    return _ASKS_CITY.search(question) is not None
+
+
+def names_city(text: str, question: str = "") -> bool:
+    """Whether a Chinese text names a place that may be a city (not a region, not one the
+    question names itself); any English text counts as naming one (jieba reads Chinese only)."""
+    if not mostly_han(text):
+        return True
+    return any(name not in question and ((flag in _NAME_OF_PLACE and not _REGION.search(name)) or
+                                         (flag == "nt" and _SEAT.search(name)))
+               for name, flag in quiet_jieba().posseg.lcut(text) if len(name) >= 2)
 
 
 def names_in(text: str, kind: str) -> set[str]:
@@ -422,9 +461,12 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return not mostly_han(text) or any(name not in question for name in names_in(text, kind))
     if kind == "article":
         return bool(articles_in(text) - articles_in(question))
+    if kind == "outcome":
+        return _OUTCOME.search(text) is not None
     given = numbers_in(question)
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))
+    text = _NOT_A_COUNT.sub(" ", text)
     numbers = numbers_in(text)
     for match in _CHINESE_COUNT.finditer(text) if mostly_han(text) else ():
         if text[max(match.start() - 1, 0):match.start()] in ("几", "数") and not _ROUGHLY.search(question):

@@ -291,21 +291,19 @@ class ExtractiveGenerator:
         # marks a "when" the documents do not answer (eval/npt n001, n007 were answered with one).
         stating = None
         if fact in ("state", "place") and not item and not states_fact(fact, candidates[lead][2], question):
-            stating = next((i for i in order if _key(candidates[i][0]) == _key(candidates[lead][0])
-                            and states_fact(fact, candidates[i][2], question)), None)
+            stating = _in_lead_paragraph(candidates, order, lead, lambda i: states_fact(fact, candidates[i][2], question))
         elif fact == "article" and not item:
             # "Which articles of the Charter…": the paragraph's other sentence that cites another
             # article ("此类承诺不影响《宪章》第五十一条") is the rest of the answer.
             given = articles_in(candidates[lead][2]) | articles_in(question)
-            stating = next((i for i in order if i != lead and _key(candidates[i][0]) == _key(candidates[lead][0])
-                            and articles_in(candidates[i][2]) - given), None)
+            stating = _in_lead_paragraph(candidates, order, lead, lambda i: i != lead and articles_in(candidates[i][2]) - given)
         elif not fact and not item and (holding := _holding_asked_words(question, candidates, order, lead)) is not None:
             # "2007年文件认为哪项倡议很重要？": the sentence that holds what is asked for ("三方倡议是
             # 一项重要措施") leads, not the one that reads closest to the question's topic.
             lead = holding
-        if speaker_of(question) == "one" and speaker_of(candidates[lead][2]) != "one":
-            lead = next((i for i in order if _key(candidates[i][0]) == _key(candidates[lead][0])
-                         and speaker_of(candidates[i][2]) == "one"), lead)
+        if not item and speaker_of(question) == "one" and speaker_of(candidates[lead][2]) != "one":
+            speaking = _in_lead_paragraph(candidates, order, lead, lambda i: speaker_of(candidates[i][2]) == "one")
+            lead = lead if speaking is None else speaking
         top = _key(candidates[lead][0])
         anchors = _anchors(question, [c[2] for c in candidates], lead)
         # "What views…", "怎么说": the paragraph's other sentences are the views asked for
@@ -504,3 +502,8 @@ def _draft(text: str) -> DraftSentence | None:
     if not re.search(r"\w", sentence):
         return None
     return DraftSentence(sentence, references)
+
+
+def _in_lead_paragraph(candidates: list, order: list[int], lead: int, wanted: Callable[[int], object]) -> int | None:
+    """The closest candidate of the lead's paragraph for which `wanted` holds, if any."""
+    return next((i for i in order if _key(candidates[i][0]) == _key(candidates[lead][0]) and wanted(i)), None)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from vectorstore.embedder import CachedEmbedder, SentenceTransformerEmbedder
+from vectorstore.embedder import CachedEmbedder, Embedder, RewrittenQueries, SentenceTransformerEmbedder
 from vectorstore.errors import InputError, ModelError, StoreError
 from vectorstore.models import EMBEDDING_GEMMA, is_pulled
 from vectorstore.search import Retriever
@@ -57,6 +57,16 @@ def _cached(path: Path, dtype: str, cache_dir: Path) -> CachedEmbedder:
 def embedder(settings: Settings) -> CachedEmbedder:
     """The embedding model behind the document-vector cache: what ingestion and search use."""
     return _cached(embedding_model_path(settings), settings.embedding_dtype, settings.cache_dir)
+
+
+def query_embedder(settings: Settings) -> Embedder:
+    """The embedder that questions are read with: acronyms spelled out by the glossary."""
+    from vectorstore.search import spelled_out
+
+    from .translation import default_glossary
+
+    glossary = default_glossary(settings.terms_file)
+    return RewrittenQueries(embedder(settings), lambda query: spelled_out(query, glossary))
 
 
 def store(settings: Settings) -> ParagraphStore:
@@ -109,7 +119,7 @@ def retriever(settings: Settings) -> Retriever:
     """The retriever; the embedding model loads on its first search."""
     from .translation import default_glossary
 
-    return Retriever(store(settings), embedder(settings), lexical_dir(settings), default_glossary(settings.terms_file))
+    return Retriever(store(settings), query_embedder(settings), lexical_dir(settings), default_glossary(settings.terms_file))
 
 
 def refresh_lexical(settings: Settings) -> None:
@@ -226,7 +236,7 @@ def assistant(settings: Settings, generator: str | None = None):
     if kind not in GENERATORS:
         raise InputError(f"unknown generator {kind!r}: use {one_of(GENERATORS)}")
     the_embedder = embedder(settings)
-    extractive = ExtractiveGenerator(the_embedder)
+    extractive = ExtractiveGenerator(query_embedder(settings))
     chat_llm = llm(settings, kind)
     if chat_llm is None:
         the_generator, rewriter = extractive, RuleRewriter()
@@ -311,15 +321,15 @@ def answerability(settings: Settings, chat_llm=None):
     from .answerability import SimilarityAnswerability
 
     if settings.answerability == "similarity":
-        return SimilarityAnswerability(embedder(settings))
+        return SimilarityAnswerability(query_embedder(settings))
     if chat_llm is None and settings.llm_url:
         chat_llm = llm(settings, "openai")
     if chat_llm is None:
         if settings.answerability == "llm":
             llm_model_path(settings)  # says what to pull, now rather than on the first question
-            return SimilarityAnswerability(embedder(settings), lambda: llm(settings, "llamacpp"))
-        return SimilarityAnswerability(embedder(settings), lambda: _installed_llm(settings))
-    return SimilarityAnswerability(embedder(settings), chat_llm)
+            return SimilarityAnswerability(query_embedder(settings), lambda: llm(settings, "llamacpp"))
+        return SimilarityAnswerability(query_embedder(settings), lambda: _installed_llm(settings))
+    return SimilarityAnswerability(query_embedder(settings), chat_llm)
 
 
 def _installed_llm(settings: Settings):

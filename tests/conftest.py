@@ -37,6 +37,12 @@ def embedder(settings):
     return services.embedder(settings)
 
 
+@pytest.fixture(scope="session")
+def query_embedder(settings):
+    """The embedder questions are read with, as the assistant builds it (acronyms spelled out)."""
+    return services.query_embedder(settings)
+
+
 @pytest.fixture()
 def store(tmp_path, settings) -> ParagraphStore:
     client = open_client(path=tmp_path / "chroma")

@@ -42,6 +42,7 @@ STATED_IN_BAND = "有国家要求将哪座核电站交还给乌方主管部门�
 
 
 def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
+    """The assistant as services builds it; `embedder`: the one questions are read with."""
     retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
     extractive = ExtractiveGenerator(embedder)
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
@@ -93,15 +94,15 @@ def test_a_question_for_a_fact_about_a_known_name_gets_no_such_pass(gate, questi
 # --- answered or related ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def without_llm(demo_store, embedder, tmp_path_factory):
-    return build(demo_store, embedder, tmp_path_factory, SimilarityAnswerability(embedder))
+def without_llm(demo_store, query_embedder, tmp_path_factory):
+    return build(demo_store, query_embedder, tmp_path_factory, SimilarityAnswerability(query_embedder))
 
 
 @pytest.fixture(scope="module")
-def with_llm(demo_store, embedder, settings, tmp_path_factory):
+def with_llm(demo_store, query_embedder, settings, tmp_path_factory):
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: run `make llm`")
     llm = services.llm(settings, "llamacpp")
-    return build(demo_store, embedder, tmp_path_factory, SimilarityAnswerability(embedder, llm))
+    return build(demo_store, query_embedder, tmp_path_factory, SimilarityAnswerability(query_embedder, llm))
 
 
 def test_both_questions_are_in_the_unsure_band(without_llm):
@@ -255,6 +256,8 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     ("What did the 2007 paper say about Iran?", None), ("2007年的工作文件对伊朗表示了什么？", None),
     ("Which articles of the UN Charter are invoked?", "article"), ("退出权依据的是《条约》哪一条？", "article"),
     ("哪个条约在非洲？", None),  # a treaty is no article
+    ("专家组的审查最后得出了什么结论？", "outcome"), ("What did the Board decide on the new standard text?", "outcome"),
+    ("What was the outcome of the 2010 Conference?", "outcome"), ("缔约国就此作出了哪些决定？", "outcome"),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, fact):
     from assistant.answerability import asked_fact
@@ -281,11 +284,59 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("article", "The right is set out in Article X of the Treaty.", "", True),
     ("article", "缔约国促请各国批准该条约。", "", False),  # "条约" is a treaty, not an article
     ("article", "根据第十条第 1 款缔约国拥有退出的权利。", "第十条第 1 款之外还依据哪一条？", False),
+    # dates, ordinals and resolution numbers count nothing
+    ("count", "第三次缔约国会议将于 2025 年 3 月 3 日至 7 日在纽约举行。", "How many States attended?", False),
+    ("count", "缔约国注意到筹备委员会第十九届会议核定的准则。", "How many stations?", False),
+    ("count", "The meeting was held from 21 to 23 June 2022 in Vienna.", "How many States attended?", False),
+    # "哪几项决议" asks for a resolution's number
+    ("count", "缔约国敦促该国遵守安全理事会第 1737（2006）号决议。", "该国须遵守哪几项决议？", True),
+    ("count", "第三次会议有 83 个国家出席。", "How many States attended?", True),
+    # noting a review or a discussion states no outcome of it
+    ("outcome", "缔约国表示注意到理事会就这一主题进行的讨论。", "理事会最后作出了什么决定？", False),
+    ("outcome", "理事会 2005 年决定核准订正标准文本。", "理事会最后作出了什么决定？", True),
+    ("outcome", "The Board took note of the report.", "What did the Board conclude?", False),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
 
     assert states_fact(kind, sentence, question) is states
+
+
+@pytest.mark.parametrize("text, city", [
+    ("缔约国重申支持执行 1995 年审议和延期大会通过的关于中东的决议。", False),  # a region
+    ("缔约国欢迎中亚无核武器区条约的签署。", False), ("会议于 2022 年 6 月在维也纳召开。", True),
+    ("首次核能峰会在布鲁塞尔举行。", True), ("The Conference was held in New York.", True),
+    ("会议在纽约联合国总部召开。", True), ("缔约国向联合国秘书长报告促进中东无核武器区的步骤。", False),
+])
+def test_a_passage_that_names_a_city(text, city):
+    from assistant.answerability import asks_city, names_city
+
+    assert names_city(text) is city
+    assert asks_city("In which city was it held?") and asks_city("会议在哪座城市举行？") and not asks_city("Where was it held?")
+
+
+@pytest.mark.parametrize("question, status", [
+    # ¶102 and ¶34 speak of the 1995 Conference's resolution on the Middle East, never of its city
+    ("1995年审议和延期大会是在哪个城市召开的？", "related"),
+    ("禁止核武器条约第二次缔约国会议是在哪座城市举行的？", "answered"),  # ¶33: New York
+])
+def test_which_city_answered_by_passages_that_name_only_regions_is_related(without_llm, question, status):
+    assert_state(without_llm.ask(question), status, "asks which city; the passages name none")
+
+
+def test_an_outcome_the_passages_only_note_is_related(without_llm):
+    # ¶140 notes the IAEA's comprehensive report on the treated water and supports its work; it
+    # never says what the report concluded.
+    answer = without_llm.ask("What did the IAEA's comprehensive safety review of the Fukushima water discharge conclude?")
+    assert_state(answer, "related", "asks what was decided; the passages state no outcome")
+
+
+def test_a_count_quoted_only_from_a_passage_about_something_else_is_related(without_llm):
+    # The closest passages (¶18, ¶41) are on the International Monitoring System and give no
+    # number; the count quoted after them ("182个缔约国", ¶69) counts safeguards agreements.
+    answer = without_llm.ask("How many certified International Monitoring System stations does the CTBT "
+                             "verification regime have?")
+    assert_state(answer, "related", "asks how many; the numbers quoted are in passages about something else")
 
 
 def test_a_count_answered_by_quotes_without_any_number_is_related(without_llm):

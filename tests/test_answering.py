@@ -27,10 +27,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def assistant(demo_store, embedder, tmp_path_factory):
-    # With the glossary, as services.retriever builds it.
-    retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
-    extractive = ExtractiveGenerator(embedder)
+def assistant(demo_store, query_embedder, tmp_path_factory):
+    # With the glossary and the questions' acronyms spelled out, as services builds them.
+    retriever = Retriever(demo_store, query_embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
+    extractive = ExtractiveGenerator(query_embedder)
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -148,3 +149,20 @@ class CachedEmbedder:
                 while len(self._recent_queries) > RECENT_QUERIES:
                     self._recent_queries.popitem(last=False)
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
+class RewrittenQueries:
+    """An embedder whose queries are rewritten before they are embedded (acronyms spelled out:
+    `vectorstore.search.spelled_out`); documents go through as they are. One wrapper, so that the
+    retriever, the sentence choice and the answerability judgement read a question alike."""
+
+    def __init__(self, embedder: Embedder, rewrite: Callable[[str], str]) -> None:
+        self.inner = embedder
+        self.rewrite = rewrite
+        self.name = getattr(embedder, "name", "")
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_documents(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_queries([self.rewrite(t) for t in texts])
