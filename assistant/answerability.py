@@ -94,8 +94,13 @@ class SimilarityGate:
         ("2024年总结对伊朗说了什么？"), so that whatever they say of it answers."""
         if not any(r.named or r.similarity >= self.threshold(query, r) for r in relevant):
             return True
+        return bool(self.names_looked_up(query, relevant))
+
+    def names_looked_up(self, query: str, relevant: list[SearchResult]) -> list[str]:
+        """The names a question asks what the documents say of ("2024年总结对伊朗说了什么？":
+        伊朗), where the paragraphs print them; [] for any other question."""
         names = _topic_lookup_names(query, self.retriever.document_words())
-        return any(name in re.sub(r"\s+", "", r.text) for name in names for r in relevant)
+        return [name for name in names if any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
         """Names in a Chinese question (places, people, organisations, titles in 《》) that the

@@ -227,7 +227,10 @@ class Assistant:
             yield Done(self._refusal(answer, language, unknown))
             return
         said = context.already_said if history and not (context.came_close or picks_from_last(question)) else None
-        verdict = self.answerability.judge(standalone, relevant, lookup=self.gate.is_lookup(standalone, relevant))
+        # judged on what it asks, not on which document it names: the retriever has found that one
+        verdict = self.answerability.judge(self.retriever.topic_of(standalone), relevant,
+                                           lookup=self.gate.is_lookup(standalone, relevant))
+        looked_up = self.gate.names_looked_up(standalone, relevant)
         unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
@@ -263,7 +266,8 @@ class Assistant:
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True
-            yield from self._extractive_into(answer, question, wanted, relevant, related=True, said=said)
+            yield from self._extractive_into(answer, question, wanted, relevant, related=True, said=said,
+                                             looked_up=looked_up)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
             yield Done(answer)
@@ -273,7 +277,7 @@ class Assistant:
         if chosen is not None:
             drafts = chosen
         elif self.generator is self.extractive:
-            drafts = self.extractive.sentences(wanted, relevant, said)
+            drafts = self.extractive.sentences(wanted, relevant, said, looked_up)
         else:
             drafts = self.generator.sentences(asked, relevant)
         for draft in drafts:
@@ -297,7 +301,7 @@ class Assistant:
             # gets the extractive answer, which only quotes, rather than a refusal.
             answer.fallback = ("the generator found no answer in the paragraphs" if declined
                                else "nothing the generator wrote passed verification")
-            yield from self._extractive_into(answer, question, wanted, relevant, said=said)
+            yield from self._extractive_into(answer, question, wanted, relevant, said=said, looked_up=looked_up)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
         elif not answer.sentences:
@@ -339,8 +343,8 @@ class Assistant:
         return retrieved
 
     def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],
-                         related: bool = False, said=None):
-        drafts = list(self.extractive.sentences(standalone, relevant, said))
+                         related: bool = False, said=None, looked_up: list[str] = ()):
+        drafts = list(self.extractive.sentences(standalone, relevant, said, looked_up))
         for draft in drafts[:RELATED_SENTENCES] if related else drafts:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:

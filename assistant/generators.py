@@ -16,7 +16,7 @@ Nothing a generator drafts reaches a user before `assistant.verifier` has checke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,10 +26,11 @@ import prompts
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import quiet_jieba, tokenize
 from vectorstore.paragraphs import mostly_han, split_sentences
-from vectorstore.search import SearchResult
+from vectorstore.search import TITLE, SearchResult
 
 from .answerability import articles_in, asked_fact, states_fact
 from .answers import language_of, marker
+from .metrics import numbers_in
 from .llm import ChatLLM
 
 
@@ -97,6 +98,11 @@ MAX_FROM_TOP_PARAGRAPH = 2
 MAX_FROM_OTHER_PARAGRAPH = 1
 SAME_PARAGRAPH_MARGIN = 0.06
 OTHER_PARAGRAPH_MARGIN = 0.07
+# Across languages the similarities spread less: the answerability bands are 0.13 wide for an
+# English question over Chinese text against 0.18 within one language (BANDS), and the margin for
+# another paragraph's sentence narrows alike (dev: fact_precision of English questions up; a
+# second sentence of the same paragraph keeps its margin, it was the rest of an answer).
+CROSS_LANGUAGE_MARGINS = 0.72
 # Shared rare words (names, numbers, resolution symbols) break near-ties in the dense similarity.
 OVERLAP_WEIGHT = 0.15
 # "What does paragraph 25 say?": the paragraph is the answer, all of it up to eight sentences; a
@@ -248,9 +254,11 @@ class ExtractiveGenerator:
         return lead[:-1] + ("（引文为原文）：" if zh else " (quoted in their original language):")
 
     def sentences(self, question: str, paragraphs: list[SearchResult],
-                  already_said: Callable[[str], bool] | None = None) -> Iterator[DraftSentence]:
+                  already_said: Callable[[str], bool] | None = None,
+                  looked_up: Sequence[str] = ()) -> Iterator[DraftSentence]:
         """`already_said`: what the conversation's last answer quoted; a follow-up asks for
-        something new, so those sentences are passed over while others remain."""
+        something new, so those sentences are passed over while others remain. `looked_up`: the
+        names the question asks what the documents say of (`SimilarityGate.names_looked_up`)."""
         if not paragraphs:
             return
         named = [p for p in paragraphs if p.named]
@@ -258,6 +266,14 @@ class ExtractiveGenerator:
             for p in named:
                 for sentence in _named_paragraph_sentences(p.text):
                     yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+            return
+        printing = [p for p in paragraphs if any(name in _signature(p.text) for name in looked_up)]
+        if printing and not (already_said and already_said(printing[0].text)):
+            # "2024年总结对伊朗说了什么？": what they say of a name is the paragraph on it, all of it
+            # (¶110: the Plan, the withdrawal, the joint statement, the objection), not the one
+            # sentence of it that reads closest to the name.
+            for sentence in _named_paragraph_sentences(printing[0].text):
+                yield DraftSentence(sentence, [Reference(printing[0].doc, printing[0].paragraph, sentence)])
             return
         candidates = [(p, i, s) for p in paragraphs for i, s in enumerate(split_sentences(p.text))]
         if already_said:
@@ -301,6 +317,12 @@ class ExtractiveGenerator:
             # "2007年文件认为哪项倡议很重要？": the sentence that holds what is asked for ("三方倡议是
             # 一项重要措施") leads, not the one that reads closest to the question's topic.
             lead = holding
+        if not fact and not item and (titles := _asked_titles(question, [c[2] for c in candidates])) and not any(
+                t in _signature(candidates[lead][2]) for t in titles):
+            # "缔约国对伊朗核问题联合全面行动计划有何看法？": the sentence on the Plan leads, not the
+            # one on Iran's joint statement with the IAEA that reads 0.10 closer.
+            titled = _in_lead_paragraph(candidates, order, lead, lambda i: any(t in _signature(candidates[i][2]) for t in titles))
+            lead = lead if titled is None else titled
         if not item and speaker_of(question) == "one" and speaker_of(candidates[lead][2]) != "one":
             speaking = _in_lead_paragraph(candidates, order, lead, lambda i: speaker_of(candidates[i][2]) == "one")
             lead = lead if speaking is None else speaking
@@ -308,7 +330,12 @@ class ExtractiveGenerator:
         anchors = _anchors(question, [c[2] for c in candidates], lead)
         # "What views…", "怎么说": the paragraph's other sentences are the views asked for
         open_question = _OPEN.search(question) is not None and not fact
+        # An English question reads every Chinese sentence alike: a sentence of another paragraph
+        # is held to a margin narrowed as the spread is, unless it shares a number with the question
+        # ("resolution 1540 (2004)"), the one word a question and a text in two languages share.
+        scale = CROSS_LANGUAGE_MARGINS if mostly_han(question) != mostly_han(candidates[lead][2]) else 1.0
         same_margin = OPEN_SAME_PARAGRAPH_MARGIN if open_question else SAME_PARAGRAPH_MARGIN
+        asked_numbers = {n for n in numbers_in(question) if not _YEAR.fullmatch(n)}
         from_top = OPEN_FROM_TOP_PARAGRAPH if open_question else MAX_FROM_TOP_PARAGRAPH
         chosen = [lead] if stating is None else [lead, stating]
         per_paragraph = {top: len(chosen)}
@@ -321,7 +348,8 @@ class ExtractiveGenerator:
             if key == top:
                 if scores[i] < scores[lead] - same_margin or per_paragraph[top] >= from_top:
                     continue
-            elif scores[i] < best - OTHER_PARAGRAPH_MARGIN or per_paragraph.get(key, 0) >= MAX_FROM_OTHER_PARAGRAPH:
+            elif scores[i] < best - OTHER_PARAGRAPH_MARGIN * (
+                    1.0 if asked_numbers & numbers_in(sentence) else scale) or per_paragraph.get(key, 0) >= MAX_FROM_OTHER_PARAGRAPH:
                 continue
             elif anchors and not anchors & set(tokenize(sentence)):
                 continue  # about something else than what the question and its answer name
@@ -368,6 +396,14 @@ def _anchors(question: str, sentences: list[str], lead: int) -> set[str]:
     shared = set(tokenize(question)) & tokens[lead]
     return {t for t in shared if len(t) >= 2 and not _YEAR.fullmatch(t)
             and sum(t in ts for ts in tokens) <= ANCHOR_SHARE * len(tokens)}
+
+
+def _asked_titles(question: str, sentences: list[str]) -> set[str]:
+    """The titles the sentences print (《…》) that the question names, with or without the
+    brackets; whitespace removed. Short titles are back-references ("《条约》"), not names."""
+    asked = _signature(question)
+    return {title for sentence in sentences for title in map(_signature, TITLE.findall(sentence))
+            if len(title) > 4 and title in asked}
 
 
 def _named_paragraph_sentences(text: str) -> list[str]:

@@ -332,6 +332,22 @@ def test_sentences_from_other_paragraphs_name_what_the_question_names(assistant)
     assert all("以色列" in s.text for s in answer.sentences)
 
 
+def test_the_sentence_printing_the_title_a_question_names_leads(assistant):
+    # ¶110's sentence on Iran's joint statement with the IAEA reads 0.10 closer than its two on the Plan
+    answer = assistant.ask("缔约国对伊朗核问题联合全面行动计划有何看法？")
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2024, 110) and "《联合全面行动计划》" in answer.sentences[0].text, answer.text
+
+
+def test_what_a_document_says_of_a_name_is_its_paragraph_on_it_whole(assistant, demo_store):
+    # ¶110 has four sentences on Iran; the one closest to "伊朗" alone, with one more, was the answer
+    answer = assistant.ask("2024年主席总结对伊朗问题是怎么说的？")
+    assert_faithful(answer)
+    printed = [s.text for s in answer.sentences]
+    assert set(answer.citations) == {(DOC_2024, 110)}
+    assert "".join("".join(printed).split()) == "".join(demo_store.paragraph(DOC_2024, 110).text.split())
+
+
 def test_a_sentence_stating_the_asked_kind_of_fact_leads(assistant):
     # ¶18 (2007, the Treaty's monitoring system) reads closest; ¶37 names the States that ratified.
     answer = assistant.ask("哪些国家批准了《全面禁止核试验条约》？")

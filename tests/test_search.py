@@ -12,7 +12,7 @@ from vectorstore.ingest import ingest
 from vectorstore.lexical import LexicalIndex, current_index, tokenize
 from vectorstore.langchain import ParagraphRetriever
 from vectorstore.embedder import RewrittenQueries
-from vectorstore.search import Retriever, document_hints, spelled_out
+from vectorstore.search import Retriever, document_hints, spelled_out, without_document_names
 from vectorstore.store import DocumentInfo
 
 from .conftest import DEMO_FILES, DOC_2007, DOC_2024
@@ -107,6 +107,28 @@ def test_document_hints_leave_out_what_most_documents_share():
     # A shared start that ends inside a word is cut back to the word.
     drafts = document_hints([info("report-a", "Draft decision on x"), info("report-b", "Draft declaration")])
     assert drafts["report-b"] == {"report b", "declaration", "draft declaration"}
+
+
+def test_the_words_that_name_a_document_are_taken_out_of_the_question():
+    infos = [DocumentInfo("npt-2007-chair-working-paper", "主席的工作文件", 51, "printed", "0" * 64, "",
+                          {"title_en": "Chair's working paper"}),
+             DocumentInfo("npt-2024-chair-summary", "主席的总结", 152, "printed", "1" * 64, "",
+                          {"title_en": "Chair's summary"})]
+    cases = {
+        "2007年工作文件中提到了哪些出口管制安排？": "提到了哪些出口管制安排？",
+        "根据2024年的主席总结，缔约国如何看待福岛？": "缔约国如何看待福岛？",
+        "主席的工作文件对以色列有什么要求？": "对以色列有什么要求？",
+        "According to the Chair's summary, how many States ratified the CTBT?": "how many States ratified the CTBT?",
+        "What did the 2007 paper say about Israel?": "What did it say about Israel?",
+        "In the 2024 summary, what is said about export controls?": "what is said about export controls?",
+        # a year alone may be what is asked about; a word that names no document stays
+        "What did States parties say about the nuclear test in 2006?":
+            "What did States parties say about the nuclear test in 2006?",
+        "Which report of the Director General was welcomed?": "Which report of the Director General was welcomed?",
+        # nothing left to read: the question as it was
+        "2024年的总结": "2024年的总结",
+    }
+    assert {q: without_document_names(q, infos) for q in cases} == cases
 
 
 def test_tokenize_is_chinese_aware_and_drops_noise():

@@ -113,6 +113,57 @@ def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
     return hints
 
 
+_NAMED_BY_ZH = r"(?:根据|依据|按照|据|在)?"
+_NAMED_IN_ZH = r"(?:中|里面|里|内)?的?"
+_NAMED_BY_EN_PREPOSITION = r"(?:according to|compared with|in|from|of|by|with|than|and|to|for|on|at|between)\s"
+_NAMED_BY_EN = rf"(?:\b{_NAMED_BY_EN_PREPOSITION}+)?(?:the\s+)?"
+_GENERIC_ZH = r"文件|文档"
+_GENERIC_EN = r"document|paper|report"
+
+
+def _unnamed(match: re.Match) -> str:
+    """A phrase naming a document, gone; in English, "it" where it was no prepositional phrase
+    ("What did the 2007 paper say about X?": "What did it say about X?"): an English question
+    without its subject reads farther from every sentence, not closer."""
+    phrase = match.group(0).strip()
+    if not re.match(r"[a-z]", phrase, re.IGNORECASE) or re.match(_NAMED_BY_EN_PREPOSITION, phrase, re.IGNORECASE):
+        return " "
+    return " it "
+
+
+def without_document_names(query: str, infos: list[DocumentInfo]) -> str:
+    """The question less the phrases by which it names a document ("2007年工作文件中", "according
+    to the 2024 summary", "the 2007 paper").
+
+    Which document is asked about is the retriever's filter; to the embedding model those words
+    are a topic that no sentence shares: "2007年工作文件中提到了哪些出口管制安排？" reads 0.44 to
+    the sentence that names them, "提到了哪些出口管制安排？" 0.56. A year alone stays ("the
+    programme in 2006" may ask about that year); a year before a document's name or before
+    "文件", "paper", "report" names the document. The question as it was when nothing else is left.
+    """
+    hints = document_hints(infos)
+    years = sorted({h for words in hints.values() for h in words if _YEAR.fullmatch(h)})
+    names = {h for words in hints.values() for h in words if not _YEAR.fullmatch(h)}
+    for info in infos:
+        for title in {info.title, *(v for k, v in info.metadata.items() if k.startswith("title_"))}:
+            title = " ".join(str(title).lower().split())
+            if _names_something(title):
+                names |= {title, title.replace("的", ""), title.replace("'s ", " ")}
+    if not names and not years:
+        return query
+    year = rf"(?:(?:{'|'.join(years)})\s*年?\s*的?\s*)" if years else ""
+    named = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    patterns = []
+    if named:
+        patterns += [rf"{_NAMED_BY_ZH}{year}?(?:{named}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}{year}?(?:{named})\b"]
+    if year:
+        patterns += [rf"{_NAMED_BY_ZH}{year}(?:{_GENERIC_ZH}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}{year}(?:{_GENERIC_EN})\b"]
+    left = re.sub("|".join(patterns), _unnamed, query, flags=re.IGNORECASE)
+    left = re.sub(r"\s*[,，]\s*(?=[?？.。]|$)", "", re.sub(r"\s+", " ", left))  # "…in force , ?"
+    left = re.sub(r"\s+(?=[?？.。,，])", "", left).strip(" ,，:：")
+    return left if len(re.sub(r"\W", "", left)) >= 4 else query
+
+
 def spelled_out(query: str, terms: Terms | None) -> str:
     """An English question with its acronyms spelled out by the glossary ("TPNW": "Treaty on the
     Prohibition of Nuclear Weapons"), for the embedding model, which reads an acronym as a string
@@ -328,6 +379,10 @@ class Retriever:
         for hint in sorted(set().union(*document_hints(infos).values()), key=len, reverse=True):
             query = re.sub(re.escape(hint), " ", query, flags=re.IGNORECASE)
         return query
+
+    def topic_of(self, query: str) -> str:
+        """The question less the words that name a document (`without_document_names`)."""
+        return without_document_names(query, self.store.documents())
 
     def documents_named(self, query: str) -> set[str]:
         """The documents the question names ("the 2024 summary"), if it names some and not all."""
