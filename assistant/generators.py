@@ -26,7 +26,7 @@ import prompts
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import quiet_jieba, tokenize
 from vectorstore.paragraphs import mostly_han, split_sentences
-from vectorstore.search import TITLE, SearchResult
+from vectorstore.search import TITLE, SearchResult, Terms
 
 from .answerability import articles_in, asked_fact, states_fact
 from .answers import language_of, marker
@@ -234,8 +234,9 @@ def asked_item(question: str) -> str | None:
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, terms: Terms | None = None) -> None:
         self.embedder = embedder
+        self.terms = terms  # a glossary: the names an English question gives, in Chinese
 
     def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         # Quotes are verbatim: say so when they are not in the question's language.
@@ -328,6 +329,7 @@ class ExtractiveGenerator:
             lead = lead if speaking is None else speaking
         top = _key(candidates[lead][0])
         anchors = _anchors(question, [c[2] for c in candidates], lead)
+        named = self._names_across_languages(question, [c[2] for c in candidates], lead)
         # "What views…", "怎么说": the paragraph's other sentences are the views asked for
         open_question = _OPEN.search(question) is not None and not fact
         # An English question reads every Chinese sentence alike: a sentence of another paragraph
@@ -353,6 +355,8 @@ class ExtractiveGenerator:
                 continue
             elif anchors and not anchors & set(tokenize(sentence)):
                 continue  # about something else than what the question and its answer name
+            elif named and not any(name in _signature(sentence) for name in named):
+                continue
             chosen.append(i)
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             seen.add(_signature(sentence))
@@ -374,6 +378,22 @@ class ExtractiveGenerator:
         for i in [*opening, *rest]:
             p, _, sentence = candidates[i]
             yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+
+    def _names_across_languages(self, question: str, sentences: list[str], lead: int) -> set[str]:
+        """`_anchors` for an English question over Chinese text: the Chinese names of the glossary
+        terms it gives ("the Democratic People's Republic of Korea": 朝鲜民主主义人民共和国, 朝鲜)
+        that the answering sentence prints and few candidate sentences do. A sentence of another
+        paragraph that prints none is about something else: "What did States parties say about the
+        DPRK's nuclear programme in 2007?" quoted ¶37's on Iran, 0.02 below the answer."""
+        if self.terms is None or mostly_han(question) == mostly_han(sentences[lead]) or mostly_han(question):
+            return set()
+        found = self.terms.in_text(question, "en")
+        renderings = {e.lower() for term in found for e in term.en}
+        names = {term.zh for term in [*getattr(self.terms, "terms", []), *found]
+                 if renderings & {e.lower() for e in term.en}}
+        printed = [_signature(s) for s in sentences]
+        return {name for name in names if name in printed[lead]
+                and sum(name in text for text in printed) <= ANCHOR_SHARE * len(printed)}
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Dense similarity to the question, plus a little for shared rare words (names, numbers)."""

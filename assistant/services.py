@@ -230,13 +230,14 @@ def assistant(settings: Settings, generator: str | None = None):
     from .answering import Assistant
     from .followup import LLMRewriter, RuleRewriter
     from .generators import ExtractiveGenerator, LLMGenerator
+    from .translation import default_glossary
     from .verifier import Verifier
 
     kind = generator or settings.generator
     if kind not in GENERATORS:
         raise InputError(f"unknown generator {kind!r}: use {one_of(GENERATORS)}")
     the_embedder = embedder(settings)
-    extractive = ExtractiveGenerator(query_embedder(settings))
+    extractive = ExtractiveGenerator(query_embedder(settings), default_glossary(settings.terms_file))
     chat_llm = llm(settings, kind)
     if chat_llm is None:
         the_generator, rewriter = extractive, RuleRewriter()

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def assistant(demo_store, query_embedder, tmp_path_factory):
     # With the glossary and the questions' acronyms spelled out, as services builds them.
     retriever = Retriever(demo_store, query_embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
-    extractive = ExtractiveGenerator(query_embedder)
+    extractive = ExtractiveGenerator(query_embedder, default_glossary())
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive)
 
 
@@ -346,6 +346,16 @@ def test_what_a_document_says_of_a_name_is_its_paragraph_on_it_whole(assistant, 
     printed = [s.text for s in answer.sentences]
     assert set(answer.citations) == {(DOC_2024, 110)}
     assert "".join("".join(printed).split()) == "".join(demo_store.paragraph(DOC_2024, 110).text.split())
+
+
+def test_an_english_questions_sentences_from_other_paragraphs_print_the_names_it_gives(assistant):
+    # ¶37's sentence on Iran reads 0.02 below ¶38's on the DPRK to the embedding model; the
+    # glossary gives "Democratic People's Republic of Korea" as 朝鲜民主主义人民共和国 and 朝鲜.
+    answer = assistant.ask("What did States parties say about the Democratic People's Republic of Korea's "
+                           "nuclear programme in 2007?")
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2007, 38) and (DOC_2007, 37) not in answer.citations, answer.text
+    assert all("朝鲜" in s.text for s in answer.sentences)
 
 
 def test_a_sentence_stating_the_asked_kind_of_fact_leads(assistant):
