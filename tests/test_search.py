@@ -125,6 +125,7 @@ def test_the_words_that_name_a_document_are_taken_out_of_the_question():
         "What did States parties say about the nuclear test in 2006?":
             "What did States parties say about the nuclear test in 2006?",
         "Which report of the Director General was welcomed?": "Which report of the Director General was welcomed?",
+        "Give me a summary of the debate on Iran.": "Give me a summary of the debate on Iran.",
         # nothing left to read: the question as it was
         "2024年的总结": "2024年的总结",
     }

@@ -116,7 +116,7 @@ def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
 _NAMED_BY_ZH = r"(?:根据|依据|按照|据|在)?"
 _NAMED_IN_ZH = r"(?:中|里面|里|内)?的?"
 _NAMED_BY_EN_PREPOSITION = r"(?:according to|compared with|in|from|of|by|with|than|and|to|for|on|at|between)\s"
-_NAMED_BY_EN = rf"(?:\b{_NAMED_BY_EN_PREPOSITION}+)?(?:the\s+)?"
+_NAMED_BY_EN = rf"(?:\b{_NAMED_BY_EN_PREPOSITION}+)?"
 _GENERIC_ZH = r"文件|文档"
 _GENERIC_EN = r"document|paper|report"
 
@@ -152,12 +152,18 @@ def without_document_names(query: str, infos: list[DocumentInfo]) -> str:
     if not names and not years:
         return query
     year = rf"(?:(?:{'|'.join(years)})\s*年?\s*的?\s*)" if years else ""
-    named = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    ordered = sorted(names, key=len, reverse=True)
+    chinese = "|".join(re.escape(n) for n in ordered if not re.search(r"[a-z]", n))
+    english = "|".join(re.escape(n) for n in ordered if re.search(r"[a-z]", n))
     patterns = []
-    if named:
-        patterns += [rf"{_NAMED_BY_ZH}{year}?(?:{named}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}{year}?(?:{named})\b"]
+    if chinese:
+        patterns.append(rf"{_NAMED_BY_ZH}{year}?(?:{chinese}){_NAMED_IN_ZH}")
+    if english:
+        # in English a title word names the document after "the" or its year: "a summary of…" does not
+        article = rf"(?:the\s+{year}?|{year})" if year else r"the\s+"
+        patterns.append(rf"{_NAMED_BY_EN}{article}(?:{english})\b")
     if year:
-        patterns += [rf"{_NAMED_BY_ZH}{year}(?:{_GENERIC_ZH}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}{year}(?:{_GENERIC_EN})\b"]
+        patterns += [rf"{_NAMED_BY_ZH}{year}(?:{_GENERIC_ZH}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}(?:the\s+)?{year}(?:{_GENERIC_EN})\b"]
     left = re.sub("|".join(patterns), _unnamed, query, flags=re.IGNORECASE)
     left = re.sub(r"\s*[,，]\s*(?=[?？.。]|$)", "", re.sub(r"\s+", " ", left))  # "…in force , ?"
     left = re.sub(r"\s+(?=[?？.。,，])", "", left).strip(" ,，:：")
