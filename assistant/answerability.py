@@ -98,8 +98,10 @@ class SimilarityGate:
 
     def names_looked_up(self, query: str, relevant: list[SearchResult]) -> list[str]:
         """The names a question asks what the documents say of ("2024年总结对伊朗说了什么？":
-        伊朗), where the paragraphs print them; [] for any other question."""
-        names = _topic_lookup_names(query, self.retriever.document_words())
+        伊朗; "What does the 2007 paper say about the DPRK?": the glossary's Chinese names of the
+        DPRK), where the paragraphs print them; [] for any other question."""
+        document_words = self.retriever.document_words()
+        names = _topic_lookup_names(query, document_words) + _english_lookup_names(query, document_words, self.retriever.terms)
         return [name for name in names if any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
@@ -163,6 +165,30 @@ def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:
     for word in sorted(set(names) | document_words, key=len, reverse=True):
         rest = rest.replace(word.lower(), "")
     return names if not _TOPIC_LOOKUP_FILLER.sub("", rest) else []
+
+
+# What an English topic lookup may hold besides the terms it names and the words naming a
+# document: "What does the 2007 paper say about the DPRK?"
+_TOPIC_LOOKUP_FILLER_EN = re.compile(
+    r"\b(what|does|did|do|is|are|was|were|has|have|the|a|an|it|they|its|their|say|says|said|about|on|of|"
+    r"regarding|concerning|documents?|papers?|reports?|summary|working|anything|mention|mentions|mentioned|"
+    r"tell|me|us|according|to)\b|[\W_\d]", re.IGNORECASE)
+
+
+def _english_lookup_names(query: str, document_words: set[str], terms) -> list[str]:
+    """The Chinese names of the glossary term an English question is only a lookup of, [] otherwise."""
+    if terms is None or language_of(query) == "zh":
+        return []
+    found = terms.in_text(query, "en")
+    if not found:
+        return []
+    rest = query.lower()
+    for words in sorted({e.lower() for term in found for e in term.en} | {w.lower() for w in document_words},
+                        key=len, reverse=True):
+        rest = re.sub(rf"(?<![a-z]){re.escape(words)}(?![a-z])", " ", rest)
+    if _TOPIC_LOOKUP_FILLER_EN.sub("", rest):
+        return []
+    return sorted(set().union(*terms.names_of(query)), key=len, reverse=True)
 
 
 # --- answered or only close? ----------------------------------------------------------------------
@@ -354,7 +380,7 @@ _COUNT = re.compile(r"\bhow (many|much|long)\b|多久|多长时间|\bnumber of\b
 # A question for a date ("When was…", "in what year", "哪一年", "何时"). "when" only where it asks:
 # "standards suppliers apply when exporting" asks for none.
 _WHEN = re.compile(r"(^|[,;:?]\s*|\band\s+)when\b|\bwhen (is|was|were|will|did|does|do|has|have|had|can|should)\b|"
-                   r"\b(what|which) (year|date|month|day)\b|\bsince when\b|"
+                   r"\b(what|which) (years?|dates?|months?|days?)\b|\bthe dates? of\b|\bsince when\b|"
                    r"哪一?年|何年|何时|什么时候|哪一?天|几月|几号|日期", re.IGNORECASE)
 # A date, or the session or meeting that dates an event ("at its sixty-first session", "第十一届会议").
 _DATE = re.compile(r"(?<!\d)(1[89]|20)\d\d(?!\d)|\d+\s*月|\b(January|February|March|April|May|June|July|August|"

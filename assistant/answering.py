@@ -17,6 +17,7 @@ The promises kept here, whatever the question or the documents say:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -64,10 +65,17 @@ _UNSTATED = {"count": "asks how many; the passages state no number",
 _ELSEWHERE = {"count": "asks how many; the numbers quoted are in passages about something else",
               "date": "asks when; the dates quoted are in passages about something else",
               "city": "asks which city; the cities quoted are in passages about something else"}
+_OTHER_SUBJECT = {"count": "asks how many; the passages that state a number do not name what it asks about",
+                  "date": "asks when; the passages that state a date do not name what it asks about",
+                  "city": "asks which city; the passages that name one do not name what it asks about"}
 # How much less alike than the closest sentence the one stating the asked number, date or city may read.
 # On eval/npt every answerable question's reads within 0.011 of it (on some reading of the question);
 # unanswerable n009 and n013 quoted a number 0.07 below (a count of something else).
 FACT_NEAR_BEST = 0.05
+# A glossary term printed in more of the corpus's paragraphs than this names no subject ("States
+# parties": 缔约国 is in nearly all of them); one printed in fewer does ("the Review Conference": 审议
+# 大会, 13 % of the demo corpus's; the IAEA, 原子能机构, 31 %).
+SUBJECT_SHARE = 0.5
 # Not for "Which States…" or "Where…": their answers are as often a category ("the three
 # depositary States") or a forum ("raised in all discussions of the review process") as a name
 # (dev: four answerable questions made related for one unanswerable one caught).
@@ -247,6 +255,10 @@ class Assistant:
                 # "How many IMS stations have been certified?" answered by quotes on the IMS
                 # that give no number, and by a count of safeguards agreements quoted after them.
                 verdict = replace(verdict, answers=False, reason=_ELSEWHERE[fact])
+            elif fact != "outcome" and self._of_another_subject(stating, relevant, wanted):
+                # "When will the next Review Conference be held?" answered with the dates of the
+                # TPNW's third meeting (¶33), which says nothing of a Review Conference.
+                verdict = replace(verdict, answers=False, reason=_OTHER_SUBJECT[fact])
         elif verdict.answers and self.generator is self.extractive and fact == "place" and asks_city(wanted):
             chosen = list(self.extractive.sentences(wanted, relevant, said))
             stating = [d.text for d in chosen if names_city(d.text, asked)]
@@ -257,6 +269,10 @@ class Assistant:
             elif not self._near_best(stating, relevant, {asked, wanted, question}):
                 # …and by the city of another meeting, quoted after them
                 verdict = replace(verdict, answers=False, reason=_ELSEWHERE["city"])
+            elif self._of_another_subject(stating, relevant, wanted):
+                # "In which city was the 2024 International Conference on Nuclear Security held?"
+                # answered with the city of the IAEA's ministerial conference (¶133)
+                verdict = replace(verdict, answers=False, reason=_OTHER_SUBJECT["city"])
         elif verdict.answers and self.generator is self.extractive and fact == "state" and asks_for_actor(wanted):
             chosen = list(self.extractive.sentences(wanted, relevant, said))
             if chosen and speaks_for_some(chosen[0].text):
@@ -318,6 +334,22 @@ class Assistant:
             if ranked and max(scores.get(s, -1.0) for s in stating) >= ranked[0][0] - FACT_NEAR_BEST:
                 return True
         return False
+
+    def _of_another_subject(self, stating: list[str], relevant: list[SearchResult], question: str) -> bool:
+        """Whether an English question names its subject by a glossary term the corpus prints in
+        some but not most of its paragraphs ("the Review Conference": 审议大会), and no paragraph
+        quoted for the asked fact prints any of the term's Chinese names: the fact it states is
+        another subject's. English only: a Chinese question's subject is held to its quotes by
+        the words they share (`generators._anchors`)."""
+        terms = self.retriever.terms
+        if terms is None or language_of(question) == "zh":
+            return False
+        index = self.retriever.lexical()
+        subjects = [names for names in terms.names_of(question)
+                    if any(0 < index.share_printing(name) <= SUBJECT_SHARE for name in names)]
+        quoting = [re.sub(r"\s+", "", p.text) for p in relevant
+                   if any(re.sub(r"\s+", "", s) in re.sub(r"\s+", "", p.text) for s in stating)]
+        return bool(subjects) and not any(name in text for names in subjects for name in names for text in quoting)
 
     def _document_numbers(self) -> set[str]:
         """Numbers that name a document ("the 2024 summary"), from the ids and titles."""

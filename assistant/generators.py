@@ -268,7 +268,9 @@ class ExtractiveGenerator:
                 for sentence in _named_paragraph_sentences(p.text):
                     yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
             return
-        printing = [p for p in paragraphs if any(name in _signature(p.text) for name in looked_up)]
+        # the paragraph on the name: the one that prints it most, the retriever's first of those
+        printing = sorted((p for p in paragraphs if any(name in _signature(p.text) for name in looked_up)),
+                          key=lambda p: -sum(_signature(p.text).count(name) for name in looked_up))
         if printing and not (already_said and already_said(printing[0].text)):
             # "2024年总结对伊朗说了什么？": what they say of a name is the paragraph on it, all of it
             # (¶110: the Plan, the withdrawal, the joint statement, the objection), not the one
@@ -387,10 +389,7 @@ class ExtractiveGenerator:
         DPRK's nuclear programme in 2007?" quoted ¶37's on Iran, 0.02 below the answer."""
         if self.terms is None or mostly_han(question) == mostly_han(sentences[lead]) or mostly_han(question):
             return set()
-        found = self.terms.in_text(question, "en")
-        renderings = {e.lower() for term in found for e in term.en}
-        names = {term.zh for term in [*getattr(self.terms, "terms", []), *found]
-                 if renderings & {e.lower() for e in term.en}}
+        names = set().union(*self.terms.names_of(question))
         printed = [_signature(s) for s in sentences]
         return {name for name in names if name in printed[lead]
                 and sum(name in text for text in printed) <= ANCHOR_SHARE * len(printed)}

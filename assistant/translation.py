@@ -163,6 +163,15 @@ class Glossary:
                     break
         return found
 
+    def names_of(self, text: str) -> list[set[str]]:
+        """For each term an English text gives, every Chinese name the glossary has for it ("the
+        IAEA": 国际原子能机构, 原子能机构: the terms that share a rendering)."""
+        named = []
+        for term in self.in_text(text, "en"):
+            renderings = {e.lower() for e in term.en}
+            named.append({other.zh for other in self.terms if renderings & {e.lower() for e in other.en}})
+        return named
+
     def annotated(self, text: str, language: str) -> str:
         """`text` with each term it holds followed by the term in the other language, in
         brackets: "The TPNW (禁止核武器条约) entered into force". A question annotated so finds

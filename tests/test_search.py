@@ -192,6 +192,23 @@ def test_a_named_document_is_preferred(retriever):
     assert results[0].doc == DOC_2024
 
 
+def test_the_words_that_name_the_document_do_not_pull_dense_similarity(retriever):
+    # "the 2007 working paper … concern" read ¶37 on Iran's "serious concern" as close as the
+    # answer; the dense search reads the question without the document's name, the named-document
+    # stage still picks the document
+    question = "What concern did the 2007 working paper raise about the IAEA technical cooperation programme being misused?"
+    results = retriever.search(question, k=3)
+    assert (results[0].doc, results[0].paragraph) == (DOC_2007, 41)
+    assert results[0].similarity > 0.42  # 0.379 with the document's name read as topic
+
+
+def test_the_share_of_paragraphs_that_print_a_name(retriever):
+    index = retriever.lexical()
+    assert index.share_printing("缔约国") > 0.5  # nearly every paragraph: names no subject
+    assert 0 < index.share_printing("审议大会") < 0.5
+    assert index.share_printing("AUKUS") == 0.0
+
+
 def test_filter_by_document(retriever):
     results = retriever.search("伊朗核计划", k=10, doc_ids=[DOC_2024])
     assert len(results) == 10 and {r.doc for r in results} == {DOC_2024}

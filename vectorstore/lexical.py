@@ -92,6 +92,12 @@ class LexicalIndex:
         """Row number by paragraph record id."""
         return {record_id: row for row, record_id in enumerate(self.record_ids)}
 
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one index per store fingerprint, few names
+    def share_printing(self, name: str) -> float:
+        """The share of the paragraphs that print `name` (whitespace ignored)."""
+        texts = self.corpus_text.split("\n")
+        return sum(name in text for text in texts) / len(texts) if self.rows else 0.0
+
     @functools.cached_property
     def corpus_text(self) -> str:
         """All paragraphs, whitespace removed: to ask whether the corpus mentions a name at all."""
