@@ -50,7 +50,7 @@ from .followup import (
     context_of,
     previous_questions,
 )
-from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
+from .generators import DECLINE, SUBJECT_SHARE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
 from .judges import QuoteJudge
 from .translation import Renderer
 from .verifier import Verifier
@@ -72,10 +72,6 @@ _OTHER_SUBJECT = {"count": "asks how many; the passages that state a number do n
 # On eval/npt every answerable question's reads within 0.011 of it (on some reading of the question);
 # unanswerable n009 and n013 quoted a number 0.07 below (a count of something else).
 FACT_NEAR_BEST = 0.05
-# A glossary term printed in more of the corpus's paragraphs than this names no subject ("States
-# parties": 缔约国 is in nearly all of them); one printed in fewer does ("the Review Conference": 审议
-# 大会, 13 % of the demo corpus's; the IAEA, 原子能机构, 31 %).
-SUBJECT_SHARE = 0.5
 # Not for "Which States…" or "Where…": their answers are as often a category ("the three
 # depositary States") or a forum ("raised in all discussions of the review process") as a name
 # (dev: four answerable questions made related for one unanswerable one caught).

@@ -124,6 +124,10 @@ OPEN_SAME_PARAGRAPH_MARGIN = 0.10
 FACT_LEAD_MARGIN = 0.05
 # A word of the question held by at most this share of the candidate sentences names the subject.
 ANCHOR_SHARE = 1 / 3
+# A glossary term printed in more of the corpus's paragraphs than this names no subject ("States
+# parties": 缔约国 is in nearly all of them); one printed in fewer does ("the Review Conference": 审议
+# 大会, 13 % of the demo corpus's; the IAEA, 原子能机构, 31 %).
+SUBJECT_SHARE = 0.5
 _YEAR = re.compile(r"(19|20)\d\d")  # years name the documents ("the 2007 paper") as often as facts
 
 # A list item asked for by its letter or rank ("item (h)", "第三项", "the third category", "最后一项",
@@ -234,9 +238,11 @@ def asked_item(question: str) -> str | None:
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, terms: Terms | None = None) -> None:
+    def __init__(self, embedder: Embedder, terms: Terms | None = None,
+                 subject_share: Callable[[str], float] | None = None) -> None:
         self.embedder = embedder
         self.terms = terms  # a glossary: the names an English question gives, in Chinese
+        self.subject_share = subject_share  # the share of the corpus's paragraphs that print a name
 
     def lead(self, question: str, paragraphs: list[SearchResult]) -> str:
         # Quotes are verbatim: say so when they are not in the question's language.
@@ -332,6 +338,7 @@ class ExtractiveGenerator:
         top = _key(candidates[lead][0])
         anchors = _anchors(question, [c[2] for c in candidates], lead)
         named = self._names_across_languages(question, [c[2] for c in candidates], lead)
+        subjects = self._subjects(question, candidates[lead][0].text)
         # "What views…", "怎么说": the paragraph's other sentences are the views asked for
         open_question = _OPEN.search(question) is not None and not fact
         # An English question reads every Chinese sentence alike: a sentence of another paragraph
@@ -359,6 +366,8 @@ class ExtractiveGenerator:
                 continue  # about something else than what the question and its answer name
             elif named and not any(name in _signature(sentence) for name in named):
                 continue
+            elif subjects and not any(name in _signature(p.text) for name in subjects):
+                continue  # "How many States have ratified the CTBT?": not ¶69's 182 safeguards agreements
             chosen.append(i)
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             seen.add(_signature(sentence))
@@ -393,6 +402,18 @@ class ExtractiveGenerator:
         printed = [_signature(s) for s in sentences]
         return {name for name in names if name in printed[lead]
                 and sum(name in text for text in printed) <= ANCHOR_SHARE * len(printed)}
+
+    def _subjects(self, question: str, lead_paragraph: str) -> set[str]:
+        """For an English question over Chinese text, the Chinese names of the glossary terms it
+        gives that name a subject (printed in some but not most of the corpus's paragraphs: the
+        CTBT, not "States parties") and that the answering paragraph prints. A paragraph that
+        prints none of them is about something else, however many candidate sentences print them
+        (which `_names_across_languages` asks of its names)."""
+        if self.terms is None or self.subject_share is None or mostly_han(question) or not mostly_han(lead_paragraph):
+            return set()
+        printed = _signature(lead_paragraph)
+        return {name for names in self.terms.names_of(question)
+                if any(0 < self.subject_share(n) <= SUBJECT_SHARE for n in names) for name in names if name in printed}
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Dense similarity to the question, plus a little for shared rare words (names, numbers)."""

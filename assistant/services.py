@@ -237,7 +237,9 @@ def assistant(settings: Settings, generator: str | None = None):
     if kind not in GENERATORS:
         raise InputError(f"unknown generator {kind!r}: use {one_of(GENERATORS)}")
     the_embedder = embedder(settings)
-    extractive = ExtractiveGenerator(query_embedder(settings), default_glossary(settings.terms_file))
+    the_retriever = retriever(settings)
+    extractive = ExtractiveGenerator(query_embedder(settings), default_glossary(settings.terms_file),
+                                     lambda name: the_retriever.lexical().share_printing(name))
     chat_llm = llm(settings, kind)
     if chat_llm is None:
         the_generator, rewriter = extractive, RuleRewriter()
@@ -246,7 +248,7 @@ def assistant(settings: Settings, generator: str | None = None):
         the_generator, rewriter = LLMGenerator(chat_llm, kind), LLMRewriter(chat_llm)
         judge_name = "llm" if settings.judge == "auto" else settings.judge
     verifier = Verifier(judge(settings, judge_name, chat_llm), the_embedder, settings.verifier_mode)
-    return Assistant(retriever(settings), the_generator, verifier, rewriter, extractive, k=settings.top_k,
+    return Assistant(the_retriever, the_generator, verifier, rewriter, extractive, k=settings.top_k,
                      answerability=answerability(settings, chat_llm), renderer=renderer(settings, chat_llm),
                      translation_hint=TRANSLATION_HINTS["off" if settings.translator == "none" else "missing"])
 

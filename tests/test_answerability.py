@@ -44,7 +44,7 @@ STATED_IN_BAND = "有国家要求将哪座核电站交还给乌方主管部门�
 def build(demo_store, embedder, tmp_path_factory, answerability) -> Assistant:
     """The assistant as services builds it; `embedder`: the one questions are read with."""
     retriever = Retriever(demo_store, embedder, tmp_path_factory.mktemp("lexical") / "index", default_glossary())
-    extractive = ExtractiveGenerator(embedder, default_glossary())
+    extractive = ExtractiveGenerator(embedder, default_glossary(), lambda name: retriever.lexical().share_printing(name))
     return Assistant(retriever, extractive, Verifier(QuoteJudge()), RuleRewriter(), extractive,
                      answerability=answerability)
 
