@@ -50,7 +50,7 @@ from .followup import (
     context_of,
     previous_questions,
 )
-from .generators import DECLINE, SUBJECT_SHARE, DraftSentence, ExtractiveGenerator, Generator, with_renderings
+from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, subject_names, with_renderings
 from .judges import QuoteJudge
 from .translation import Renderer
 from .verifier import Verifier
@@ -337,12 +337,7 @@ class Assistant:
         quoted for the asked fact prints any of the term's Chinese names: the fact it states is
         another subject's. English only: a Chinese question's subject is held to its quotes by
         the words they share (`generators._anchors`)."""
-        terms = self.retriever.terms
-        if terms is None or language_of(question) == "zh":
-            return False
-        index = self.retriever.lexical()
-        subjects = [names for names in terms.names_of(question)
-                    if any(0 < index.share_printing(name) <= SUBJECT_SHARE for name in names)]
+        subjects = subject_names(question, self.retriever.terms, self.retriever.lexical().share_printing)
         quoting = [re.sub(r"\s+", "", p.text) for p in relevant
                    if any(re.sub(r"\s+", "", s) in re.sub(r"\s+", "", p.text) for s in stating)]
         return bool(subjects) and not any(name in text for names in subjects for name in names for text in quoting)

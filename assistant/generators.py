@@ -409,11 +409,10 @@ class ExtractiveGenerator:
         CTBT, not "States parties") and that the answering paragraph prints. A paragraph that
         prints none of them is about something else, however many candidate sentences print them
         (which `_names_across_languages` asks of its names)."""
-        if self.terms is None or self.subject_share is None or mostly_han(question) or not mostly_han(lead_paragraph):
+        if self.subject_share is None or not mostly_han(lead_paragraph):
             return set()
         printed = _signature(lead_paragraph)
-        return {name for names in self.terms.names_of(question)
-                if any(0 < self.subject_share(n) <= SUBJECT_SHARE for n in names) for name in names if name in printed}
+        return {name for names in subject_names(question, self.terms, self.subject_share) for name in names if name in printed}
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Dense similarity to the question, plus a little for shared rare words (names, numbers)."""
@@ -422,6 +421,15 @@ class ExtractiveGenerator:
         asked = set(tokenize(question))
         overlap = np.array([len(asked & set(tokenize(s))) / (len(asked) or 1) for s in sentences])
         return dense + OVERLAP_WEIGHT * overlap
+
+
+def subject_names(question: str, terms: Terms | None, share: Callable[[str], float]) -> list[set[str]]:
+    """The Chinese names of each glossary term an English question gives that names a subject:
+    printed in some but not most of the corpus's paragraphs (`share`: the share that print a
+    name). [] for a Chinese question or without a glossary."""
+    if terms is None or mostly_han(question):
+        return []
+    return [names for names in terms.names_of(question) if any(0 < share(n) <= SUBJECT_SHARE for n in names)]
 
 
 def _anchors(question: str, sentences: list[str], lead: int) -> set[str]:
