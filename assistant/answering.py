@@ -338,9 +338,12 @@ class Assistant:
         another subject's. English only: a Chinese question's subject is held to its quotes by
         the words they share (`generators._anchors`)."""
         subjects = subject_names(question, self.retriever.terms, self.retriever.lexical().share_printing)
-        quoting = [re.sub(r"\s+", "", p.text) for p in relevant
-                   if any(re.sub(r"\s+", "", s) in re.sub(r"\s+", "", p.text) for s in stating)]
-        return bool(subjects) and not any(name in text for names in subjects for name in names for text in quoting)
+        if not subjects:
+            return False
+        texts = [re.sub(r"\s+", "", p.text) for p in relevant]
+        quoted = [re.sub(r"\s+", "", s) for s in stating]
+        quoting = [text for text in texts if any(s in text for s in quoted)]
+        return not any(name in text for names in subjects for name in names for text in quoting)
 
     def _document_numbers(self) -> set[str]:
         """Numbers that name a document ("the 2024 summary"), from the ids and titles."""

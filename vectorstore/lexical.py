@@ -92,11 +92,22 @@ class LexicalIndex:
         """Row number by paragraph record id."""
         return {record_id: row for row, record_id in enumerate(self.record_ids)}
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one index per store fingerprint, few names
+    @functools.cached_property
+    def _shares(self) -> dict[str, float]:
+        # a property, not set in __init__: an index read back from disk is not built by it
+        return {}
+
+    @functools.cached_property
+    def _paragraph_texts(self) -> list[str]:
+        return self.corpus_text.split("\n") if self.rows else []
+
     def share_printing(self, name: str) -> float:
-        """The share of the paragraphs that print `name` (whitespace ignored)."""
-        texts = self.corpus_text.split("\n")
-        return sum(name in text for text in texts) / len(texts) if self.rows else 0.0
+        """The share of the paragraphs that print `name` (whitespace ignored). Remembered per
+        index, so an index replaced after an ingest is not kept alive by the memo."""
+        if name not in self._shares:
+            texts = self._paragraph_texts
+            self._shares[name] = sum(name in text for text in texts) / len(texts) if texts else 0.0
+        return self._shares[name]
 
     @functools.cached_property
     def corpus_text(self) -> str:
