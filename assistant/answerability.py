@@ -430,6 +430,9 @@ _NOT_A_COUNT = re.compile(
     r"October|November|December)(\s+\d{4})?\b|\b(January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\s+\d{4}\b|\b(in|of|since|by|from|until|before|after)\s+(19|20)\d\d\b|"
     r"\b(paragraph|article)s?\s+\d+", re.IGNORECASE)
+# "What percentage of…", "多大比例": a share answers, a count ("105 个国家") does not.
+_ASKS_SHARE = re.compile(r"\b(what|which) (percentage|proportion|share)\b|\bper ?cent\b|百分之几|百分比|比例", re.IGNORECASE)
+_SHARE = re.compile(r"\d\s*(%|％|per ?cent\b)|百分之|[一二三四五六七八九十]分之[一二三四五六七八九十]", re.IGNORECASE)
 _ROUGHLY = re.compile(r"\b(roughly|approximately|about|around|some|estimated)\b|大约|大概|约|左右|估计", re.IGNORECASE)
 
 
@@ -465,6 +468,12 @@ def names_city(text: str, question: str = "") -> bool:
                for name, flag in quiet_jieba().posseg.lcut(text) if len(name) >= 2)
 
 
+def names_one(text: str, kind: str, question: str = "") -> bool:
+    """Whether a Chinese text names a State or place ("state", "place") other than a region and
+    other than the question's own: "印度和巴基斯坦" does, "中东" (a region) does not."""
+    return any(name not in question and not _REGION.search(name) for name in names_in(text, kind))
+
+
 def names_in(text: str, kind: str) -> set[str]:
     """The States ("state") or places ("place") a Chinese text names, as jieba tags them."""
     names = set()
@@ -495,6 +504,8 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
     if kind == "outcome":
         return _OUTCOME.search(text) is not None
     given = numbers_in(question)
+    if kind == "count" and _ASKS_SHARE.search(question):
+        return _SHARE.search(text) is not None
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))
     text = _NOT_A_COUNT.sub(" ", text)

@@ -28,7 +28,7 @@ from vectorstore.lexical import quiet_jieba, tokenize
 from vectorstore.paragraphs import mostly_han, split_sentences
 from vectorstore.search import TITLE, SearchResult, Terms
 
-from .answerability import articles_in, asked_fact, states_fact
+from .answerability import articles_in, asked_fact, names_one, states_fact
 from .answers import language_of, marker
 from .metrics import numbers_in
 from .llm import ChatLLM
@@ -141,6 +141,7 @@ _ASKED_ITEM = re.compile(
 )
 LAST_ITEM = "last"
 _LABEL = re.compile(r"\s*[(（]([a-z])[)）]")
+_OPENS_LIST = re.compile(r"[:：]\s*[(（]a[)）]")
 
 
 # A sentence that opens with "but" or "therefore" is the other half of the one before it: "Some
@@ -278,11 +279,18 @@ class ExtractiveGenerator:
         printing = sorted((p for p in paragraphs if any(name in _signature(p.text) for name in looked_up)),
                           key=lambda p: -sum(_signature(p.text).count(name) for name in looked_up))
         if printing and not (already_said and already_said(printing[0].text)):
-            # "2024年总结对伊朗说了什么？": what they say of a name is the paragraph on it, all of it
-            # (¶110: the Plan, the withdrawal, the joint statement, the objection), not the one
-            # sentence of it that reads closest to the name.
-            for sentence in _named_paragraph_sentences(printing[0].text):
-                yield DraftSentence(sentence, [Reference(printing[0].doc, printing[0].paragraph, sentence)])
+            if _mentions_in_passing(printing[0].text, looked_up):
+                # "What is said about the Treaty of Tlatelolco?": ¶33, on zones in general, names
+                # it in one of its six sentences. No paragraph is on the name; what is said of it
+                # is the sentence that prints it, in each paragraph that does.
+                quotes = [(p, _printing_sentences(p.text, looked_up)[0]) for p in printing[:MAX_SENTENCES]]
+            else:
+                # "2024年总结对伊朗说了什么？": what they say of a name is the paragraph on it, all
+                # of it (¶110: the Plan, the withdrawal, the joint statement, the objection), not
+                # the one sentence of it that reads closest to the name.
+                quotes = [(printing[0], sentence) for sentence in _named_paragraph_sentences(printing[0].text)]
+            for p, sentence in quotes:
+                yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
             return
         candidates = [(p, i, s) for p in paragraphs for i, s in enumerate(split_sentences(p.text))]
         if already_said:
@@ -335,7 +343,24 @@ class ExtractiveGenerator:
         if not item and speaker_of(question) == "one" and speaker_of(candidates[lead][2]) != "one":
             speaking = _in_lead_paragraph(candidates, order, lead, lambda i: speaker_of(candidates[i][2]) == "one")
             lead = lead if speaking is None else speaking
+        if not item and _OPENS_LIST.search(candidates[lead][2]):
+            # "核武器国家应该报告哪些内容？": the lead opens a list ("包括但不限于：(a) …"); the
+            # list is the answer, every item of it, and nothing else.
+            listing = [lead, *(i for i, (p, n, sentence) in enumerate(candidates) if p is candidates[lead][0]
+                               and n > candidates[lead][1] and _LABEL.match(sentence))]
+            for i in listing:
+                p, _, sentence = candidates[i]
+                yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+            return
         top = _key(candidates[lead][0])
+        # "最近哪些国家批准了全面禁试条约？": once the lead names them, a sentence that states no
+        # fact of the asked kind adds nothing asked for (eval/npt q125 went on with ¶38's call on
+        # the nuclear-weapon States to ratify). An "outcome" is read from words, not checkable so;
+        # a lead that names only a region ("中东") has not named the States asked for, which are
+        # as often a category ("五个核武器国家", eval/npt f022) as names.
+        kind_wanted = fact if fact and fact != "outcome" and states_fact(fact, candidates[lead][2], question) and (
+            fact not in ("state", "place") or not mostly_han(candidates[lead][2])
+            or names_one(candidates[lead][2], fact, question)) else None
         anchors = _anchors(question, [c[2] for c in candidates], lead)
         named = self._names_across_languages(question, [c[2] for c in candidates], lead)
         subjects = self._subjects(question, candidates[lead][0].text)
@@ -368,6 +393,8 @@ class ExtractiveGenerator:
                 continue
             elif subjects and not any(name in _signature(p.text) for name in subjects):
                 continue  # "How many States have ratified the CTBT?": not ¶69's 182 safeguards agreements
+            if kind_wanted and not states_fact(kind_wanted, sentence, question):
+                continue
             chosen.append(i)
             per_paragraph[key] = per_paragraph.get(key, 0) + 1
             seen.add(_signature(sentence))
@@ -460,6 +487,16 @@ def _named_paragraph_sentences(text: str) -> list[str]:
         items = [i for i, sentence in enumerate(sentences) if _LABEL.match(sentence)]
         sentences = [sentence for i, sentence in enumerate(sentences) if i not in items[LISTED_ITEMS:]]
     return sentences[:NAMED_PARAGRAPH_SENTENCES]
+
+
+def _printing_sentences(text: str, names: Sequence[str]) -> list[str]:
+    return [sentence for sentence in split_sentences(text) if any(name in _signature(sentence) for name in names)]
+
+
+def _mentions_in_passing(text: str, names: Sequence[str]) -> bool:
+    """Whether a paragraph of more than two sentences prints the names once (¶110 of the 2024
+    summary prints 伊朗 twice in one sentence, and the rest of it is on the Iran deal too)."""
+    return len(split_sentences(text)) > 2 and sum(_signature(text).count(name) for name in names) == 1
 
 
 def _key(paragraph: SearchResult) -> tuple[str, int]:

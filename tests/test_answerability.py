@@ -306,11 +306,27 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("outcome", "缔约国表示注意到理事会就这一主题进行的讨论。", "理事会最后作出了什么决定？", False),
     ("outcome", "理事会 2005 年决定核准订正标准文本。", "理事会最后作出了什么决定？", True),
     ("outcome", "The Board took note of the report.", "What did the Board conclude?", False),
+    # a share is asked: a count of States is no percentage
+    ("count", "缔约国指出，在无核武器区内的国家目前已超过 105 个。", "What percentage of States are in such zones?", False),
+    ("count", "无核武器区内的国家目前已超过 105 个。", "无核武器区内的国家占多大比例？", False),
+    ("count", "Some 40 per cent of States are in such zones.", "What share of States are in such zones?", True),
+    ("count", "其中百分之六十来自发展中国家。", "发展中国家占百分之几？", True),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
 
     assert states_fact(kind, sentence, question) is states
+
+
+@pytest.mark.parametrize("text, named", [
+    ("缔约国呼吁印度和巴基斯坦继续暂停试验。", True), ("缔约国还促请南苏丹尽快加入《条约》。", True),
+    ("缔约国重申支持执行 1995 年审议和延期大会通过的关于中东的决议。", False),  # a region names no State
+    ("缔约国回顾，五个核武器国家在 2010 年审议大会上重申承诺。", False),  # a category, not a name
+])
+def test_a_passage_that_names_a_state(text, named):
+    from assistant.answerability import names_one
+
+    assert names_one(text, "state") is named
 
 
 @pytest.mark.parametrize("text, city", [
@@ -398,6 +414,23 @@ def test_an_english_lookup_quotes_the_paragraph_that_prints_the_name_most(withou
     answer = without_llm.ask("What does the 2007 paper say about the DPRK?")
     assert answer.status == "answered" and answer.verdict.reason == "topic lookup", answer.verdict
     assert set(answer.citations) == {(DOC_2007, 38)}
+
+
+def test_a_name_one_paragraph_mentions_in_passing_is_quoted_where_it_is_printed(without_llm):
+    # ¶33 of the 2007 paper is on nuclear-weapon-free zones; one of its six sentences names the
+    # Treaty of Tlatelolco, and that sentence is what it says of it (not the other five)
+    answer = without_llm.ask("What is said about the Treaty of Tlatelolco?")
+    assert answer.status == "answered" and answer.verdict.reason == "topic lookup", answer.verdict
+    assert_faithful(answer)
+    assert all("特拉特洛尔科条约" in s.text for s in answer.sentences), [s.text for s in answer.sentences]
+    assert (DOC_2007, 33) in answer.citations
+
+
+def test_a_question_for_a_share_answered_by_a_count_is_related(without_llm):
+    # ¶32: "more than 105 States" are in nuclear-weapon-free zones; no share of anything is printed
+    answer = without_llm.ask("What percentage of the world's States lie in nuclear-weapon-free zones?")
+    assert_state(answer, "related")
+    assert (DOC_2007, 32) in answer.citations
 
 
 @pytest.mark.parametrize("question, names", [

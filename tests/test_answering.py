@@ -376,6 +376,30 @@ def test_a_sentence_stating_the_asked_kind_of_fact_leads(assistant):
     assert answer.citations[0] == (DOC_2024, 37) and "冈比亚" in answer.sentences[0].text
 
 
+@pytest.mark.parametrize("question", ["最近哪些国家批准了全面禁核试条约？", "2007年的文件希望在何时之前达成禁产裂变材料条约？"])
+def test_once_the_lead_states_the_asked_fact_only_sentences_stating_such_a_fact_follow(assistant, question):
+    # q125: ¶37 names the eight States; ¶38's call on the nuclear-weapon States names none.
+    # q150: ¶21 "before the 2010 Review Conference"; its call to start negotiations dates nothing.
+    from assistant.answerability import asked_fact, states_fact
+
+    answer = assistant.ask(question)
+    assert answer.status == "answered" and len(answer.sentences) >= 1
+    assert_faithful(answer)
+    fact = asked_fact(question)
+    assert all(states_fact(fact, s.text, question) for s in answer.sentences), [s.text for s in answer.sentences]
+
+
+@pytest.mark.parametrize("question", ["核武器国家应该报告哪些内容？",
+                                      "What items did States propose that nuclear-weapon States report on?"])
+def test_a_question_answered_by_a_list_gets_every_item_of_it(assistant, question):
+    # ¶151: the sentence that opens the list holds item (a); (b) to (i) are the rest of the answer
+    answer = assistant.ask(question)
+    assert_faithful(answer)
+    assert set(answer.citations) == {(DOC_2024, 151)}, answer.text
+    labels = [s.text.strip()[:3] for s in answer.sentences[1:]]
+    assert labels == [f"({c})" for c in "bcdefghi"], labels
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"

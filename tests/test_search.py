@@ -121,6 +121,12 @@ def test_the_words_that_name_a_document_are_taken_out_of_the_question():
         "According to the Chair's summary, how many States ratified the CTBT?": "how many States ratified the CTBT?",
         "What did the 2007 paper say about Israel?": "What did it say about Israel?",
         "In the 2024 summary, what is said about export controls?": "what is said about export controls?",
+        # the session a document records; not another body's session of that year
+        "What did States parties say about nuclear security at the 2024 session?":
+            "What did States parties say about nuclear security?",
+        "在2024年届会上缔约国对核安保说了什么？": "缔约国对核安保说了什么？",
+        "What was decided at the 2024 session of the IAEA General Conference?":
+            "What was decided at the 2024 session of the IAEA General Conference?",
         # a year alone may be what is asked about; a word that names no document stays
         "What did States parties say about the nuclear test in 2006?":
             "What did States parties say about the nuclear test in 2006?",

@@ -116,11 +116,13 @@ def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
 
 
 _NAMED_BY_ZH = r"(?:根据|依据|按照|据|在)?"
-_NAMED_IN_ZH = r"(?:中|里面|里|内)?的?"
+_NAMED_IN_ZH = r"(?:中|里面|里|内|上)?的?"
 _NAMED_BY_EN_PREPOSITION = r"(?:according to|compared with|in|from|of|by|with|than|and|to|for|on|at|between)\s"
 _NAMED_BY_EN = rf"(?:\b{_NAMED_BY_EN_PREPOSITION}+)?"
-_GENERIC_ZH = r"文件|文档"
-_GENERIC_EN = r"document|paper|report"
+# A corpus of session records: "the 2024 session" is the session a document records (not "the 2024
+# session of the General Conference", which is another body's).
+_GENERIC_ZH = r"文件|文档|届会"
+_GENERIC_EN = r"document|paper|report|session(?!\s+of\b)"
 
 
 def _unnamed(match: re.Match) -> str:
