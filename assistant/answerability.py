@@ -430,6 +430,14 @@ _NOT_A_COUNT = re.compile(
     r"October|November|December)(\s+\d{4})?\b|\b(January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\s+\d{4}\b|\b(in|of|since|by|from|until|before|after)\s+(19|20)\d\d\b|"
     r"\b(paragraph|article)s?\s+\d+", re.IGNORECASE)
+# "Who chaired the session?", "主席是谁？": a person answers, named with a title ("…大使", "Mr. …");
+# "六位主席的主持下" (six presidents of another body) names none. Only who chaired or presided:
+# "who proposed it" is answered by "一些缔约国" as often as by a name.
+_WHO_CHAIRED = re.compile(r"\bwho\b.{0,40}\b(chair(ed|s)?|chairman|chairperson|chairwoman|presid(ed|es|ent|ing))\b|"
+                          r"\b(chair|chairman|chairperson|chairwoman|president)\b.{0,60}\bwho\b|"
+                          r"主席是谁|谁(担任|是|任|出任)了?.{0,8}主席|由?谁主持|主持人是谁|哪位.{0,6}(主席|主持)", re.IGNORECASE)
+_TITLED_PERSON = re.compile(r"先生|女士|大使|阁下|博士|教授|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
+                            r"\b(Ambassador|Professor|Minister)\s+[A-Z]")
 # "What percentage of…", "多大比例": a share answers, a count ("105 个国家") does not.
 _ASKS_SHARE = re.compile(r"\b(what|which) (percentage|proportion|share)\b|\bper ?cent\b|百分之几|百分比|比例", re.IGNORECASE)
 _SHARE = re.compile(r"\d\s*(%|％|per ?cent\b)|百分之|[一二三四五六七八九十]分之[一二三四五六七八九十]", re.IGNORECASE)
@@ -440,8 +448,8 @@ def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
     ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
     城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), "outcome"
-    ("最终得出了什么结论", "What did the Board decide?"), else None."""
-    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("place", _WHERE), ("state", _WHICH_STATE),
+    ("最终得出了什么结论", "What did the Board decide?"), "person" ("Who chaired…", "主席是谁"), else None."""
+    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("person", _WHO_CHAIRED), ("place", _WHERE), ("state", _WHICH_STATE),
                           ("article", _WHICH_ARTICLE), ("outcome", _ASKS_OUTCOME)):
         if pattern.search(question):
             return kind
@@ -503,6 +511,8 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return bool(articles_in(text) - articles_in(question))
     if kind == "outcome":
         return _OUTCOME.search(text) is not None
+    if kind == "person":
+        return _TITLED_PERSON.search(text) is not None
     given = numbers_in(question)
     if kind == "count" and _ASKS_SHARE.search(question):
         return _SHARE.search(text) is not None

@@ -61,7 +61,8 @@ RELATED_SENTENCES = 3
 # Why quotes that hold no fact of the asked kind are only related (`Verdict.reason`).
 _UNSTATED = {"count": "asks how many; the passages state no number",
              "date": "asks when; the passages state no date",
-             "outcome": "asks what was decided; the passages state no outcome"}
+             "outcome": "asks what was decided; the passages state no outcome",
+             "person": "asks who chaired; the passages name no one"}
 _ELSEWHERE = {"count": "asks how many; the numbers quoted are in passages about something else",
               "date": "asks when; the dates quoted are in passages about something else",
               "city": "asks which city; the cities quoted are in passages about something else"}
@@ -235,28 +236,29 @@ class Assistant:
         verdict = self.answerability.judge(self.retriever.topic_of(standalone), relevant,
                                            lookup=self.gate.is_lookup(standalone, relevant))
         looked_up = self.gate.names_looked_up(standalone, relevant)
+        compared = self.retriever.documents_compared(question)  # the asker's own words, not earlier turns'
         unstated = unstated_numbers(asked, relevant, self._document_numbers()) if verdict.answers else []
         if unstated and verdict.reason != "named paragraph":
             verdict = replace(verdict, answers=False, reason=f"the paragraphs do not state {', '.join(unstated)}")
         chosen = None  # the extractive sentences, when the count check below already chose them
         fact = asked_fact(wanted)  # what the follow-up asks, not the earlier questions put before it
         if verdict.answers and self.generator is self.extractive and fact in _UNSTATED:
-            chosen = list(self.extractive.sentences(wanted, relevant, said))
+            chosen = list(self.extractive.sentences(wanted, relevant, said, documents=compared))
             stating = [d.text for d in chosen if states_fact(fact, d.text, asked)]
             if not stating:
                 # "How many IAEA inspectors…?" answered with quotes that hold no number at all,
                 # "When will the 2026 Review Conference be held?" with quotes that give no date.
                 verdict = replace(verdict, answers=False, reason=_UNSTATED[fact])
-            elif fact != "outcome" and not self._near_best(stating, relevant, {asked, wanted, question}):
+            elif fact in _ELSEWHERE and not self._near_best(stating, relevant, {asked, wanted, question}):
                 # "How many IMS stations have been certified?" answered by quotes on the IMS
                 # that give no number, and by a count of safeguards agreements quoted after them.
                 verdict = replace(verdict, answers=False, reason=_ELSEWHERE[fact])
-            elif fact != "outcome" and self._of_another_subject(stating, relevant, wanted):
+            elif fact in _ELSEWHERE and self._of_another_subject(stating, relevant, wanted):
                 # "When will the next Review Conference be held?" answered with the dates of the
                 # TPNW's third meeting (¶33), which says nothing of a Review Conference.
                 verdict = replace(verdict, answers=False, reason=_OTHER_SUBJECT[fact])
         elif verdict.answers and self.generator is self.extractive and fact == "place" and asks_city(wanted):
-            chosen = list(self.extractive.sentences(wanted, relevant, said))
+            chosen = list(self.extractive.sentences(wanted, relevant, said, documents=compared))
             stating = [d.text for d in chosen if names_city(d.text, asked)]
             if not stating:
                 # "In which city was the 1995 Conference held?" answered by passages on its
@@ -270,7 +272,7 @@ class Assistant:
                 # answered with the city of the IAEA's ministerial conference (¶133)
                 verdict = replace(verdict, answers=False, reason=_OTHER_SUBJECT["city"])
         elif verdict.answers and self.generator is self.extractive and fact == "state" and asks_for_actor(wanted):
-            chosen = list(self.extractive.sentences(wanted, relevant, said))
+            chosen = list(self.extractive.sentences(wanted, relevant, said, documents=compared))
             if chosen and speaks_for_some(chosen[0].text):
                 # "Which State party claimed …?" answered by "一个缔约国认为…": the documents
                 # do not name it, and quoting the passage as the answer would pass it off as one.
@@ -279,7 +281,7 @@ class Assistant:
         if not verdict.answers:
             answer.related = True
             yield from self._extractive_into(answer, question, wanted, relevant, related=True, said=said,
-                                             looked_up=looked_up)
+                                             looked_up=looked_up, documents=compared)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
             yield Done(answer)
@@ -289,7 +291,7 @@ class Assistant:
         if chosen is not None:
             drafts = chosen
         elif self.generator is self.extractive:
-            drafts = self.extractive.sentences(wanted, relevant, said, looked_up)
+            drafts = self.extractive.sentences(wanted, relevant, said, looked_up, compared)
         else:
             drafts = self.generator.sentences(asked, relevant)
         for draft in drafts:
@@ -313,7 +315,8 @@ class Assistant:
             # gets the extractive answer, which only quotes, rather than a refusal.
             answer.fallback = ("the generator found no answer in the paragraphs" if declined
                                else "nothing the generator wrote passed verification")
-            yield from self._extractive_into(answer, question, wanted, relevant, said=said, looked_up=looked_up)
+            yield from self._extractive_into(answer, question, wanted, relevant, said=said, looked_up=looked_up,
+                                             documents=compared)
             if not answer.sentences:
                 answer = self._refusal(answer, language)
         elif not answer.sentences:
@@ -369,8 +372,8 @@ class Assistant:
         return retrieved
 
     def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],
-                         related: bool = False, said=None, looked_up: list[str] = ()):
-        drafts = list(self.extractive.sentences(standalone, relevant, said, looked_up))
+                         related: bool = False, said=None, looked_up: list[str] = (), documents: list[str] = ()):
+        drafts = list(self.extractive.sentences(standalone, relevant, said, looked_up, documents))
         for draft in drafts[:RELATED_SENTENCES] if related else drafts:
             checked = self._extractive_verifier.check(draft, relevant)
             if checked.sentence:

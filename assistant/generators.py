@@ -263,10 +263,11 @@ class ExtractiveGenerator:
 
     def sentences(self, question: str, paragraphs: list[SearchResult],
                   already_said: Callable[[str], bool] | None = None,
-                  looked_up: Sequence[str] = ()) -> Iterator[DraftSentence]:
+                  looked_up: Sequence[str] = (), documents: Sequence[str] = ()) -> Iterator[DraftSentence]:
         """`already_said`: what the conversation's last answer quoted; a follow-up asks for
         something new, so those sentences are passed over while others remain. `looked_up`: the
-        names the question asks what the documents say of (`SimilarityGate.names_looked_up`)."""
+        names the question asks what the documents say of (`SimilarityGate.names_looked_up`).
+        `documents`: those the question asks each of (`Retriever.documents_compared`)."""
         if not paragraphs:
             return
         named = [p for p in paragraphs if p.named]
@@ -400,6 +401,17 @@ class ExtractiveGenerator:
             seen.add(_signature(sentence))
             if len(chosen) == MAX_SENTENCES:
                 break
+        for doc in documents:
+            # "How many … according to the 2007 paper, and how many according to the 2024
+            # summary?": each document's closest sentence (stating the asked kind of fact, where
+            # one does), however far below the best it reads (eval/npt q132 quoted 2024's alone).
+            if any(candidates[i][0].doc == doc for i in chosen):
+                continue
+            of_doc = [i for i in order if candidates[i][0].doc == doc and _signature(candidates[i][2]) not in seen]
+            of_doc = [i for i in of_doc if kind_wanted and states_fact(kind_wanted, candidates[i][2], question)] or of_doc
+            if of_doc:
+                chosen.append(of_doc[0])
+                seen.add(_signature(candidates[of_doc[0]][2]))
         # The answering sentence first; the others in reading order (paragraphs as ranked,
         # sentences within a paragraph as printed).
         rank = {_key(p): r for r, p in enumerate(paragraphs)}

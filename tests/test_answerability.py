@@ -269,6 +269,10 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     ("哪个条约在非洲？", None),  # a treaty is no article
     ("专家组的审查最后得出了什么结论？", "outcome"), ("What did the Board decide on the new standard text?", "outcome"),
     ("What was the outcome of the 2010 Conference?", "outcome"), ("缔约国就此作出了哪些决定？", "outcome"),
+    ("Who chaired the second session?", "person"), ("筹备委员会第二届会议的主席是谁？", "person"),
+    ("Who was the President of the Conference?", "person"), ("谁主持了这次会议？", "person"),
+    # who said or proposed it is answered by "一些缔约国" as often as by a name
+    ("Who proposed an ad hoc committee?", None), ("谁提出了这个建议？", None),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, fact):
     from assistant.answerability import asked_fact
@@ -311,6 +315,10 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("count", "无核武器区内的国家目前已超过 105 个。", "无核武器区内的国家占多大比例？", False),
     ("count", "Some 40 per cent of States are in such zones.", "What share of States are in such zones?", True),
     ("count", "其中百分之六十来自发展中国家。", "发展中国家占百分之几？", True),
+    # a chair is named with a title; "six presidents" name no one
+    ("person", "缔约国欢迎裁军谈判会议在 2006 年六位主席的主持下建立的势头。", "谁主持了会议？", False),
+    ("person", "会议由阿根廷的古斯塔沃·苏尼加大使主持。", "谁主持了会议？", True),
+    ("person", "The session was chaired by Ambassador Akan Rakhmetullin.", "Who chaired it?", True),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
@@ -424,6 +432,13 @@ def test_a_name_one_paragraph_mentions_in_passing_is_quoted_where_it_is_printed(
     assert_faithful(answer)
     assert all("特拉特洛尔科条约" in s.text for s in answer.sentences), [s.text for s in answer.sentences]
     assert (DOC_2007, 33) in answer.citations
+
+
+@pytest.mark.parametrize("question", ["2024年筹备委员会第二届会议的主席是谁？",
+                                      "Who presided over the second session of the Preparatory Committee?"])
+def test_who_chaired_answered_by_passages_that_name_no_one_is_related(without_llm, question):
+    # ¶1 ("…第二届会议主席为反映…所作的最大尝试") speaks of the Chair and never names one
+    assert_state(without_llm.ask(question), "related", "asks who chaired; the passages name no one")
 
 
 def test_a_question_for_a_share_answered_by_a_count_is_related(without_llm):

@@ -400,6 +400,14 @@ def test_a_question_answered_by_a_list_gets_every_item_of_it(assistant, question
     assert labels == [f"({c})" for c in "bcdefghi"], labels
 
 
+def test_a_question_asked_of_each_document_quotes_each(assistant):
+    # 2007 ¶18: "the 10 States whose ratification…"; 2024 ¶38: "the remaining nine"
+    answer = assistant.ask("How many States still had to ratify the CTBT for it to enter into force, "
+                           "according to the 2007 paper and according to the 2024 summary?")
+    assert_faithful(answer)
+    assert {(DOC_2007, 18), (DOC_2024, 38)} <= set(answer.citations), answer.text
+
+
 def test_a_follow_up_about_the_other_document_is_answered_from_it(assistant):
     history = [{"role": "user", "content": "2007年工作文件如何看待2005年就《小数量议定书》达成的新安排？"},
                {"role": "assistant", "content": "根据文件：缔约国欢迎 2005 年在原子能机构商定的关于《小数量议定书》的新安排，"

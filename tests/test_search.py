@@ -198,6 +198,17 @@ def test_a_named_document_is_preferred(retriever):
     assert results[0].doc == DOC_2024
 
 
+@pytest.mark.parametrize("question, compared", [
+    ("How many States had yet to ratify the CTBT according to the 2007 paper, and according to the 2024 summary?",
+     ["npt-2007-chair-working-paper", "npt-2024-chair-summary"]),
+    ("What do both documents say about export controls?", ["npt-2007-chair-working-paper", "npt-2024-chair-summary"]),
+    ("两份文件对核试验暂停怎么说？", ["npt-2007-chair-working-paper", "npt-2024-chair-summary"]),
+    ("What does the 2024 summary say about export controls?", []), ("缔约国对出口管制怎么说？", []),
+])
+def test_the_documents_a_question_asks_each_of(retriever, question, compared):
+    assert retriever.documents_compared(question) == compared
+
+
 def test_the_words_that_name_the_document_do_not_pull_dense_similarity(retriever):
     # "the 2007 working paper … concern" read ¶37 on Iran's "serious concern" as close as the
     # answer; the dense search reads the question without the document's name, the named-document

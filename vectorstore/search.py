@@ -135,6 +135,27 @@ def _unnamed(match: re.Match) -> str:
     return " it "
 
 
+def _matched_documents(query: str, infos: list[DocumentInfo]) -> dict[str, int]:
+    """Of two or more documents, those the question names, each with how many of its hints it
+    holds (hints every document shares name none)."""
+    if len(infos) < 2:
+        return {}
+    lowered = query.lower()
+    hints = document_hints(infos)
+    shared = set.intersection(*hints.values())
+    matched: dict[str, int] = {}
+    for doc_id, words in hints.items():
+        found = [w for w in words - shared if w in lowered]
+        if found:
+            matched[doc_id] = len(found)
+    return matched
+
+
+# "Both documents…", "the two documents", "两份文件": each of them is asked of.
+_EACH_DOCUMENT = re.compile(r"\bboth (?:documents|texts|papers|reports)\b|\btwo (?:documents|texts|papers|reports)\b|"
+                            r"\beach (?:document|text|paper|report)\b|两份文件|两个文件|两份文档|两份报告|两份材料", re.IGNORECASE)
+
+
 def without_document_names(query: str, infos: list[DocumentInfo]) -> str:
     """The question less the phrases by which it names a document ("2007年工作文件中", "according
     to the 2024 summary", "the 2007 paper").
@@ -404,18 +425,19 @@ class Retriever:
         infos = self.store.documents()
         return self._named_documents(query, {info.doc_id for info in infos}, infos)
 
+    def documents_compared(self, query: str) -> list[str]:
+        """The documents a question asks each of: every one it names, where it names two or more
+        ("according to the 2007 paper, and how many according to the 2024 summary"), or both of
+        a corpus of two where it says "both documents" or "两份文件". [] for any other question."""
+        infos = self.store.documents()
+        matched = _matched_documents(query, infos)
+        if len(matched) >= 2:
+            return sorted(matched)
+        return [info.doc_id for info in infos] if len(infos) == 2 and _EACH_DOCUMENT.search(query) else []
+
     def _named_documents(self, query: str, allowed: set[str], infos: list[DocumentInfo]) -> set[str]:
-        lowered = query.lower()
         infos = [info for info in infos if info.doc_id in allowed]
-        if len(infos) < 2:
-            return set()
-        hints = document_hints(infos)
-        shared = set.intersection(*hints.values())
-        matched: dict[str, int] = {}
-        for doc_id, words in hints.items():
-            found = [w for w in words - shared if w in lowered]
-            if found:
-                matched[doc_id] = len(found)
+        matched = _matched_documents(query, infos)
         if not matched or len(matched) == len(infos):
             return set()
         best = max(matched.values())
