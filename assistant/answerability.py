@@ -411,9 +411,14 @@ _ARTICLE = re.compile(r"第[\d零〇一二三四五六七八九十百]+条(?!约
 # A question for the outcome of a review, a discussion or a meeting ("最终得出了什么结论", "what
 # did the Board decide"), and the words by which a passage states one. A passage that notes the
 # review or the discussion ("表示注意到…的讨论") states none.
+# Whether something was adopted asks for an outcome too ("是否通过了…最后文件？", "Did the Conference
+# adopt…?"): "缔约国一致认为，2026 年审议大会取得圆满成功非常重要" hopes for one and states none.
 _ASKS_OUTCOME = re.compile(r"(得出|作出|做出|通过|达成)了?(什么|何种|哪些|怎样的)(结论|决定|决议|结果|协议)|"
                            r"(结论|结果|决定)是什么|\bwhat ((was|were) the )?(conclusions?|decisions?|outcomes?|results?)\b|"
-                           r"\bwhat did\b.{0,80}\b(conclude|decide)\b", re.IGNORECASE)
+                           r"\bwhat did\b.{0,80}\b(conclude|decide)\b|"
+                           r"(是否|有没有|有无)(最终|最后|已经)*(通过|达成|商定)|(通过|达成|商定)了?(吗|没有)\s*[？?]?$|"
+                           r"^\s*(did|has|have|had|was|were)\b.{0,100}\b(adopt(ed)?|agree(d)? (on|to|upon)|"
+                           r"reach(ed)? (an? )?(consensus|agreement)|approve(d)?)\b", re.IGNORECASE)
 _OUTCOME = re.compile(r"结论|决定|决议|通过|得出|商定|同意|达成|\b(conclu\w*|decid\w*|decision\w*|adopt\w*|agreed|"
                       r"outcomes?|results?)\b", re.IGNORECASE)
 _NAME_OF_PLACE = frozenset({"ns", "nr", "nrt"})
@@ -433,14 +438,17 @@ _NOT_A_COUNT = re.compile(
 # "Who chaired the session?", "主席是谁？": a person answers, named with a title ("…大使", "Mr. …");
 # "六位主席的主持下" (six presidents of another body) names none. Only who chaired or presided:
 # "who proposed it" is answered by "一些缔约国" as often as by a name.
-_WHO_CHAIRED = re.compile(r"\bwho\b.{0,40}\b(chair(ed|s)?|chairman|chairperson|chairwoman|presid(ed|es|ent|ing))\b|"
-                          r"\b(chair|chairman|chairperson|chairwoman|president)\b.{0,60}\bwho\b|"
-                          r"主席是谁|谁(担任|是|任|出任)了?.{0,8}主席|由?谁主持|主持人是谁|哪位.{0,6}(主席|主持)", re.IGNORECASE)
-_TITLED_PERSON = re.compile(r"先生|女士|大使|阁下|博士|教授|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
-                            r"\b(Ambassador|Professor|Minister)\s+[A-Z]")
+_WHO_CHAIRED = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|is|were)\b[^?]{0,40}\b(chair|chairman|chairperson|"
+                          r"chairwoman|president)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
+                          r"\b(chair|chairman|chairperson|chairwoman|president)\b(\s+of\b[^?]{0,40})?\s+(was|is)\s+who\b|"
+                          r"主席是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}主席(?!国)|由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持)",
+                          re.IGNORECASE)
+_TITLED_PERSON = re.compile(r"先生(?!们)|女士(?!们)|大使(?![馆级])|阁下|博士|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
+                            r"\b(Ambassador|Professor|Minister)\s+(?!The\b)[A-Z]")
 # "What percentage of…", "多大比例": a share answers, a count ("105 个国家") does not.
 _ASKS_SHARE = re.compile(r"\b(what|which) (percentage|proportion|share)\b|\bper ?cent\b|百分之几|百分比|比例", re.IGNORECASE)
-_SHARE = re.compile(r"\d\s*(%|％|per ?cent\b)|百分之|[一二三四五六七八九十]分之[一二三四五六七八九十]", re.IGNORECASE)
+_SHARE = re.compile(r"\d\s*(%|％|per ?cent\b)|百分之|[一二三四五六七八九十]分之[一二三四五六七八九十]|"
+                    r"\b(one|two)[- ]thirds?\b|\b(one|three)[- ]quarters?\b|\bhalf\b|半数", re.IGNORECASE)
 _ROUGHLY = re.compile(r"\b(roughly|approximately|about|around|some|estimated)\b|大约|大概|约|左右|估计", re.IGNORECASE)
 
 
@@ -476,10 +484,16 @@ def names_city(text: str, question: str = "") -> bool:
                for name, flag in quiet_jieba().posseg.lcut(text) if len(name) >= 2)
 
 
+# A region or a body by name, which names no State ("中东", "南亚", "联合国"); not by its last character,
+# as `_REGION` reads a city's: 叙利亚, 冈比亚 and 南非 are States.
+_NOT_A_STATE = re.compile(r"(地区|区域|半岛|大洋|海域)$|^(中东|中亚|南亚|东亚|西亚|东南亚|东北亚|非洲|欧洲|亚洲|美洲|拉丁美洲|"
+                          r"北美|南美|加勒比|太平洋|南太平洋|大西洋|印度洋|地中海|海湾|北极|南极|南半球|北半球|联合国)$")
+
+
 def names_one(text: str, kind: str, question: str = "") -> bool:
     """Whether a Chinese text names a State or place ("state", "place") other than a region and
     other than the question's own: "印度和巴基斯坦" does, "中东" (a region) does not."""
-    return any(name not in question and not _REGION.search(name) for name in names_in(text, kind))
+    return any(name not in question and not _NOT_A_STATE.search(name) for name in names_in(text, kind))
 
 
 def names_in(text: str, kind: str) -> set[str]:

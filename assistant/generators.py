@@ -15,6 +15,7 @@ Nothing a generator drafts reaches a user before `assistant.verifier` has checke
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -347,8 +348,8 @@ class ExtractiveGenerator:
         if not item and _OPENS_LIST.search(candidates[lead][2]):
             # "核武器国家应该报告哪些内容？": the lead opens a list ("包括但不限于：(a) …"); the
             # list is the answer, every item of it, and nothing else.
-            listing = [lead, *(i for i, (p, n, sentence) in enumerate(candidates) if p is candidates[lead][0]
-                               and n > candidates[lead][1] and _LABEL.match(sentence))]
+            following = [i for i, (p, n, _) in enumerate(candidates) if p is candidates[lead][0] and n > candidates[lead][1]]
+            listing = [lead, *itertools.takewhile(lambda i: _LABEL.match(candidates[i][2]), following)]
             for i in listing:
                 p, _, sentence = candidates[i]
                 yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])

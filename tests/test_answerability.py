@@ -270,9 +270,13 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     ("专家组的审查最后得出了什么结论？", "outcome"), ("What did the Board decide on the new standard text?", "outcome"),
     ("What was the outcome of the 2010 Conference?", "outcome"), ("缔约国就此作出了哪些决定？", "outcome"),
     ("Who chaired the second session?", "person"), ("筹备委员会第二届会议的主席是谁？", "person"),
+    # whether something was adopted asks for an outcome; when it was asks for a date
+    ("2026年审议大会最终是否通过了协商一致的最后文件？", "outcome"), ("Did the 2010 Conference adopt a final document?", "outcome"),
+    ("When was it adopted?", "date"),
     ("Who was the President of the Conference?", "person"), ("谁主持了这次会议？", "person"),
-    # who said or proposed it is answered by "一些缔约国" as often as by a name
-    ("Who proposed an ad hoc committee?", None), ("谁提出了这个建议？", None),
+    # who said or proposed it is answered by "一些缔约国" as often as by a name; a chairing State is a State
+    ("Who proposed an ad hoc committee?", None), ("谁提出了这个建议？", None), ("谁是主席国？", None),
+    ("According to the Chair's summary, who proposed an ad hoc committee?", None),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, fact):
     from assistant.answerability import asked_fact
@@ -319,6 +323,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("person", "缔约国欢迎裁军谈判会议在 2006 年六位主席的主持下建立的势头。", "谁主持了会议？", False),
     ("person", "会议由阿根廷的古斯塔沃·苏尼加大使主持。", "谁主持了会议？", True),
     ("person", "The session was chaired by Ambassador Akan Rakhmetullin.", "Who chaired it?", True),
+    ("person", "原子能机构向大使馆通报了情况。", "谁主持了会议？", False),
+    ("outcome", "缔约国一致认为，2026 年审议大会取得圆满成功非常重要。", "2026年审议大会最终是否通过了最后文件？", False),
+    ("outcome", "1995 年审议和延期大会通过了关于中东的决议。", "Did the 1995 Conference adopt a resolution on the Middle East?", True),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
@@ -330,6 +337,7 @@ def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states)
     ("缔约国呼吁印度和巴基斯坦继续暂停试验。", True), ("缔约国还促请南苏丹尽快加入《条约》。", True),
     ("缔约国重申支持执行 1995 年审议和延期大会通过的关于中东的决议。", False),  # a region names no State
     ("缔约国回顾，五个核武器国家在 2010 年审议大会上重申承诺。", False),  # a category, not a name
+    ("缔约国欢迎叙利亚与原子能机构合作。", True), ("南非放弃了核武器。", True),  # not regions for their last character
 ])
 def test_a_passage_that_names_a_state(text, named):
     from assistant.answerability import names_one

@@ -116,13 +116,11 @@ def document_hints(infos: list[DocumentInfo]) -> dict[str, set[str]]:
 
 
 _NAMED_BY_ZH = r"(?:根据|依据|按照|据|在)?"
-_NAMED_IN_ZH = r"(?:中|里面|里|内|上)?的?"
+_NAMED_IN_ZH = r"(?:中|里面|里|内|上面|上(?![述面]))?的?"
 _NAMED_BY_EN_PREPOSITION = r"(?:according to|compared with|in|from|of|by|with|than|and|to|for|on|at|between)\s"
 _NAMED_BY_EN = rf"(?:\b{_NAMED_BY_EN_PREPOSITION}+)?"
-# A corpus of session records: "the 2024 session" is the session a document records (not "the 2024
-# session of the General Conference", which is another body's).
-_GENERIC_ZH = r"文件|文档|届会"
-_GENERIC_EN = r"document|paper|report|session(?!\s+of\b)"
+_GENERIC_ZH = r"文件|文档"
+_GENERIC_EN = r"document|paper|report"
 
 
 def _unnamed(match: re.Match) -> str:
@@ -151,9 +149,13 @@ def _matched_documents(query: str, infos: list[DocumentInfo]) -> dict[str, int]:
     return matched
 
 
+# A question that sets documents side by side ("…, and how many according to…", "2007年和2024年的文件
+# 分别…", "compared with").
+_COMPARES = re.compile(r",?\s+and\s+(?:how|what|which|when|where|who|according to|in the)\b|\bcompared\b|\bversus\b|"
+                       r"\bvs\b|\bboth\b|\beach\b|\bwhile\b|分别|相比|比较|对比|各自|[和与及跟]\s*(?:19|20)\d\d", re.IGNORECASE)
 # "Both documents…", "the two documents", "两份文件": each of them is asked of.
-_EACH_DOCUMENT = re.compile(r"\bboth (?:documents|texts|papers|reports)\b|\btwo (?:documents|texts|papers|reports)\b|"
-                            r"\beach (?:document|text|paper|report)\b|两份文件|两个文件|两份文档|两份报告|两份材料", re.IGNORECASE)
+_EACH_DOCUMENT = re.compile(r"\bboth (?:documents|texts|papers)\b|\b(?:the|these) two (?:documents|texts|papers)\b|"
+                            r"\beach (?:of the )?documents?\b|两份文件|两个文件|两份文档|这两份", re.IGNORECASE)
 
 
 def without_document_names(query: str, infos: list[DocumentInfo]) -> str:
@@ -188,7 +190,10 @@ def without_document_names(query: str, infos: list[DocumentInfo]) -> str:
         article = rf"(?:the\s+{year}?|{year})" if year else r"the\s+"
         patterns.append(rf"{_NAMED_BY_EN}{article}(?:{english})\b")
     if year:
-        patterns += [rf"{_NAMED_BY_ZH}{year}(?:{_GENERIC_ZH}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}(?:the\s+)?{year}(?:{_GENERIC_EN})\b"]
+        # A corpus of session records: "the 2024 session" is the session a document records; not
+        # "its 2024 session" or "the 2024 session of the General Conference", another body's.
+        patterns += [rf"{_NAMED_BY_ZH}{year}(?:{_GENERIC_ZH}){_NAMED_IN_ZH}", rf"{_NAMED_BY_EN}(?:the\s+)?{year}(?:{_GENERIC_EN})\b",
+                     rf"{_NAMED_BY_EN}the\s+{year}session\b(?!\s+of\b)"]
     left = re.sub("|".join(patterns), _unnamed, query, flags=re.IGNORECASE)
     left = re.sub(r"\s*[,，]\s*(?=[?？.。]|$)", "", re.sub(r"\s+", " ", left))  # "…in force , ?"
     left = re.sub(r"\s+(?=[?？.。,，])", "", left).strip(" ,，:：")
@@ -431,7 +436,9 @@ class Retriever:
         a corpus of two where it says "both documents" or "两份文件". [] for any other question."""
         infos = self.store.documents()
         matched = _matched_documents(query, infos)
-        if len(matched) >= 2:
+        if len(matched) >= 2 and (_COMPARES.search(query) or len(set(matched.values())) == 1):
+            # "the 2007 paper, and how many according to the 2024 summary"; not "the 2024 summary
+            # on the 2007 decision", which names one document and a year
             return sorted(matched)
         return [info.doc_id for info in infos] if len(infos) == 2 and _EACH_DOCUMENT.search(query) else []
 
