@@ -285,7 +285,7 @@ class ExtractiveGenerator:
                 # "What is said about the Treaty of Tlatelolco?": ¶33, on zones in general, names
                 # it in one of its six sentences. No paragraph is on the name; what is said of it
                 # is the sentence that prints it, in each paragraph that does.
-                quotes = [(p, _printing_sentences(p.text, looked_up)[0]) for p in printing[:MAX_SENTENCES]]
+                quotes = [(p, sentence) for p in printing[:MAX_SENTENCES] for sentence in _printing_sentences(p.text, looked_up)[:1]]
             else:
                 # "2024年总结对伊朗说了什么？": what they say of a name is the paragraph on it, all
                 # of it (¶110: the Plan, the withdrawal, the joint statement, the objection), not

@@ -92,9 +92,14 @@ def main() -> None:
                       f"{sorted((g['doc'], g['paragraph']) for g in q['gold'])}"
                       f"\n      top similarity {max((r.similarity for r in answer.retrieved), default=0):.3f}")
     # The answerability readout (assistant/answerability.py) asks an LLM about unsure questions
-    # only: its cost is reported apart from the questions that need none.
-    readout = [t for t, q in zip(timings, questions) if getattr(outcomes[q["id"]].verdict, "reason", "") == "llm"]
-    plain = [t for t, q in zip(timings, questions) if getattr(outcomes[q["id"]].verdict, "reason", "") != "llm"]
+    # only: its cost is reported apart from the questions that need none. Read from whether it ran
+    # (`llm_yes`), not from the verdict's reason: a rule that decides after it (a count the quotes
+    # do not state) replaces the reason, and its question still paid for the readout.
+    def read_out(q) -> bool:
+        return getattr(outcomes[q["id"]].verdict, "llm_yes", None) is not None
+
+    readout = [t for t, q in zip(timings, questions) if read_out(q)]
+    plain = [t for t, q in zip(timings, questions) if not read_out(q)]
     print(f"  latency (warm, demo corpus): {percentiles(timings)}")
     print(f"    questions that need no LLM readout: {percentiles(plain)}")
     if readout:
