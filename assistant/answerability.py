@@ -374,7 +374,8 @@ def censures(sentence: str) -> bool:
 # --- the asked fact: its kind, and whether quotes state one ---------------------------------------
 
 # A question for a count or an amount ("How many…", "what percentage", "the budget", "多少", "几个").
-_COUNT = re.compile(r"\bhow (many|much|long)\b|多久|多长时间|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
+_COUNT = re.compile(r"\bhow (many|much|long|high)\b|\bwhat level\b|什么水平|多高|多久|多长时间|"
+                    r"\b(that|this|the same|the) (count|figure|total)\b|(这个|这一|该)(数字|数目)|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
                     r"\b(budget|cost)\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)|百分之|百分比|比例|预算|金额|费用|经费",
                     re.IGNORECASE)
 # A question for a date ("When was…", "in what year", "哪一年", "何时"). "when" only where it asks:
@@ -427,7 +428,8 @@ _STATE_ORGANISATION = re.compile(r"(国|共和国|王国|联邦)$")
 
 # Numbers that date or rank something, and count nothing: "2025 年 3 月 3 日至 7 日", "第十九届会议",
 # "21 June 2022", the year of "1737（2006）". "How many warheads…" is not answered by a paragraph
-# whose only numbers are the date of a meeting. A resolution's number stays: "哪几项决议" asks for it.
+# whose only numbers are the date of a meeting. A resolution's number counts nothing either, unless
+# the question asks of resolutions: "哪几项决议" asks for it (`_RESOLUTION_NUMBER`).
 _NOT_A_COUNT = re.compile(
     r"(?<!\d)(1[89]|20)\d\d\s*年(\s*\d{1,2}\s*月)?(\s*\d{1,2}\s*日)?|\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{1,2}\s*日|"
     r"[（(]\s*\d{4}\s*[）)]|第\s*[零〇一二三四五六七八九十百]+\s*(届|次|条|段|款|项)|"
@@ -435,13 +437,18 @@ _NOT_A_COUNT = re.compile(
     r"October|November|December)(\s+\d{4})?\b|\b(January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\s+\d{4}\b|\b(in|of|since|by|from|until|before|after)\s+(19|20)\d\d\b|"
     r"\b(paragraph|article)s?\s+\d+", re.IGNORECASE)
-# "Who chaired the session?", "主席是谁？": a person answers, named with a title ("…大使", "Mr. …");
-# "六位主席的主持下" (six presidents of another body) names none. Only who chaired or presided:
-# "who proposed it" is answered by "一些缔约国" as often as by a name.
-_WHO_CHAIRED = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|is|were)\b[^?]{0,40}\b(chair|chairman|chairperson|"
-                          r"chairwoman|president)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
+_RESOLUTION_NUMBER = re.compile(r"第\s*\d+\s*[（(]\s*\d{4}\s*[）)]\s*号|\bresolutions?\s+\d+\s*\(\d{4}\)", re.IGNORECASE)
+_ASKS_RESOLUTION = re.compile(r"决议|\bresolutions?\b", re.IGNORECASE)
+# "Who chaired the session?", "主席是谁？", "Who is the Director General of the IAEA?": a person
+# answers, named with a title ("…大使", "Mr. …"); "六位主席的主持下" (six presidents of another body)
+# and "原子能机构总干事" (the office) name none. Only who holds an office or presided: "who
+# proposed it" is answered by "一些缔约国" as often as by a name.
+_WHO_HOLDS_OFFICE = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|is|were)\b[^?]{0,40}\b(chair|chairman|chairperson|"
+                          r"chairwoman|president|director[- ]general|secretary[- ]general|high representative|"
+                          r"executive secretary|minister|head)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
                           r"\b(chair|chairman|chairperson|chairwoman|president)\b(\s+of\b[^?]{0,40})?\s+(was|is)\s+who\b|"
-                          r"主席是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}主席(?!国)|由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持)",
+                          r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
+                          r"由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持|总干事|秘书长)",
                           re.IGNORECASE)
 _TITLED_PERSON = re.compile(r"先生(?!们)|女士(?!们)|大使(?![馆级])|阁下|博士|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
                             r"\b(Ambassador|Professor|Minister)\s+(?!The\b)[A-Z]")
@@ -457,7 +464,7 @@ def asked_fact(question: str) -> str | None:
     ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
     城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), "outcome"
     ("最终得出了什么结论", "What did the Board decide?"), "person" ("Who chaired…", "主席是谁"), else None."""
-    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("person", _WHO_CHAIRED), ("place", _WHERE), ("state", _WHICH_STATE),
+    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("person", _WHO_HOLDS_OFFICE), ("place", _WHERE), ("state", _WHICH_STATE),
                           ("article", _WHICH_ARTICLE), ("outcome", _ASKS_OUTCOME)):
         if pattern.search(question):
             return kind
@@ -532,10 +539,14 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return _SHARE.search(text) is not None
     if kind == "date":
         return any(m.group(0) not in given for m in _DATE.finditer(text))
+    if not _ASKS_RESOLUTION.search(question):
+        text = _RESOLUTION_NUMBER.sub(" ", text)
     text = _NOT_A_COUNT.sub(" ", text)
     numbers = numbers_in(text)
     for match in _CHINESE_COUNT.finditer(text) if mostly_han(text) else ():
         if text[max(match.start() - 1, 0):match.start()] in ("几", "数") and not _ROUGHLY.search(question):
             continue  # "几千枚" (several thousand) answers "roughly how many", not "how many"
+        if match.group(0) == "一":
+            continue  # "一项后续条约" is "a follow-on treaty": Chinese says "a" with "one"
         numbers |= chinese_numerals(match.group(0)) or {match.group(0)}  # cn2an reads no "两"
     return bool(numbers - given)

@@ -45,6 +45,7 @@ from .followup import (
     Rewriter,
     asks_of_cited_paragraph,
     asks_of_other_document,
+    changes_topic,
     picks_from_last,
     points_back,
     context_of,
@@ -62,7 +63,7 @@ RELATED_SENTENCES = 3
 _UNSTATED = {"count": "asks how many; the passages state no number",
              "date": "asks when; the passages state no date",
              "outcome": "asks what was decided; the passages state no outcome",
-             "person": "asks who chaired; the passages name no one"}
+             "person": "asks who holds an office; the passages name no one"}
 _ELSEWHERE = {"count": "asks how many; the numbers quoted are in passages about something else",
               "date": "asks when; the dates quoted are in passages about something else",
               "city": "asks which city; the cities quoted are in passages about something else"}
@@ -231,7 +232,13 @@ class Assistant:
         if not relevant or unknown:
             yield Done(self._refusal(answer, language, unknown))
             return
-        said = context.already_said if history and not (context.came_close or picks_from_last(question)) else None
+        # A follow-up a rule made into a question of its own on the same topic ("Which resolution
+        # endorsed it?" → "…endorsed the JCPOA?") is answered as that question would be, though
+        # the last answer quoted the sentence that answers it. One on another topic ("那布鲁塞尔
+        # …峰会呢？") or still read with the earlier questions is kept from repeating them.
+        rewritten = not standalone.endswith(question) and not changes_topic(question)
+        said = (context.already_said if history and not (context.came_close or picks_from_last(question) or rewritten)
+                else None)
         # judged on what it asks, not on which document it names: the retriever has found that one
         verdict = self.answerability.judge(self.retriever.topic_of(standalone), relevant,
                                            lookup=self.gate.is_lookup(standalone, relevant))

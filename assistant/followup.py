@@ -123,6 +123,11 @@ _PICKS = re.compile(r"其中|当中|\b(?:which|who|what|how many|one|any|some|no
                     r"\bamong (?:them|these|those)\b", re.IGNORECASE)
 
 
+def changes_topic(question: str) -> bool:
+    """"那朝鲜呢？", "And what about Fukushima?": the same question of another topic."""
+    return bool((_ZH_ELLIPSIS if language_of(question) == "zh" else _EN_ELLIPSIS).match(question.strip()))
+
+
 def picks_from_last(question: str) -> bool:
     return bool(_PICKS.search(question))
 
@@ -198,6 +203,16 @@ class RuleRewriter:
     def _replace_topic(self, previous: str, new_topic: str) -> str:
         # "那2024年的总结呢？": the same question of another document, not about a new topic.
         document = _DOCUMENT_PHRASE[language_of(previous)]
+        year = _YEAR_ONLY.fullmatch(new_topic)
+        if year:
+            # "那在2007年呢？": a year names the document of that year, not a topic to ask about
+            named = list(document.finditer(previous))
+            if named:
+                last = named[-1]
+                return previous[: last.start()] + re.sub(r"(19|20)\d{2}", year.group("year"), last.group(0), count=1) + previous[last.end():]
+            if language_of(previous) == "zh":
+                return f"{year.group('year')}年的文件中，{previous}"
+            return f"{previous.rstrip(' ?？')} in the {year.group('year')} document?"
         if language_of(new_topic) == language_of(previous) and document.fullmatch(new_topic):
             named = list(document.finditer(previous))
             if named:
@@ -236,6 +251,8 @@ _DOCUMENT_PHRASE = {
     "en": re.compile(r"(?:the\s+)?(?:19|20)\d{2}\s+(?:[\w'-]+\s+){0,2}?(?:working\s+paper|paper|summary|report|document)\b",
                      re.IGNORECASE),
 }
+# A year alone, as a follow-up gives it ("那在2007年呢？", "And in 2024?").
+_YEAR_ONLY = re.compile(r"(?:在|于|in\s+)?\s*(?P<year>(?:19|20)\d{2})\s*年?(?:的时候|时|里|中)?", re.IGNORECASE)
 # Multi-word names of institutions are what a question asks about, rarely the topic it changes.
 _INSTITUTION = re.compile(r"\b(?:Council|Agency|Committee|Conference|Treaty|Nations|Assembly|Convention|Group)\b")
 

@@ -295,7 +295,7 @@ class ExtractiveGenerator:
                 yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
             return
         candidates = [(p, i, s) for p in paragraphs for i, s in enumerate(split_sentences(p.text))]
-        if already_said:
+        if already_said and not asked_item(question):  # "What is the last item?" of a list quoted whole
             candidates = [c for c in candidates if not already_said(c[2])] or candidates
         scores = self._relevance(question, [s for _, _, s in candidates])
         best = float(scores.max())
@@ -312,6 +312,12 @@ class ExtractiveGenerator:
                 listing = _key(candidates[next(iter(labelled))][0])
                 item = max(letter for i, letter in labelled.items() if _key(candidates[i][0]) == listing)
             lead = next((i for i in labelled if labelled[i] == item), lead)
+            if labelled.get(lead) == item and not _OPEN.search(question):
+                # "最后一项是什么？": the item is the answer; the list's other sentences and
+                # paragraphs only read like the question (eval/npt q017 went on with three)
+                p, _, sentence = candidates[lead]
+                yield DraftSentence(sentence, [Reference(p.doc, p.paragraph, sentence)])
+                return
         elif fact and not states_fact(fact, candidates[lead][2], question):
             # "哪些国家批准了《全面禁止核试验条约》？": the sentence that names them leads, not the
             # one on the Treaty's organisation that reads closer.

@@ -180,6 +180,33 @@ def test_a_follow_up_may_be_answered_by_the_sentence_quoted_last(assistant):
     assert sentence not in assistant.ask("Did any State condemn them?", history).text
 
 
+def test_a_follow_up_a_rule_made_into_a_question_of_its_own_is_answered_as_that_question(assistant):
+    """"Which Security Council resolution endorsed it?" becomes "…endorsed the JCPOA?", whose
+    answer is the sentence the last answer quoted first: quoted again, not passed over. And "the
+    last item" of a list the last answer quoted whole is its last item all the same."""
+    endorsed = "许多缔约国强调安全理事会第 2231(2015)号决议核可的《联合全面行动计划》的重要性，并敦促所有各方重新全面执行该计划。"
+    history = [{"role": "user", "content": "What does the 2024 summary say about the JCPOA?"},
+               {"role": "assistant", "content": f"The documents say (quoted in their original language): {endorsed}"
+                                                f"[{DOC_2024} ¶110]一些缔约国批评美国在 2018 年退出《联合全面行动计划》。[{DOC_2024} ¶110]"}]
+    answer = assistant.ask("Which Security Council resolution endorsed it?", history)
+    assert answer.standalone_question == "Which Security Council resolution endorsed the JCPOA?"
+    assert_faithful(answer)
+    assert answer.sentences[0].text == endorsed and answer.citations[0] == (DOC_2024, 110)
+    # A follow-up on another topic is not answered with the sentence on the last one
+    bank = "缔约国欢迎在哈萨克斯坦建立一个原子能机构拥有和运营的低浓缩铀库以及该铀库于 2019 年全面投入运作，并欢迎成员国为此提供自愿捐款。"
+    summit = assistant.ask("那布鲁塞尔召开的首届核能峰会呢？", [
+        {"role": "user", "content": "2024年总结提到，原子能机构在哈萨克斯坦运营的低浓缩铀库是哪一年全面运转的？"},
+        {"role": "assistant", "content": f"根据文件：{bank}[{DOC_2024} ¶136]"}])
+    assert_faithful(summit)
+    assert summit.citations[0] == (DOC_2024, 123) and bank not in summit.text, summit.text
+    listing = assistant.ask("What must nuclear-weapon States report on?")
+    assert any(s.text.startswith("(i)") for s in listing.sentences), listing.text
+    last = assistant.ask("What is the last item?", [{"role": "user", "content": "What must nuclear-weapon States report on?"},
+                                                    {"role": "assistant", "content": listing.text}])
+    assert_faithful(last)
+    assert last.citations[0] == (DOC_2024, 151) and last.sentences[0].text.startswith("(i)"), last.text
+
+
 def test_the_list_item_a_question_asks_for_is_read_by_letter_rank_or_as_the_last():
     assert [asked_item(q) for q in ("And item (h)?", "第三项指的是什么？", "What is the second category?",
                                     "最后一项是什么？", "And the final item?", "item (b), then item c")] == \

@@ -57,6 +57,11 @@ def history(*questions):
     ("2007年的工作文件对伊朗核计划表示了什么？", "那2024年的总结呢？", "2024年的总结对伊朗核计划表示了什么？"),
     ("What did the 2007 working paper say about Iran?", "what about the 2024 summary?",
      "What did the 2024 summary say about Iran?"),
+    # A year alone names the document of that year, not a new topic
+    ("缔约国对伊朗核问题有什么看法？", "那在2007年呢？", "2007年的文件中，缔约国对伊朗核问题有什么看法？"),
+    ("2024年的总结对伊朗核问题有什么看法？", "2007年呢？", "2007年的总结对伊朗核问题有什么看法？"),
+    ("What do States parties say about Iran?", "What about 2007?", "What do States parties say about Iran in the 2007 document?"),
+    ("What does the 2024 summary say about Iran?", "what about 2007?", "What does the 2007 summary say about Iran?"),
 ])
 def test_follow_up_becomes_standalone(previous, follow_up, standalone):
     assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
