@@ -374,7 +374,7 @@ def censures(sentence: str) -> bool:
 # --- the asked fact: its kind, and whether quotes state one ---------------------------------------
 
 # A question for a count or an amount ("How many…", "what percentage", "the budget", "多少", "几个").
-_COUNT = re.compile(r"\bhow (many|much|long|high)\b|\bwhat level\b|什么水平|多高|多久|多长时间|"
+_COUNT = re.compile(r"\bhow (many|much|long|high)\b|多高|多久|多长时间|"
                     r"\b(that|this|the same|the) (count|figure|total)\b|(这个|这一|该)(数字|数目)|\bnumber of\b|\b(what|which) (percentage|proportion|share|amount|sum|figure)\b|"
                     r"\b(budget|cost)\b|多少|几(个|项|次|份|座|届|名|枚|吨|国)|百分之|百分比|比例|预算|金额|费用|经费",
                     re.IGNORECASE)

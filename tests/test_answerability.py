@@ -261,7 +261,9 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     ("When will the 2026 Review Conference be held?", "date"), ("《佩林达巴条约》是在哪一年生效的？", "date"),
     ("Which resolution endorsed the JCPOA, and in what year?", "date"), ("裁谈会主席的建议是何时提出的？", "date"),
     ("What were the dates of the working group's sessions?", "date"), ("Which years did it name?", "date"),
-    ("What level of uranium enrichment has Iran reached?", "count"), ("伊朗的铀浓缩达到了什么水平？", "count"),
+    ("How high is the enrichment Iran has reached?", "count"),
+    # a level is as often a degree as a number: "有限程度的保证" (limited assurance, eval/npt q092)
+    ("What level of assurance do comprehensive safeguards agreements give?", None),
     ("Is that still the count in the 2024 summary?", "count"), ("这个数字在2024年的总结里是多少？", "count"),
     ("How long did the working group meet?", "count"), ("审议周期持续多久？", "count"),  # a duration is a number
     # "when" as a conjunction asks for no date
@@ -315,7 +317,7 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("count", "缔约国敦促该国遵守安全理事会第 1737（2006）号决议。", "该国须遵守哪几项决议？", True),
     ("count", "第三次会议有 83 个国家出席。", "How many States attended?", True),
     # a resolution's number counts nothing unless resolutions are asked of
-    ("count", "缔约国敦促该国遵守安全理事会第 1737（2006）号和第 1747（2007）号决议。", "What level of enrichment has Iran reached?", False),
+    ("count", "缔约国敦促该国遵守安全理事会第 1737（2006）号和第 1747（2007）号决议。", "How many centrifuges does Iran operate?", False),
     ("count", "The Council adopted resolution 2231 (2015).", "How many centrifuges does Iran operate?", False),
     ("count", "The Council adopted resolution 2231 (2015).", "How many resolutions were adopted, and which?", True),
     # "一项" alone is Chinese for "a"; a number that holds 一 still counts
