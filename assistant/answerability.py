@@ -50,6 +50,9 @@ from .llm import ChatLLM
 # question and the unanswerable one just below it). Unanswerable questions on neighbouring
 # topics still score above them; `unknown_names` catches some of those.
 RELEVANCE_THRESHOLD = {"same": 0.446, "cross": 0.362}
+# A name printed in more than this share of the paragraphs is who speaks ("缔约国", 99 % of the demo
+# corpus's), not a topic a question looks up.
+SPEAKER_SHARE = 0.5
 _NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
 # What a Chinese topic lookup may hold besides the name and the words naming a document (its
 # year, its title): "documents", and "what do they say about".
@@ -102,7 +105,11 @@ class SimilarityGate:
         DPRK), where the paragraphs print them; [] for any other question."""
         document_words = self.retriever.document_words()
         names = _topic_lookup_names(query, document_words) + _english_lookup_names(query, document_words, self.retriever.terms)
-        return [name for name in names if any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
+        # "What did States parties say about nuclear security?": 缔约国, printed in most paragraphs,
+        # names who speaks, not the topic looked up (¶25's every sentence prints it).
+        share = self.retriever.lexical().share_printing
+        return [name for name in names if share(name) <= SPEAKER_SHARE
+                and any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
         """Names in a Chinese question (places, people, organisations, titles in 《》) that the

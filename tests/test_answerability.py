@@ -447,6 +447,15 @@ def test_an_english_lookup_quotes_the_paragraph_that_prints_the_name_most(withou
     assert set(answer.citations) == {(DOC_2007, 38)}
 
 
+def test_who_speaks_is_not_the_topic_an_english_lookup_looks_up(without_llm):
+    # "States parties" is a glossary term too (缔约国), printed in nearly every paragraph: ¶25 of
+    # the 2007 paper, on security assurances (安全保证), printed it in every sentence and led
+    answer = without_llm.ask("What did States parties say about nuclear security?")
+    assert_faithful(answer)
+    assert answer.citations[0] == (DOC_2024, 137), answer.text
+    assert all("核安保" in s.text or "安保" in s.text for s in answer.sentences[:2]), [s.text for s in answer.sentences]
+
+
 def test_a_name_one_paragraph_mentions_in_passing_is_quoted_where_it_is_printed(without_llm):
     # ¶33 of the 2007 paper is on nuclear-weapon-free zones; one of its six sentences names the
     # Treaty of Tlatelolco, and that sentence is what it says of it (not the other five)
