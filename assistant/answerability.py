@@ -451,12 +451,12 @@ _ASKS_RESOLUTION = re.compile(r"决议|\bresolutions?\b", re.IGNORECASE)
 # and "原子能机构总干事" (the office) name none. Only who holds an office or presided: "who
 # proposed it" is answered by "一些缔约国" as often as by a name.
 _WHO_HOLDS_OFFICE = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|is|were)\b[^?]{0,40}\b(chair|chairman|chairperson|"
-                          r"chairwoman|president|director[- ]general|secretary[- ]general|high representative|"
-                          r"executive secretary|minister|head)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
-                          r"\b(chair|chairman|chairperson|chairwoman|president)\b(\s+of\b[^?]{0,40})?\s+(was|is)\s+who\b|"
-                          r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
-                          r"由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持|总干事|秘书长)",
-                          re.IGNORECASE)
+                               r"chairwoman|president|director[- ]general|secretary[- ]general|high representative|"
+                               r"executive secretary|minister|head)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
+                               r"\b(chair|chairman|chairperson|chairwoman|president)\b(\s+of\b[^?]{0,40})?\s+(was|is)\s+who\b|"
+                               r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
+                               r"由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持|总干事|秘书长)",
+                               re.IGNORECASE)
 _TITLED_PERSON = re.compile(r"先生(?!们)|女士(?!们)|大使(?![馆级])|阁下|博士|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
                             r"\b(Ambassador|Professor|Minister)\s+(?!The\b)[A-Z]")
 # "What percentage of…", "多大比例": a share answers, a count ("105 个国家") does not.

@@ -251,7 +251,7 @@ _DOCUMENT_PHRASE = {
     "en": re.compile(r"(?:the\s+)?(?:19|20)\d{2}\s+(?:[\w'-]+\s+){0,2}?(?:working\s+paper|paper|summary|report|document)\b",
                      re.IGNORECASE),
 }
-# A year alone, as a follow-up gives it ("那在2007年呢？", "And in 2024?").
+# A year alone, as a follow-up gives it ("那在2007年呢？", "What about 2007?").
 _YEAR_ONLY = re.compile(r"(?:在|于|in\s+)?\s*(?P<year>(?:19|20)\d{2})\s*年?(?:的时候|时|里|中)?", re.IGNORECASE)
 # Multi-word names of institutions are what a question asks about, rarely the topic it changes.
 _INSTITUTION = re.compile(r"\b(?:Council|Agency|Committee|Conference|Treaty|Nations|Assembly|Convention|Group)\b")
