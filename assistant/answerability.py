@@ -40,6 +40,7 @@ from vectorstore.search import Retriever, SearchResult
 
 from .answers import language_of
 from .llm import ChatLLM
+from .states import states_named
 
 # --- the gate: on the topic at all? ---------------------------------------------------------------
 
@@ -123,9 +124,10 @@ class SimilarityGate:
         questions it follows; Latin words are read from them only (an earlier English question
         is not a name).
         """
-        if language_of(query) != "zh":
-            return []
         text = self.retriever.corpus_text()
+        states = self.unknown_states(query if turn is None else turn)
+        if language_of(query) != "zh":
+            return states
         names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
@@ -136,7 +138,16 @@ class SimilarityGate:
             if parts and all(t in text for t in parts):
                 continue  # "中亚地区": every part is known
             unknown.append(name)
-        return unknown + self._unknown_latin(query if turn is None else turn, text)
+        latin = self._unknown_latin(query if turn is None else turn, text)
+        return list(dict.fromkeys(unknown + states + latin))
+
+    def unknown_states(self, question: str) -> list[str]:
+        """The States a question names (ISO's names, English or Chinese: "Germany", 德国) that the
+        corpus prints by none of their names, nor by a name the glossary gives them; as the
+        question writes them. Two-character Chinese names are read here, as jieba's tags are not."""
+        text = self.retriever.corpus_text()
+        return [said for said, state in states_named(question)
+                if not state.printed_in(text) and not any(self._glossary_names(name, text) for name in state.en)]
 
     def _unknown_latin(self, own: str, text: str) -> list[str]:
         if language_of(own) != "zh" or not re.search(r"[A-Za-z]", own):
@@ -152,11 +163,10 @@ class SimilarityGate:
         return [w for w in dict.fromkeys(latin) if w.lower() not in lowered and not self._glossary_names(w, text)]
 
     def _glossary_names(self, word: str, text: str) -> bool:
-        """Whether the glossary renders `word` by a name the corpus prints ("IAEA": 原子能机构)."""
+        """Whether the glossary renders `word` by a name the corpus prints ("IAEA": 原子能机构;
+        "United Kingdom": 联合王国, a term that shares the rendering)."""
         terms = self.retriever.terms
-        return terms is not None and any(
-            term.zh in text for term in terms.in_text(word, "en")
-            if any(rendering.lower() == word.lower() for rendering in term.en))
+        return terms is not None and any(name in text for names in terms.names_of(word) for name in names)
 
 
 def _topic_lookup_names(query: str, document_words: set[str]) -> list[str]:
@@ -457,6 +467,12 @@ _WHO_HOLDS_OFFICE = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|i
                                r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
                                r"由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持|总干事|秘书长)",
                                re.IGNORECASE)
+# "Which Security Council resolution…", "哪几项决议": a resolution's number answers ("第 1540(2004)号决议",
+# "第 78/240 号决议", "1887(2009)"), not a passage on its topic that cites none.
+_WHICH_RESOLUTION = re.compile(r"\b(which|what) ((Security Council|General Assembly|UN|United Nations|IAEA|Board)\s+)?"
+                               r"resolutions?\b|哪(一|个|项|一项|几项|些)?(安理会|大会)?决议|什么决议|第几号决议", re.IGNORECASE)
+_RESOLUTION = re.compile(r"第\s*(\d[\d/]*)\s*(?:[（(]\s*\d{4}\s*[）)])?\s*号|\bresolutions?\s+(\d[\d/]*)|"
+                         r"(?<![\d/])(\d{3,4})\s*[（(]\s*\d{4}\s*[）)]", re.IGNORECASE)
 _TITLED_PERSON = re.compile(r"先生(?!们)|女士(?!们)|大使(?![馆级])|阁下|博士|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
                             r"\b(Ambassador|Professor|Minister)\s+(?!The\b)[A-Z]")
 # "What percentage of…", "多大比例": a share answers, a count ("105 个国家") does not.
@@ -470,8 +486,10 @@ def asked_fact(question: str) -> str | None:
     """What kind of fact the question asks for, where the quotes can be checked for it: "date"
     ("When…", "哪一年"), "count" ("How many…", "多少", "the budget"), "place" ("Where…", "哪座
     城市"), "state" ("Which State…", "哪些国家"), "article" ("Which article…", "第几条"), "outcome"
-    ("最终得出了什么结论", "What did the Board decide?"), "person" ("Who chaired…", "主席是谁"), else None."""
-    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("person", _WHO_HOLDS_OFFICE), ("place", _WHERE), ("state", _WHICH_STATE),
+    ("最终得出了什么结论", "What did the Board decide?"), "person" ("Who chaired…", "主席是谁"),
+    "resolution" ("Which Security Council resolution…", "哪几项决议"), else None."""
+    for kind, pattern in (("date", _WHEN), ("count", _COUNT), ("person", _WHO_HOLDS_OFFICE), ("resolution", _WHICH_RESOLUTION),
+                          ("place", _WHERE), ("state", _WHICH_STATE),
                           ("article", _WHICH_ARTICLE), ("outcome", _ASKS_OUTCOME)):
         if pattern.search(question):
             return kind
@@ -541,6 +559,9 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return _OUTCOME.search(text) is not None
     if kind == "person":
         return _TITLED_PERSON.search(text) is not None
+    if kind == "resolution":
+        cited = {next(g for g in m.groups() if g) for m in _RESOLUTION.finditer(text)}
+        return bool(cited - {next(g for g in m.groups() if g) for m in _RESOLUTION.finditer(question)} - numbers_in(question))
     given = numbers_in(question)
     if kind == "count" and _ASKS_SHARE.search(question):
         return _SHARE.search(text) is not None

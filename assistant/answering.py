@@ -39,6 +39,7 @@ from .answerability import (
     unstated_numbers,
 )
 from .answers import Answer, AnswerSentence, Removal, language_of
+from .states import states_named
 from .followup import (
     MAX_QUESTION_CHARS,
     Context,
@@ -63,7 +64,8 @@ RELATED_SENTENCES = 3
 _UNSTATED = {"count": "asks how many; the passages state no number",
              "date": "asks when; the passages state no date",
              "outcome": "asks what was decided; the passages state no outcome",
-             "person": "asks who holds an office; the passages name no one"}
+             "person": "asks who holds an office; the passages name no one",
+             "resolution": "asks which resolution; the passages cite none"}
 _ELSEWHERE = {"count": "asks how many; the numbers quoted are in passages about something else",
               "date": "asks when; the dates quoted are in passages about something else",
               "city": "asks which city; the cities quoted are in passages about something else"}
@@ -284,6 +286,18 @@ class Assistant:
                 # "Which State party claimed …?" answered by "一个缔约国认为…": the documents
                 # do not name it, and quoting the passage as the answer would pass it off as one.
                 verdict = replace(verdict, answers=False, reason="asks which State; the passage does not name it")
+        if verdict.answers and self.generator is self.extractive and verdict.reason != "named paragraph" and (
+                named := [state for _, state in states_named(question)]):
+            if chosen is None:
+                chosen = list(self.extractive.sentences(wanted, relevant, said, looked_up, compared))
+            quoted = {(r.doc, r.paragraph) for draft in chosen for r in draft.references}
+            if chosen and not any(state.printed_in(re.sub(r"\s+", "", p.text)) for state in named
+                                  for p in relevant if (p.doc, p.paragraph) in quoted):
+                # "What did India say about the CTBT?" answered with what many States said (¶37,
+                # ¶38): the documents print India elsewhere, never in what is quoted for it. The
+                # asker's own words: a State an earlier question named is not this one's (f023).
+                verdict = replace(verdict, answers=False,
+                                  reason=f"names {', '.join(state.name for state in named)}; the passages quoted do not")
         answer.verdict = verdict
         if not verdict.answers:
             answer.related = True

@@ -120,6 +120,12 @@ _OPEN = re.compile(
     r"\bhow (did|does|do)\b.{0,80}\b(describe|view|characteri[sz]e|treat|assess)\b|\bwhat is said\b", re.IGNORECASE)
 OPEN_FROM_TOP_PARAGRAPH = 3
 OPEN_SAME_PARAGRAPH_MARGIN = 0.10
+_ASKS_TWO = re.compile(r"\band\s+(?:what|which|when|where|who|how|why|in what)\b|"
+                       r"[，,；;]\s*(?:以及|还有|并且|又|并)?(?:什么|哪|何时|多少|几|谁)", re.IGNORECASE)
+# A question for one number, date, place, resolution or person, once the lead states one: another
+# paragraph's sentence stating such a fact is another thing's, unless it reads at least as close to
+# the question as the lead (which is the first paragraph's, however close the others read).
+_ONE_FACT = frozenset({"count", "date", "place", "resolution", "person"})
 # How much less similar a sentence stating the asked kind of fact (a date, a number, a State) may
 # be than the best one and still lead in its place.
 FACT_LEAD_MARGIN = 0.05
@@ -219,6 +225,24 @@ def speaker_of(text: str) -> str | None:
     named; None when it names none (or "States parties" as a whole)."""
     found = [(m.start(), name) for name, pattern in _SPEAKERS.items() if (m := pattern.search(text))]
     return min(found)[1] if found else None
+
+
+# A meeting or session counted by its ordinal ("the third meeting of States parties", "第三次缔约国
+# 会议"): the sentence that counts the same one answers, not the one on the first and second
+# meetings that reads closer (2024 ¶33).
+_ORDINAL_EVENT = re.compile(rf"\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?(?:meeting|session|conference)s?\b|"
+                            r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)", re.IGNORECASE)
+
+
+def asked_ordinal(question: str) -> re.Pattern | None:
+    """What a sentence prints for the meeting or session a question counts by its ordinal
+    ("third meeting": 第三次 or 第三届), or None."""
+    match = _ORDINAL_EVENT.search(question)
+    if not match:
+        return None
+    rank = match.group("rank") or "一二三四五六七八九十"[_ORDINALS.index(match.group("ordinal").lower())]
+    return re.compile(rf"第{rank}(?:次|届)|\b{_ORDINALS['一二三四五六七八九十'.index(rank)] if len(rank) == 1 else '(?!)'}\b",
+                      re.IGNORECASE)
 
 
 def asked_item(question: str) -> str | None:
@@ -323,6 +347,12 @@ class ExtractiveGenerator:
             # one on the Treaty's organisation that reads closer.
             lead = next((i for i in order if scores[i] >= scores[lead] - FACT_LEAD_MARGIN
                          and states_fact(fact, candidates[i][2], question)), lead)
+        if not item and (ordinal := asked_ordinal(question)) and not ordinal.search(candidates[lead][2]) \
+                and _ORDINAL_EVENT.search(candidates[lead][2]):
+            # only where the lead counts another meeting: "the second PrepCom session" names the
+            # document a question asks of, and ¶1's sentence that names it answers nothing (q059)
+            counted = _in_lead_paragraph(candidates, order, lead, lambda i: ordinal.search(candidates[i][2]))
+            lead = lead if counted is None else counted
         # "除印度、以色列、巴基斯坦外，还有哪个国家被促请…": the lead holds only the names the
         # question gives; the paragraph's sentence that names another State or place ("缔约国还
         # 促请南苏丹…") follows it, however less alike it reads. It does not lead: a sentence
@@ -366,7 +396,11 @@ class ExtractiveGenerator:
         # the nuclear-weapon States to ratify). An "outcome" is read from words, not checkable so;
         # a lead that names only a region ("中东") has not named the States asked for, which are
         # as often a category ("五个核武器国家", eval/npt f022) as names.
-        kind_wanted = fact if fact and fact != "outcome" and states_fact(fact, candidates[lead][2], question) and (
+        # A question that asks two things ("Which resolutions…, and what agreement…?") wants the
+        # second's sentence too, whatever kind of fact the first asks for (q050); one that asks
+        # the same of each document ("…, and how many according to the 2024 summary?") does not.
+        kind_wanted = fact if fact and fact != "outcome" and (documents or not _ASKS_TWO.search(question)) \
+            and states_fact(fact, candidates[lead][2], question) and (
             fact not in ("state", "place") or not mostly_han(candidates[lead][2])
             or names_one(candidates[lead][2], fact, question)) else None
         anchors = _anchors(question, [c[2] for c in candidates], lead)
@@ -392,6 +426,8 @@ class ExtractiveGenerator:
             if key == top:
                 if scores[i] < scores[lead] - same_margin or per_paragraph[top] >= from_top:
                     continue
+            elif kind_wanted in _ONE_FACT and scores[i] < scores[lead]:
+                continue  # "Where is the LEU bank?" answered by ¶136's Kazakhstan: ¶130's Vienna is another thing's
             elif scores[i] < best - OTHER_PARAGRAPH_MARGIN * (
                     1.0 if asked_numbers & numbers_in(sentence) else scale) or per_paragraph.get(key, 0) >= MAX_FROM_OTHER_PARAGRAPH:
                 continue

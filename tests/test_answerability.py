@@ -67,6 +67,20 @@ def test_latin_names_are_known_when_printed_or_named_by_the_glossary(gate):
     assert gate.unknown_names("npt-2007-chair-working-paper对伊朗说了什么？") == []
 
 
+def test_states_are_unknown_when_the_corpus_prints_none_of_their_names(gate):
+    gate.retriever.search("核安全", k=1)
+    assert gate.unknown_names("韩国对核共享安排有何看法？") == ["韩国"]  # two characters: ISO's name
+    assert gate.unknown_names("What did South Korea say about nuclear sharing?") == ["South Korea"]
+    # France and Germany are printed by their one-character names only: ¶43's 法德联合核裁军核查演练
+    assert gate.unknown_names("Which initiatives are named, including one involving France and Germany?") == []
+    assert gate.unknown_names("What did China say about the Bangkok Treaty?") == []  # 中国, ¶100
+    # 英国 is printed as 联合王国 (2007 ¶12), which the glossary names the United Kingdom
+    assert gate.unknown_names("英国对核裁军作了什么澄清？") == []
+    assert gate.unknown_names("How did the Democratic People's Republic of Korea respond?") == []
+    # "其中非核武器国家" holds 中非 (the Central African Republic) and names no State
+    assert gate.unknown_names("其中非核武器国家有哪些义务？") == []
+
+
 def test_relevance_separates_an_unrelated_question(gate):
     assert gate.is_relevant("扎波罗热核电厂", gate.retriever.search("扎波罗热核电厂", k=5))
     cake = "What is the best recipe for chocolate cake?"
@@ -283,6 +297,9 @@ def test_a_false_premise_is_answered_with_the_closest_passages_never_as_agreemen
     # who said or proposed it is answered by "一些缔约国" as often as by a name; a chairing State is a State
     ("Who proposed an ad hoc committee?", None), ("谁提出了这个建议？", None), ("谁是主席国？", None),
     ("According to the Chair's summary, who proposed an ad hoc committee?", None),
+    ("Which Security Council resolution addresses non-State actors?", "resolution"),
+    ("大会通过了哪项决议？", "resolution"), ("What resolutions did the General Assembly adopt on it?", "resolution"),
+    ("What was the resolution's effect?", None),
 ])
 def test_the_kind_of_fact_a_question_asks_for(question, fact):
     from assistant.answerability import asked_fact
@@ -341,6 +358,13 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("person", "缔约国赞扬原子能机构总干事的努力。", "Who is the Director General of the IAEA?", False),
     ("outcome", "缔约国一致认为，2026 年审议大会取得圆满成功非常重要。", "2026年审议大会最终是否通过了最后文件？", False),
     ("outcome", "1995 年审议和延期大会通过了关于中东的决议。", "Did the 1995 Conference adopt a resolution on the Middle East?", True),
+    # a resolution is cited by its number, one the question does not give itself
+    ("resolution", "缔约国强调了包括第1540(2004)号决议在内的安全理事会相关决议的作用。", "Which resolution?", True),
+    ("resolution", "并在第 1887(2009)和 2310(2016)号决议中回顾了这些保证。", "哪项决议？", True),
+    ("resolution", "请其他缔约国注意大会第 78/240 号决议。", "Which resolution?", True),
+    ("resolution", "The Council adopted resolution 2231 (2015).", "Which resolution?", True),
+    ("resolution", "缔约国对非国家行动者有可能获得大规模毁灭性武器表示关切。", "Which resolution?", False),
+    ("resolution", "缔约国强调了第1540(2004)号决议的作用。", "Was it resolution 1540 (2004) or another resolution?", False),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
@@ -536,3 +560,33 @@ def test_what_the_documents_say_of_a_name_they_print_is_answered(without_llm, qu
     assert answer.status == "answered" and answer.verdict.reason == "topic lookup", answer.verdict
     assert_faithful(answer)
     assert (DOC_2024, 110) in answer.citations
+
+
+def test_a_state_the_quoted_passages_never_print_is_related(without_llm):
+    # ¶37-¶41 say what many States said of the CTBT; the documents print India (¶106), never there
+    answer = without_llm.ask("What did India say about the CTBT?")
+    assert_state(answer, "related", "names India; the passages quoted do not")
+    # where the quoted paragraph prints the State, it answers: 中国, ¶100
+    answer = without_llm.ask("What did China say about the Bangkok Treaty protocol?")
+    assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 100)
+    # Germany is printed once, as 德 in ¶43's French-German exercise, and not in ¶18 on sharing
+    assert_state(without_llm.ask("德国对核共享安排有何看法？"), "related", "names Germany; the passages quoted do not")
+
+
+def test_a_state_an_earlier_question_named_is_not_the_follow_ups(without_llm):
+    # "那布鲁塞尔召开的首届核能峰会呢？" is rewritten into the question about Kazakhstan's LEU bank;
+    # ¶123 on the summit never names Kazakhstan, and answers it (eval/npt f023)
+    history = [{"role": "user", "content": "2024年总结提到，原子能机构在哈萨克斯坦运营的低浓缩铀库是哪一年全面运转的？"},
+               {"role": "assistant", "content": "根据文件：缔约国欢迎在哈萨克斯坦建立一个原子能机构拥有和运营的低浓缩铀库以及该铀库于 "
+                                                "2019 年全面投入运作，并欢迎成员国为此提供自愿捐款。[npt-2024-chair-summary ¶136]"}]
+    answer = without_llm.ask("那布鲁塞尔召开的首届核能峰会呢？", history)
+    assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 123)
+
+
+def test_which_resolution_answered_by_passages_that_cite_none_is_related(without_llm):
+    # 2007 ¶5 on non-State actors cites no resolution; 1540 (2004) is in paragraphs not retrieved
+    answer = without_llm.ask("Which Security Council resolution addresses non-State actors and weapons of mass destruction?")
+    assert_state(answer, "related", "asks which resolution; the passages cite none")
+    answer = without_llm.ask("Which resolution did the General Assembly adopt on victim assistance and environmental remediation?")
+    assert answer.status == "answered" and "78/240" in answer.sentences[0].text
+    assert len(answer.sentences) == 1  # ¶32, on the same topic, cites no resolution

@@ -628,3 +628,44 @@ def test_the_readme_answers_are_what_the_cli_answers(answer_env, tmp_path):
         got = _quotes_and_markers(answer["answer"])
         assert len(got) == len(expected) and all(g.startswith(e) for g, e in zip(got, expected)), \
             (example.group("question"), expected, got)
+
+
+def test_the_meeting_a_question_counts_by_its_ordinal_is_read_in_either_language():
+    from assistant.generators import asked_ordinal
+
+    third = "他们注意到，第三次缔约国会议将于 2025 年 3 月 3 日至 7 日在纽约举行。"
+    assert asked_ordinal("When will the third meeting of States parties be held?").search(third)
+    assert asked_ordinal("第三次缔约国会议什么时候举行？").search(third)
+    assert not asked_ordinal("What did the second session decide?").search(third)
+    assert asked_ordinal("What is the third item?") is None  # a list item: `asked_item`
+
+
+def test_a_meeting_counted_by_its_ordinal_is_answered_by_the_sentence_that_counts_it(assistant):
+    # ¶33's first sentence, on the first and second meetings, read closer and led
+    answer = assistant.ask("When will the third meeting of States parties to the TPNW be held?")
+    assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 33)
+    assert "第三次缔约国会议" in answer.sentences[0].text
+
+
+def test_a_question_for_one_fact_stops_at_the_sentence_that_states_it(assistant):
+    # ¶130 (the IAEA's laboratories in Seibersdorf, Vienna and Monaco) names places too, and
+    # followed ¶136's Kazakhstan as if the bank were there as well
+    answer = assistant.ask("Where is the IAEA low enriched uranium bank located?")
+    assert answer.status == "answered"
+    assert answer.citations == [(DOC_2024, 136)]
+    assert "哈萨克斯坦" in answer.sentences[0].text
+
+
+def test_the_meeting_a_question_names_its_document_by_moves_no_lead(assistant):
+    # "the second PrepCom session" is the one the 2024 summary reports on; ¶1's sentence naming
+    # it (第二届会议) does not answer, its next one does (eval/npt q059)
+    answer = assistant.ask("Does the Chair's summary of the second PrepCom session represent agreed language or consensus?")
+    assert "既非商定语言" in answer.sentences[0].text
+
+
+def test_a_question_that_asks_two_things_quotes_the_sentence_for_each(assistant):
+    # the resolutions, then the agreement of 13 February 2007, which cites no resolution (eval/npt q050)
+    answer = assistant.ask("Which Security Council resolutions was the DPRK urged to comply with in the 2007 working paper, "
+                           "and what agreement of 13 February 2007 was welcomed?")
+    text = " ".join(s.text for s in answer.sentences)
+    assert "第 1718（2006）号" in text and "2007 年 2 月 13 日" in text
