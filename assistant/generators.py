@@ -121,7 +121,8 @@ _OPEN = re.compile(
 OPEN_FROM_TOP_PARAGRAPH = 3
 OPEN_SAME_PARAGRAPH_MARGIN = 0.10
 _ASKS_TWO = re.compile(r"\band\s+(?:what|which|when|where|who|how|why|in what)\b|"
-                       r"[，,；;]\s*(?:以及|还有|并且|又|并)?(?:什么|哪|何时|多少|几|谁)", re.IGNORECASE)
+                       r"(?:什么|哪|何时|多少|几|谁)[^，,；;]*[，,；;][^，,；;？?]{0,12}?(?:什么|哪|何时|多少|几|谁)",
+                       re.IGNORECASE)  # not "2024年的总结中，哪些国家…": one question after the document's name
 # A question for one number, date, place, resolution or person, once the lead states one: another
 # paragraph's sentence stating such a fact is another thing's, unless it reads at least as close to
 # the question as the lead (which is the first paragraph's, however close the others read).
