@@ -40,7 +40,7 @@ from vectorstore.search import Retriever, SearchResult
 
 from .answers import language_of
 from .llm import ChatLLM
-from .states import states_named
+from .states import State, states_named
 
 # --- the gate: on the topic at all? ---------------------------------------------------------------
 
@@ -113,12 +113,13 @@ class SimilarityGate:
                 and any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
-        """Names in a Chinese question (places, people, organisations, titles in 《》) that the
-        corpus never mentions, even in part: a question about them cannot be answered from it.
+        """Names in a question that the corpus never mentions, even in part: a question about
+        them cannot be answered from it. States in either language (`unknown_states`); in a
+        Chinese question also places, people, organisations and titles in 《》.
 
-        Chinese only: jieba tags the names, and an English question over Chinese text shares no
-        words with it anyway. Short names (two characters) are left out: jieba tags too many
-        common words as names at that length. A word in Latin letters ("AUKUS") is a name too,
+        Those are read in Chinese only: jieba tags the names, and an English question over Chinese
+        text shares no words with it anyway. Short names (two characters) are left out: jieba tags
+        too many common words as names at that length. A word in Latin letters ("AUKUS") is a name too,
         known when the corpus prints it or when the glossary gives it a name the corpus prints
         ("IAEA": 原子能机构). `turn`: the asker's own words, where `query` also holds the earlier
         questions it follows; Latin words are read from them only (an earlier English question
@@ -146,8 +147,13 @@ class SimilarityGate:
         corpus prints by none of their names, nor by a name the glossary gives them; as the
         question writes them. Two-character Chinese names are read here, as jieba's tags are not."""
         text = self.retriever.corpus_text()
-        return [said for said, state in states_named(question)
-                if not state.printed_in(text) and not any(self._glossary_names(name, text) for name in state.en)]
+        return [said for said, state in states_named(question) if not self.prints_state(state, text)]
+
+    def prints_state(self, state: State, text: str) -> bool:
+        """Whether a text prints a State by one of its names or by one the glossary gives it (the
+        United Kingdom is 联合王国 in UN Chinese, not ISO's 英国)."""
+        bare = re.sub(r"\s+", "", text)
+        return state.printed_in(bare) or any(self._glossary_names(name, bare) for name in state.en)
 
     def _unknown_latin(self, own: str, text: str) -> list[str]:
         if language_of(own) != "zh" or not re.search(r"[A-Za-z]", own):
@@ -469,8 +475,12 @@ _WHO_HOLDS_OFFICE = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|i
                                re.IGNORECASE)
 # "Which Security Council resolution…", "哪几项决议": a resolution's number answers ("第 1540(2004)号决议",
 # "第 78/240 号决议", "1887(2009)"), not a passage on its topic that cites none.
-_WHICH_RESOLUTION = re.compile(r"\b(which|what) ((Security Council|General Assembly|UN|United Nations|IAEA|Board)\s+)?"
-                               r"resolutions?\b|哪(一|个|项|一项|几项|些)?(安理会|大会)?决议|什么决议|第几号决议", re.IGNORECASE)
+_WHICH_RESOLUTION = re.compile(r"\b(which|what) ((UN|UNSC|United Nations|Security Council|General Assembly|IAEA|"
+                               r"Board( of Governors)?)\s+){0,3}resolutions?\b|"
+                               r"哪(一|个|项|一项|几项|些)?(安全理事会|安理会|大会|理事会)?决议|什么决议|第几号决议", re.IGNORECASE)
+# A resolution named by its title rather than its number ("关于中东的决议(1995 年决议)", "the
+# resolution on the Middle East").
+_RESOLUTION_TITLE = re.compile(r"关于[^，。；、]{1,20}?的决议|\d{4}\s*年决议|\bresolution on (the )?[A-Z][\w-]*( [A-Z][\w-]*)*")
 _RESOLUTION = re.compile(r"第\s*(\d[\d/]*)\s*(?:[（(]\s*\d{4}\s*[）)])?\s*号|\bresolutions?\s+(\d[\d/]*)|"
                          r"(?<![\d/])(\d{3,4})\s*[（(]\s*\d{4}\s*[）)]", re.IGNORECASE)
 _TITLED_PERSON = re.compile(r"先生(?!们)|女士(?!们)|大使(?![馆级])|阁下|博士|\b(Mr|Mrs|Ms|Dr|H\.\s?E)\.?\s+[A-Z]|"
@@ -561,7 +571,9 @@ def states_fact(kind: str, text: str, question: str = "") -> bool:
         return _TITLED_PERSON.search(text) is not None
     if kind == "resolution":
         cited = {next(g for g in m.groups() if g) for m in _RESOLUTION.finditer(text)}
-        return bool(cited - {next(g for g in m.groups() if g) for m in _RESOLUTION.finditer(question)} - numbers_in(question))
+        if cited - {next(g for g in m.groups() if g) for m in _RESOLUTION.finditer(question)} - numbers_in(question):
+            return True
+        return any(re.sub(r"\s+", "", m.group(0)) not in re.sub(r"\s+", "", question) for m in _RESOLUTION_TITLE.finditer(text))
     given = numbers_in(question)
     if kind == "count" and _ASKS_SHARE.search(question):
         return _SHARE.search(text) is not None

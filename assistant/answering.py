@@ -291,7 +291,7 @@ class Assistant:
             if chosen is None:
                 chosen = list(self.extractive.sentences(wanted, relevant, said, looked_up, compared))
             quoted = {(r.doc, r.paragraph) for draft in chosen for r in draft.references}
-            if chosen and not any(state.printed_in(re.sub(r"\s+", "", p.text)) for state in named
+            if chosen and not any(self.gate.prints_state(state, p.text) for state in named
                                   for p in relevant if (p.doc, p.paragraph) in quoted):
                 # "What did India say about the CTBT?" answered with what many States said (¶37,
                 # ¶38): the documents print India elsewhere, never in what is quoted for it. The

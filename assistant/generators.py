@@ -125,7 +125,9 @@ _ASKS_TWO = re.compile(r"\band\s+(?:what|which|when|where|who|how|why|in what)\b
                        re.IGNORECASE)  # not "2024年的总结中，哪些国家…": one question after the document's name
 # A question for one number, date, place, resolution or person, once the lead states one: another
 # paragraph's sentence stating such a fact is another thing's, unless it reads at least as close to
-# the question as the lead (which is the first paragraph's, however close the others read).
+# the question as the lead (chosen in the first paragraph, or near it for the asked fact, however
+# close the others read). "Which resolutions…" too: the other paragraph's are mostly on another
+# topic (q105 quoted ¶91's 1540 (2004) after ¶28's resolutions on security assurances).
 _ONE_FACT = frozenset({"count", "date", "place", "resolution", "person"})
 # How much less similar a sentence stating the asked kind of fact (a date, a number, a State) may
 # be than the best one and still lead in its place.

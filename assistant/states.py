@@ -26,6 +26,13 @@ _ABBREVIATIONS = {"US": "美", "CN": "中", "RU": "俄", "GB": "英", "FR": "法
                   "KP": "朝", "IN": "印", "PK": "巴", "IL": "以", "IR": "伊"}
 
 
+# Not States, and named in part by what the documents print: Antarctica (南极洲) by 《南极条约》.
+_NOT_STATES = frozenset({"AQ"})
+# English names that are ordinary words too: read in a question only as written, capitalised.
+_ALSO_WORDS = frozenset({"Chad", "Jordan", "Georgia", "Guinea", "Niger", "Jersey", "China", "Japan", "Turkey",
+                         "Guernsey", "Man", "Norfolk Island", "Christmas Island"})
+
+
 @dataclass(frozen=True)
 class State:
     en: tuple[str, ...]  # ISO's English names, longest first
@@ -37,11 +44,13 @@ class State:
         return self.en[-1]
 
     def printed_in(self, text: str) -> bool:
-        """Whether a text (whitespace removed, as `corpus_text` is) prints any of the names, or the
-        State's one-character name beside another State's."""
-        lowered = text.lower()
-        if any(name in text for name in self.zh) or any(
-                re.search(rf"(?<![a-z]){re.escape(name.lower())}(?![a-z])", lowered) for name in self.en):
+        """Whether a text prints any of the names (whitespace ignored, as `corpus_text` has none),
+        or the State's one-character name beside another State's."""
+        bare = re.sub(r"\s+", "", text)
+        lowered = bare.lower()
+        english = (re.sub(r"\s+", "", name.lower()) for name in self.en)
+        if any(name in bare for name in self.zh) or any(
+                re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", lowered) for name in english):
             return True
         if not self.abbreviation:
             return False
@@ -56,11 +65,14 @@ def _states() -> tuple[State, ...]:
     zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"], fallback=True)
     states = []
     for country in pycountry.countries:
-        en = {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
-        en = {name for name in en if "," not in name}  # "Korea, Republic of" is no way to write it
+        if country.alpha_2 in _NOT_STATES:
+            continue
+        iso = {getattr(country, a) for a in ("name", "common_name", "official_name") if hasattr(country, a)}
+        # "Korea, Republic of" is written "Republic of Korea"
+        en = {re.sub(r"^The ", "", " ".join(reversed(name.split(", ", 1)))) for name in iso}
         if not en:
             continue
-        chinese = {zh.gettext(name) for name in en} - en
+        chinese = {zh.gettext(name) for name in iso} - iso  # 大韩民国 is "Korea, Republic of"'s
         states.append(State(tuple(sorted(en, key=len, reverse=True)), tuple(sorted(chinese, key=len, reverse=True)),
                             _ABBREVIATIONS.get(country.alpha_2, "")))
     return tuple(states)
@@ -68,9 +80,12 @@ def _states() -> tuple[State, ...]:
 
 @functools.cache
 def _english_pattern() -> tuple[re.Pattern, dict[str, State]]:
-    by_name = {name: state for state in _states() for name in state.en}
-    names = sorted(by_name, key=len, reverse=True)  # "Papua New Guinea" before "Guinea"
-    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])"), by_name
+    """Names as written in any case ("what did germany say"), those that are words too
+    ("Chad", "Jordan", "china") only capitalised."""
+    by_name = {name.lower(): state for state in _states() for name in state.en}
+    names = sorted({name for state in _states() for name in state.en}, key=len, reverse=True)  # "Papua New Guinea" before "Guinea"
+    alternatives = [re.escape(name) if name in _ALSO_WORDS else f"(?i:{re.escape(name)})" for name in names]
+    return re.compile(r"(?<![\w-])(" + "|".join(alternatives) + r")(?![\w-])"), by_name
 
 
 @functools.cache
@@ -79,13 +94,13 @@ def _chinese_names() -> dict[str, State]:
 
 
 def states_named(question: str) -> list[tuple[str, State]]:
-    """The States a question names, each with the name it gives. English names as whole, capitalised words; Chinese ones where
-    jieba reads them as a word of their own or they are longer than two characters ("其中非核武器
-    国家" holds 中非, the Central African Republic, and names no State)."""
+    """The States a question names, each with the name it gives. English names as whole words;
+    Chinese ones where jieba reads them as a word of their own or they are longer than two
+    characters ("其中国家" holds 中国 and names no State)."""
     found: dict[str, tuple[str, State]] = {}
     pattern, by_name = _english_pattern()
     for match in pattern.finditer(question):
-        state = by_name[match.group(1)]
+        state = by_name[match.group(1).lower()]
         found.setdefault(state.name, (match.group(1), state))
     chinese = _chinese_names()
     if re.search(r"[\u4e00-\u9fff]", question):

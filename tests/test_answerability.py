@@ -77,8 +77,22 @@ def test_states_are_unknown_when_the_corpus_prints_none_of_their_names(gate):
     # 英国 is printed as 联合王国 (2007 ¶12), which the glossary names the United Kingdom
     assert gate.unknown_names("英国对核裁军作了什么澄清？") == []
     assert gate.unknown_names("How did the Democratic People's Republic of Korea respond?") == []
-    # "其中非核武器国家" holds 中非 (the Central African Republic) and names no State
-    assert gate.unknown_names("其中非核武器国家有哪些义务？") == []
+    assert gate.unknown_names("What did the United Kingdom clarify?") == []
+
+
+@pytest.mark.parametrize("question, names", [
+    ("What did Niger and Nigeria say?", ["Niger", "Nigeria"]), ("Papua New Guinea ratified it", ["Papua New Guinea"]),
+    ("Dominica, not the Dominican Republic", ["Dominica", "Dominican Republic"]),
+    ("缔约国还促请南苏丹尽快加入", ["South Sudan"]), ("what did germany say?", ["Germany"]),
+    ("What did the Republic of Korea say?", ["South Korea"]), ("大韩民国的立场", ["South Korea"]),
+    ("其中国家有哪些义务？", []),  # 其中 + 国家: no 中国
+    ("Which treaty made Antarctica nuclear-free?", []),  # not a State; 《南极条约》 names it in part
+    ("Did Jordan or Chad speak? on the jordan river in china", ["Jordan", "Chad"]),  # words too: capitalised only
+])
+def test_the_states_a_question_names(question, names):
+    from assistant.states import states_named
+
+    assert sorted(state.name for _, state in states_named(question)) == sorted(names)
 
 
 def test_relevance_separates_an_unrelated_question(gate):
@@ -365,6 +379,9 @@ def test_the_kind_of_fact_a_question_asks_for(question, fact):
     ("resolution", "The Council adopted resolution 2231 (2015).", "Which resolution?", True),
     ("resolution", "缔约国对非国家行动者有可能获得大规模毁灭性武器表示关切。", "Which resolution?", False),
     ("resolution", "缔约国强调了第1540(2004)号决议的作用。", "Was it resolution 1540 (2004) or another resolution?", False),
+    # or by its title, one the question does not give
+    ("resolution", "缔约国重申支持执行 1995 年审议和延期大会通过的关于中东的决议(1995 年决议)。", "1995年大会通过了哪项决议？", True),
+    ("resolution", "缔约国重申支持执行关于中东的决议。", "关于中东的决议是哪一年通过的哪项决议？", False),
 ])
 def test_a_sentence_that_states_the_asked_fact(kind, sentence, question, states):
     from assistant.answerability import states_fact
@@ -569,6 +586,10 @@ def test_a_state_the_quoted_passages_never_print_is_related(without_llm):
     # where the quoted paragraph prints the State, it answers: 中国, ¶100
     answer = without_llm.ask("What did China say about the Bangkok Treaty protocol?")
     assert answer.status == "answered" and answer.citations[0] == (DOC_2024, 100)
+    # the United Kingdom is 联合王国 in 2007 ¶12, by the glossary's name, not ISO's 英国
+    answer = without_llm.ask("英国和美国对核裁军方面的努力作了什么澄清？")
+    assert answer.verdict.reason != "names United Kingdom, United States; the passages quoted do not", answer.verdict
+    assert (DOC_2007, 12) in answer.citations
     # Germany is printed once, as 德 in ¶43's French-German exercise, and not in ¶18 on sharing
     assert_state(without_llm.ask("德国对核共享安排有何看法？"), "related", "names Germany; the passages quoted do not")
 
