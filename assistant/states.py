@@ -29,8 +29,8 @@ _ABBREVIATIONS = {"US": "美", "CN": "中", "RU": "俄", "GB": "英", "FR": "法
 # Not States, and named in part by what the documents print: Antarctica (南极洲) by 《南极条约》.
 _NOT_STATES = frozenset({"AQ"})
 # English names that are ordinary words too: read in a question only as written, capitalised.
-_ALSO_WORDS = frozenset({"Chad", "Jordan", "Georgia", "Guinea", "Niger", "Jersey", "China", "Japan", "Turkey",
-                         "Guernsey", "Man", "Norfolk Island", "Christmas Island"})
+_ALSO_WORDS = frozenset({"Chad", "Jordan", "Georgia", "Guinea", "Niger", "Jersey", "China", "Japan",
+                         "Guernsey"})
 
 
 @dataclass(frozen=True)
