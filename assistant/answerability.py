@@ -84,6 +84,12 @@ class SimilarityGate:
         asking for a fact about the name ("《佩林达巴条约》是在哪一年生效的？") gets no such pass.
         """
         similar = [r for r in results if r.named or r.similarity >= self.threshold(query, r)]
+        if language_of(query) != "zh" and (names := _english_lookup_names(query, self.retriever.document_words(),
+                                                                           self.retriever.terms)):
+            # "What does the 2007 paper say about the ABM Treaty?": across languages ¶19, which
+            # prints 《反弹道导弹条约》, reads 0.26, below the gate; the name is the answer's evidence.
+            printing = [r for r in results if r not in similar and any(name in re.sub(r"\s+", "", r.text) for name in names)]
+            similar = [*similar, *printing]
         if similar:
             return similar
         names = _topic_lookup_names(query, self.retriever.document_words())
@@ -104,13 +110,16 @@ class SimilarityGate:
         """The names a question asks what the documents say of ("2024年总结对伊朗说了什么？":
         伊朗; "What does the 2007 paper say about the DPRK?": the glossary's Chinese names of the
         DPRK), where the paragraphs print them; [] for any other question."""
+        return [name for name in self.lookup_names(query) if any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
+
+    def lookup_names(self, query: str) -> list[str]:
+        """The names a question only looks up (see `names_looked_up`), wherever the corpus prints them."""
         document_words = self.retriever.document_words()
         names = _topic_lookup_names(query, document_words) + _english_lookup_names(query, document_words, self.retriever.terms)
         # "What did States parties say about nuclear security?": 缔约国, printed in most paragraphs,
         # names who speaks, not the topic looked up (¶25's every sentence prints it).
         share = self.retriever.lexical().share_printing
-        return [name for name in names if share(name) <= SPEAKER_SHARE
-                and any(name in re.sub(r"\s+", "", r.text) for r in relevant)]
+        return [name for name in names if 0 < share(name) <= SPEAKER_SHARE]
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
         """Names in a question that the corpus never mentions, even in part: a question about
@@ -514,6 +523,18 @@ _SEAT = re.compile(r"(总部|市)$")  # an organisation names a city where it is
 
 def asks_city(question: str) -> bool:
     return _ASKS_CITY.search(question) is not None
+
+
+# "Where will the 2026 Review Conference be held?", "Where is the CTBTO headquartered?", "在哪里召开":
+# where a meeting meets or a body sits, which a place answers. Not any "Where…": "Where did States
+# raise the issue?" is answered by a forum, and cooperation "takes place" in fields.
+_ASKS_VENUE = re.compile(r"\b(held|hosted|located|headquartered|based|convened|seated|situated)\b|"
+                         r"举行|举办|召开|开会|(?:哪里|哪儿|何处)开|位于|设在|坐落|总部", re.IGNORECASE)
+
+
+def asks_venue(question: str) -> bool:
+    """Whether a "where" question asks for a place by name: a city, or a venue that names one."""
+    return asks_city(question) or (_WHERE.search(question) is not None and _ASKS_VENUE.search(question) is not None)
 
 
 def names_city(text: str, question: str = "") -> bool:

@@ -30,7 +30,7 @@ from .answerability import (
     SimilarityAnswerability,
     SimilarityGate,
     asked_fact,
-    asks_city,
+    asks_venue,
     asks_for_actor,
     names_city,
     ranked_sentences,
@@ -52,7 +52,8 @@ from .followup import (
     context_of,
     previous_questions,
 )
-from .generators import DECLINE, DraftSentence, ExtractiveGenerator, Generator, subject_names, with_renderings
+from .generators import (DECLINE, ORDINAL_EVENT, DraftSentence, ExtractiveGenerator, Generator, asked_ordinal, subject_names,
+                         with_renderings)
 from .judges import QuoteJudge
 from .translation import Renderer
 from .verifier import Verifier
@@ -60,6 +61,8 @@ from .verifier import Verifier
 MAX_HISTORY_TURNS = 20
 # A related answer shows the closest passages, not a pile: what a reader checks before asking again.
 RELATED_SENTENCES = 3
+# The paragraphs that print a name looked up, put first where the search found none of them.
+LOOKUP_PARAGRAPHS = 2
 # Why quotes that hold no fact of the asked kind are only related (`Verdict.reason`).
 _UNSTATED = {"count": "asks how many; the passages state no number",
              "date": "asks when; the passages state no date",
@@ -68,10 +71,10 @@ _UNSTATED = {"count": "asks how many; the passages state no number",
              "resolution": "asks which resolution; the passages cite none"}
 _ELSEWHERE = {"count": "asks how many; the numbers quoted are in passages about something else",
               "date": "asks when; the dates quoted are in passages about something else",
-              "city": "asks which city; the cities quoted are in passages about something else"}
+              "city": "asks where; the cities quoted are in passages about something else"}
 _OTHER_SUBJECT = {"count": "asks how many; the passages that state a number do not name what it asks about",
                   "date": "asks when; the passages that state a date do not name what it asks about",
-                  "city": "asks which city; the passages that name one do not name what it asks about"}
+                  "city": "asks where; the passages that name a city do not name what it asks about"}
 # How much less alike than the closest sentence the one stating the asked number, date or city may read.
 # On eval/npt every answerable question's reads within 0.011 of it (on some reading of the question);
 # unanswerable n009 and n013 quoted a number 0.07 below (a count of something else).
@@ -258,6 +261,9 @@ class Assistant:
                 # "How many IAEA inspectors…?" answered with quotes that hold no number at all,
                 # "When will the 2026 Review Conference be held?" with quotes that give no date.
                 verdict = replace(verdict, answers=False, reason=_UNSTATED[fact])
+            elif uncounted := _uncounted(wanted, stating):
+                # "朝鲜的第六次核试验是在哪一年进行的？" answered with the date of its 2006 test (2007 ¶38)
+                verdict = replace(verdict, answers=False, reason=f"asks of the {uncounted}; the passages that state a {fact} do not count it")
             elif fact in _ELSEWHERE and not self._near_best(stating, relevant, {asked, wanted, question}):
                 # "How many IMS stations have been certified?" answered by quotes on the IMS
                 # that give no number, and by a count of safeguards agreements quoted after them.
@@ -266,13 +272,16 @@ class Assistant:
                 # "When will the next Review Conference be held?" answered with the dates of the
                 # TPNW's third meeting (¶33), which says nothing of a Review Conference.
                 verdict = replace(verdict, answers=False, reason=_OTHER_SUBJECT[fact])
-        elif verdict.answers and self.generator is self.extractive and fact == "place" and asks_city(wanted):
+        elif verdict.answers and self.generator is self.extractive and fact == "place" and asks_venue(wanted):
             chosen = list(self.extractive.sentences(wanted, relevant, said, documents=compared))
             stating = [d.text for d in chosen if names_city(d.text, asked)]
             if not stating:
                 # "In which city was the 1995 Conference held?" answered by passages on its
                 # resolution on the Middle East: a region, not the city asked for.
-                verdict = replace(verdict, answers=False, reason="asks which city; the passages name none")
+                verdict = replace(verdict, answers=False, reason="asks where; the passages name no city")
+            elif uncounted := _uncounted(wanted, stating):
+                # "第二次会议在哪里开的？" answered with a city of the first meeting
+                verdict = replace(verdict, answers=False, reason=f"asks of the {uncounted}; the passages that name a city do not count it")
             elif not self._near_best(stating, relevant, {asked, wanted, question}):
                 # …and by the city of another meeting, quoted after them
                 verdict = replace(verdict, answers=False, reason=_ELSEWHERE["city"])
@@ -385,12 +394,24 @@ class Assistant:
             others = [d for d in (doc_ids or known) if d not in cited_documents]
             doc_ids = others or doc_ids
         retrieved = self.retriever.search(standalone, k=self.k, doc_ids=doc_ids)
+        if (names := self.gate.lookup_names(standalone)) and not any(
+                name in re.sub(r"\s+", "", r.text) for r in retrieved for name in names):
+            # "What do the documents say about the Paris Agreement?": across languages ¶120, which
+            # prints 《巴黎协定》, ranks seventh; a lookup is answered by the paragraphs that print the name.
+            retrieved = self.retriever.with_paragraphs_first(standalone, retrieved, self._printing(names, doc_ids), self.k)
         if context.cited and (asks_of_cited_paragraph(question) or (unresolved and not asks_of_other_document(question))):
             # not the paragraph just cited when the follow-up names another document
             named = self.retriever.documents_named(question)
             cited = [key for key in context.cited if (not doc_ids or key[0] in doc_ids) and (not named or key[0] in named)]
             retrieved = self.retriever.with_paragraphs_first(standalone, retrieved, cited, self.k)
         return retrieved
+
+    def _printing(self, names: list[str], doc_ids: list[str] | None) -> list[tuple[str, int]]:
+        """The (at most LOOKUP_PARAGRAPHS) paragraphs that print the names most often."""
+        lexical = self.retriever.lexical()
+        counts = {(row.doc_id, row.number): sum(re.sub(r"\s+", "", row.text).count(name) for name in names)
+                  for row in lexical.rows if not doc_ids or row.doc_id in doc_ids}
+        return sorted((key for key, n in counts.items() if n), key=lambda key: -counts[key])[:LOOKUP_PARAGRAPHS]
 
     def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],
                          related: bool = False, said=None, looked_up: list[str] = (), documents: list[str] = ()):
@@ -419,6 +440,15 @@ class Assistant:
                 answer.lead = answer.lead.rstrip(".") + (f" (they do not mention {names})." if names else ".")
         answer.refused = True
         return answer
+
+
+def _uncounted(question: str, stating: list[str]) -> str | None:
+    """The meeting, session or test a question counts by its ordinal ("第五届", "the third
+    meeting"), where no sentence stating the asked fact prints that ordinal; None otherwise."""
+    ordinal = asked_ordinal(question)
+    if ordinal is None or any(ordinal.search(sentence) for sentence in stating):
+        return None
+    return ORDINAL_EVENT.search(question).group(0)
 
 
 def _is_decline(draft: DraftSentence) -> bool:

@@ -233,19 +233,28 @@ def speaker_of(text: str) -> str | None:
 # A meeting or session counted by its ordinal ("the third meeting of States parties", "第三次缔约国
 # 会议"): the sentence that counts the same one answers, not the one on the first and second
 # meetings that reads closer (2024 ¶33).
-_ORDINAL_EVENT = re.compile(rf"\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?(?:meeting|session|conference)s?\b|"
+ORDINAL_EVENT = re.compile(rf"\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?"
+                            r"(?:meeting|session|conference|summit|test)s?\b|"
                             r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)", re.IGNORECASE)
+_RANKS = "一二三四五六七八九十"
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
 def asked_ordinal(question: str) -> re.Pattern | None:
-    """What a sentence prints for the meeting or session a question counts by its ordinal
-    ("third meeting": 第三次 or 第三届), or None."""
-    match = _ORDINAL_EVENT.search(question)
+    """What a sentence prints for the meeting, session or test a question counts by its ordinal
+    ("third meeting": 第三次, 第三届, "third"; also the first few that include it, 前四届 and
+    "first four" for the third), or None."""
+    match = ORDINAL_EVENT.search(question)
     if not match:
         return None
-    rank = match.group("rank") or "一二三四五六七八九十"[_ORDINALS.index(match.group("ordinal").lower())]
-    return re.compile(rf"第{rank}(?:次|届)|\b{_ORDINALS['一二三四五六七八九十'.index(rank)] if len(rank) == 1 else '(?!)'}\b",
-                      re.IGNORECASE)
+    rank = match.group("rank") or _RANKS[_ORDINALS.index(match.group("ordinal").lower())]
+    if len(rank) > 1:  # 第十九届: no English word, and no "first nineteen" to print it
+        return re.compile(rf"第{rank}(?:次|届)")
+    at_least = _RANKS.index(rank)
+    # 前一届 is "the previous session", never "the first one"; the first is 首次 or 首届 as often
+    first = "|首次|首届" if at_least == 0 else ""
+    return re.compile(rf"第{rank}(?:次|届){first}|前[{_RANKS[max(at_least, 1):]}](?:次|届)|\b{_ORDINALS[at_least]}\b|"
+                      rf"\bfirst (?:{'|'.join(_COUNTS[max(at_least, 1):])})\b", re.IGNORECASE)
 
 
 def asked_item(question: str) -> str | None:
@@ -351,7 +360,7 @@ class ExtractiveGenerator:
             lead = next((i for i in order if scores[i] >= scores[lead] - FACT_LEAD_MARGIN
                          and states_fact(fact, candidates[i][2], question)), lead)
         if not item and (ordinal := asked_ordinal(question)) and not ordinal.search(candidates[lead][2]) \
-                and _ORDINAL_EVENT.search(candidates[lead][2]):
+                and ORDINAL_EVENT.search(candidates[lead][2]):
             # only where the lead counts another meeting: "the second PrepCom session" names the
             # document a question asks of, and ¶1's sentence that names it answers nothing (q059)
             counted = _in_lead_paragraph(candidates, order, lead, lambda i: ordinal.search(candidates[i][2]))
@@ -360,11 +369,13 @@ class ExtractiveGenerator:
         # question gives; the paragraph's sentence that names another State or place ("缔约国还
         # 促请南苏丹…") follows it, however less alike it reads. It does not lead: a sentence
         # chosen for naming some State is not thereby about the asked one (eval/npt n019 was
-        # answered so), and the lead is what the unnamed-State rule reads. Not for a date or a count: a
+        # answered so), and the lead is what the unnamed-State rule reads. So for an outcome: "What did
+        # the ICJ conclude in 1996?" leads with ¶13's sentence on the opinion, and its next one
+        # states the conclusion ("国际法院的一致结论，即…"). Not for a date or a count: a
         # paragraph's other dates are mostly other events', and quotes that state none are what
         # marks a "when" the documents do not answer (eval/npt n001, n007 were answered with one).
         stating = None
-        if fact in ("state", "place") and not item and not states_fact(fact, candidates[lead][2], question):
+        if fact in ("state", "place", "outcome") and not item and not states_fact(fact, candidates[lead][2], question):
             stating = _in_lead_paragraph(candidates, order, lead, lambda i: states_fact(fact, candidates[i][2], question))
         elif fact == "article" and not item:
             # "Which articles of the Charter…": the paragraph's other sentence that cites another

@@ -111,6 +111,19 @@ def test_a_lookup_of_a_name_the_documents_print_is_answered_from_them(gate, look
     assert [(r.doc, r.paragraph) for r in gate.relevant(lookup, results)] == [(DOC_2024, 140)]
 
 
+@pytest.mark.parametrize("question, paragraph", [
+    # across languages the paragraphs that print the name read under the gate (ABM: 0.26),
+    # or below others (Paris: seventh); the name looked up is what answers
+    ("What does the 2007 paper say about the ABM Treaty?", (DOC_2007, 19)),
+    ("What do the documents say about the Paris Agreement?", (DOC_2024, 120)),
+    ("What did the 2024 summary say about artificial intelligence?", (DOC_2024, 23)),
+])
+def test_an_english_lookup_of_a_glossary_name_quotes_the_paragraph_that_prints_it(without_llm, question, paragraph):
+    answer = without_llm.ask(question)
+    assert_state(answer, "answered")
+    assert answer.citations[0] == paragraph
+
+
 @pytest.mark.parametrize("question", [
     "《佩林达巴条约》是在哪一年生效的？",  # the year is in neither document
     "巴西是缔约国吗？",  # ¶77 names Brazil, and says nothing of this
@@ -420,7 +433,51 @@ def test_a_passage_that_names_a_city(text, city):
     ("禁止核武器条约第二次缔约国会议是在哪座城市举行的？", "answered"),  # ¶33: New York
 ])
 def test_which_city_answered_by_passages_that_name_only_regions_is_related(without_llm, question, status):
-    assert_state(without_llm.ask(question), status, "asks which city; the passages name none")
+    assert_state(without_llm.ask(question), status, "asks where; the passages name no city")
+
+
+@pytest.mark.parametrize("question, venue", [
+    ("2026年审议大会在哪里举行？", True), ("Where is the CTBTO headquartered?", True),
+    ("第二次会议在哪里开的？", True), ("Where will the next meeting be held?", True),
+    ("Where did States raise the issue of gender?", False),  # a forum answers, not a city
+    ("在哪些领域开展合作？", False), ("Where should cooperation take place?", False),
+])
+def test_where_a_meeting_meets_or_a_body_sits_asks_for_a_place(question, venue):
+    from assistant.answerability import asks_venue
+
+    assert asks_venue(question) is venue
+
+
+@pytest.mark.parametrize("question, status, reason", [
+    # ¶5 and ¶27 speak of the 2026 Review Conference and never say where it meets
+    ("2026年审议大会在哪里举行？", "related", "asks where; the passages name no city"),
+    # ¶130 names the cities of the IAEA's laboratories, and nothing of the CTBTO
+    ("Where is the CTBTO headquartered?", "related", "asks where; the passages that name a city do not name what it asks about"),
+    ("禁止核武器条约第一次缔约国会议在哪里举行？", "answered", None),  # ¶33: Vienna
+])
+def test_where_a_meeting_meets_is_answered_by_a_city(without_llm, question, status, reason):
+    assert_state(without_llm.ask(question), status, reason)
+
+
+@pytest.mark.parametrize("question, status, reason", [
+    # 2007 ¶38 dates the DPRK's 2006 test; 2024 ¶113 counts six tests and dates none
+    ("朝鲜的第六次核试验是在哪一年进行的？", "related", "asks of the 第六次; the passages that state a date do not count it"),
+    # ¶109 dates the first four sessions
+    ("When was the fifth session of the conference on a Middle East zone free of weapons of mass destruction held?",
+     "related", "asks of the fifth session; the passages that state a date do not count it"),
+    ("Where were the first four sessions of the Middle East zone conference held?", "answered", None),
+])
+def test_a_fact_of_a_meeting_counted_by_its_ordinal_is_stated_of_that_one(without_llm, question, status, reason):
+    assert_state(without_llm.ask(question), status, reason)
+
+
+def test_an_outcome_stated_beside_the_closest_sentence_is_quoted(without_llm):
+    # ¶13's first sentence names the 1996 advisory opinion; its next one states what the Court
+    # concluded, and the answer was `related` without it
+    answer = without_llm.ask("What did the International Court of Justice conclude in its 1996 advisory opinion?")
+    assert_state(answer, "answered")
+    assert answer.citations[0] == (DOC_2024, 13)
+    assert any("结论" in sentence.text for sentence in answer.sentences)
 
 
 def test_an_outcome_the_passages_only_note_is_related(without_llm):

@@ -638,6 +638,13 @@ def test_the_meeting_a_question_counts_by_its_ordinal_is_read_in_either_language
     assert asked_ordinal("第三次缔约国会议什么时候举行？").search(third)
     assert not asked_ordinal("What did the second session decide?").search(third)
     assert asked_ordinal("What is the third item?") is None  # a list item: `asked_item`
+    # the first few sessions include the one asked of; 前一届 is the previous session, no count
+    assert asked_ordinal("When was the fourth session held?").search("会议前四届会议的进展")
+    assert not asked_ordinal("When was the fifth session held?").search("会议前四届会议的进展")
+    assert asked_ordinal("Where were the first four sessions held?").search("会议前四届会议的进展")
+    assert not asked_ordinal("第一届会议在哪里举行？").search("前一届会议")
+    assert asked_ordinal("When and where was the first Nuclear Energy Summit held?").search("在布鲁塞尔举行的首次核能峰会")
+    assert not asked_ordinal("朝鲜的第六次核试验是哪一年？").search("谴责该国进行的六次核试验")
 
 
 def test_a_meeting_counted_by_its_ordinal_is_answered_by_the_sentence_that_counts_it(assistant):
