@@ -55,6 +55,7 @@ RELEVANCE_THRESHOLD = {"same": 0.446, "cross": 0.362}
 # corpus's), not a topic a question looks up.
 SPEAKER_SHARE = 0.5
 _NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
+_ASKING = re.compile(r"哪|什么|何|谁|多少|几")
 # What a Chinese topic lookup may hold besides the name and the words naming a document (its
 # year, its title): "documents", and "what do they say about".
 _TOPIC_LOOKUP_FILLER = re.compile(
@@ -138,7 +139,9 @@ class SimilarityGate:
         states = self.unknown_states(query if turn is None else turn)
         if language_of(query) != "zh":
             return states
-        names = [w for w, flag in quiet_jieba().posseg.lcut(query) if flag in _NAME_TAGS and len(w) >= 3]
+        # jieba tags a question word's phrase as a name now and then ("哪些项目": nz); it names nothing
+        names = [w for w, flag in quiet_jieba().posseg.lcut(query)
+                 if flag in _NAME_TAGS and len(w) >= 3 and not _ASKING.search(w)]
         names += re.findall(r"《([^》]+)》", query)
         unknown = []
         for name in dict.fromkeys(names):

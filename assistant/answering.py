@@ -230,6 +230,13 @@ class Assistant:
         if not retrieved and not self.retriever.store.documents():
             raise NotFoundError("no documents have been ingested yet; run `paracite ingest FILE...` first")
         relevant = self.gate.relevant(standalone, retrieved)
+        named = self.retriever.documents_named(question) if context.cited else set()
+        if picks_from_last(question) and (cited := [r for r in relevant if (r.doc, r.paragraph) in context.cited
+                                                    and (not named or r.doc in named)]):
+            # "And which one is in Africa?" picks from the list just quoted (¶99), not from ¶29's
+            # missiles in the Asia-Pacific that read like it too; "2007年那份文件对其中的中亚条约…"
+            # picks from the list, and from the paper it names
+            relevant = cited
         yield Retrieved(retrieved)
         answer = Answer(question, asked, [], refused=False, retrieved=retrieved, generator=self.generator.name)
         language = language_of(question)

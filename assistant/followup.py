@@ -113,14 +113,21 @@ _OTHER_DOCUMENT = re.compile(
 
 # A follow-up that points back with a word no rule resolved ("有没有国家不赞成这样做？", "Did he
 # also set out anything for the plant?"): what it points at is in the paragraphs just cited.
-_ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那项|那里|那儿|(?<!应)该|它|(?<!其)他|(?<![因如彼])此|其(?![他它余实])")
-_EN_POINTER = re.compile(r"\b(?:it|its|he|his|she|her|they|them|their|that|those|these|this)\b", re.IGNORECASE)
+# So does a reason, a date or a number asked of nothing named ("What was the reason given?", "理由是什么？"):
+# "the reason for the delay" names its own.
+_ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那项|那里|那儿|(?<!应)该|它|(?<!其)他|(?<![因如彼])此|其(?![他它余实])|"
+                         r"^(?:那么?)?(?:给出的|提出的|所说的)?(?:理由|原因|依据|目的)(?:是什么|何在|呢)")
+# "And which one is in Africa?" picks from what was just listed; "which one of the treaties" names its set.
+_EN_POINTER = re.compile(r"\b(?:it|its|he|his|she|her|they|them|their|that|those|these|this)\b|"
+                         r"\b(?:which|what) ones?\b(?!\s+of\b)|"
+                         r"\bthe (?:reasons?|purpose|cause|rationale|date|year|number|figure|outcome|result)\b"
+                         r"(?!\s+(?:of|for|behind|why|that|in|on)\b)", re.IGNORECASE)
 
 
 # A follow-up that picks from what the last answer quoted ("其中哪个条约在非洲？" after the list of
 # zones, "Which of them…") is answered from those quotes again; any other passes over them.
 _PICKS = re.compile(r"其中|当中|\b(?:which|who|what|how many|one|any|some|none|each) of (?:them|these|those)\b|"
-                    r"\bamong (?:them|these|those)\b", re.IGNORECASE)
+                    r"\bamong (?:them|these|those)\b|\bwhich ones?\b(?!\s+of\b)", re.IGNORECASE)
 
 
 def changes_topic(question: str) -> bool:
@@ -208,8 +215,11 @@ class RuleRewriter:
             # "那在2007年呢？": a year names the document of that year, not a topic to ask about
             named = list(document.finditer(previous))
             if named:
+                # the document of that year, not "the 2007 summary": the summary is 2024's, and a
+                # phrase that names two documents names neither
                 last = named[-1]
-                return previous[: last.start()] + re.sub(r"(19|20)\d{2}", year.group("year"), last.group(0), count=1) + previous[last.end():]
+                phrase = f"{year.group('year')}年的文件" if language_of(previous) == "zh" else f"the {year.group('year')} document"
+                return previous[: last.start()] + phrase + previous[last.end():]
             if language_of(previous) == "zh":
                 return f"{year.group('year')}年的文件中，{previous}"
             return f"{previous.rstrip(' ?？')} in the {year.group('year')} document?"
@@ -252,7 +262,7 @@ _DOCUMENT_PHRASE = {
                      re.IGNORECASE),
 }
 # A year alone, as a follow-up gives it ("那在2007年呢？", "What about 2007?").
-_YEAR_ONLY = re.compile(r"(?:在|于|in\s+)?\s*(?P<year>(?:19|20)\d{2})\s*年?(?:的时候|时|里|中)?", re.IGNORECASE)
+_YEAR_ONLY = re.compile(r"(?:在|于|in\s+)?\s*(?P<year>(?:19|20)\d{2})\s*年?(?:的时候|时|里|中|的)?", re.IGNORECASE)
 # Multi-word names of institutions are what a question asks about, rarely the topic it changes.
 _INSTITUTION = re.compile(r"\b(?:Council|Agency|Committee|Conference|Treaty|Nations|Assembly|Convention|Group)\b")
 

@@ -165,6 +165,13 @@ def test_a_follow_up_may_be_answered_by_the_sentence_quoted_last(assistant):
                                              {"role": "assistant", "content": zones.text}])
     assert_faithful(africa)
     assert africa.citations[0] == (DOC_2024, 99) and "《佩林达巴条约》" in africa.sentences[0].text
+    assert set(africa.citations) <= set(zones.citations)  # it picks from them, and from nothing else
+    question = "Which nuclear-weapon-free zone treaties does the 2024 summary list?"
+    listed = assistant.ask(question)
+    one = assistant.ask("And which one is in Africa?", [{"role": "user", "content": question},
+                                                        {"role": "assistant", "content": listed.text}])
+    assert_faithful(one)
+    assert one.citations[0] == (DOC_2024, 99) and set(one.citations) <= set(listed.citations)
     # With the local LLM's readout, the count question came close ("related"): its quote did not
     # answer it, and may answer the next one.
     sentence = ("缔约国强调朝鲜民主主义人民共和国必须遵守其国际义务，并回顾安全理事会相关决议，谴责该国进行的六次核试验，"

@@ -59,9 +59,10 @@ def history(*questions):
      "What did the 2024 summary say about Iran?"),
     # A year alone names the document of that year, not a new topic
     ("缔约国对伊朗核问题有什么看法？", "那在2007年呢？", "2007年的文件中，缔约国对伊朗核问题有什么看法？"),
-    ("2024年的总结对伊朗核问题有什么看法？", "2007年呢？", "2007年的总结对伊朗核问题有什么看法？"),
+    ("2024年的总结对附加议定书说了什么？", "那2007年的呢？", "2007年的文件对附加议定书说了什么？"),
+    ("2024年的总结对伊朗核问题有什么看法？", "2007年呢？", "2007年的文件对伊朗核问题有什么看法？"),
     ("What do States parties say about Iran?", "What about 2007?", "What do States parties say about Iran in the 2007 document?"),
-    ("What does the 2024 summary say about Iran?", "what about 2007?", "What does the 2007 summary say about Iran?"),
+    ("What does the 2024 summary say about Iran?", "what about 2007?", "What does the 2007 document say about Iran?"),
 ])
 def test_follow_up_becomes_standalone(previous, follow_up, standalone):
     assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
@@ -127,9 +128,12 @@ def test_a_follow_up_that_points_back_is_told_from_one_that_stands_alone():
     from assistant.followup import points_back
 
     for question in ("有没有国家不赞成这样做？", "这些签署国里，有哪一个表态？", "Did he also set out anything?",
-                     "When was it adopted?", "Is that still the count?", "它哪一年期满？"):
+                     "When was it adopted?", "Is that still the count?", "它哪一年期满？", "And which one is in Africa?",
+                     "What was the reason given?", "理由是什么？", "给出的原因是什么？"):
         assert points_back(question), question
     for question in ("哪个国家重申了不首先使用核武器的政策？", "Which States criticised the withdrawal?",
+                     "Which one of the zone treaties is in Africa?", "What is the reason for the delay?",
+                     "What was the number of zones listed in 2024?",
                      "Is there a time limit?", "What did the Director General set out?",
                      "有没有其他国家提到？", "核武器国家应该怎么做？", "因此呼吁了什么？"):
         assert not points_back(question), question
@@ -138,7 +142,8 @@ def test_a_follow_up_that_points_back_is_told_from_one_that_stands_alone():
 def test_what_the_last_answer_quoted_may_answer_a_follow_up_that_picks_from_it_or_when_it_came_close():
     from assistant.followup import context_of, picks_from_last
 
-    for question in ("其中哪个条约在非洲？", "Which of them entered into force first?", "Did any of these States object?"):
+    for question in ("其中哪个条约在非洲？", "Which of them entered into force first?", "Did any of these States object?",
+                     "And which one is in Africa?"):
         assert picks_from_last(question), question
     for question in ("有国家反对这种做法吗？", "那布鲁塞尔召开的首届核能峰会呢？", "What else did it say?"):
         assert not picks_from_last(question), question
