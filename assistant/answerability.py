@@ -482,7 +482,7 @@ _WHO_HOLDS_OFFICE = re.compile(r"\bwho\s+(chaired|chairs|presided|presides|was|i
                                r"chairwoman|president|director[- ]general|secretary[- ]general|high representative|"
                                r"executive secretary|minister|head)\b(?!'s)|\bwho\s+(chaired|chairs|presided over|presides over)\b|"
                                r"\b(chair|chairman|chairperson|chairwoman|president)\b(\s+of\b[^?]{0,40})?\s+(was|is)\s+who\b|"
-                               r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,8}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
+                               r"(主席|总干事|秘书长|高级代表|执行秘书|负责人)是谁|谁(担任|是|出任)了?[^？?，,。]{0,16}(主席(?!国)|总干事|秘书长|高级代表|执行秘书)|"
                                r"由?谁主持|主持人是谁|哪位[^？?，,。]{0,6}(主席|主持|总干事|秘书长)",
                                re.IGNORECASE)
 # "Which Security Council resolution…", "哪几项决议": a resolution's number answers ("第 1540(2004)号决议",

@@ -234,8 +234,8 @@ def speaker_of(text: str) -> str | None:
 # 会议"): the sentence that counts the same one answers, not the one on the first and second
 # meetings that reads closer (2024 ¶33).
 ORDINAL_EVENT = re.compile(rf"\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?"
-                            r"(?:meeting|session|conference|summit|test)s?\b|"
-                            r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)", re.IGNORECASE)
+                           r"(?:meeting|session|conference|summit|test)s?\b|"
+                           r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)", re.IGNORECASE)
 _RANKS = "一二三四五六七八九十"
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
