@@ -70,6 +70,10 @@ class SimilarityGate:
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
+        # One question asks for its lookup names three times (search, gate, sentence choice): the
+        # last question's, keyed by the index they were read from. A tuple swapped whole is
+        # safe across the server's threads; at worst a thread reads them again.
+        self._last_lookup: tuple[tuple[str, str], list[str]] | None = None
 
     @staticmethod
     def threshold(query: str, result: SearchResult) -> float:
@@ -85,10 +89,10 @@ class SimilarityGate:
         asking for a fact about the name ("《佩林达巴条约》是在哪一年生效的？") gets no such pass.
         """
         similar = [r for r in results if r.named or r.similarity >= self.threshold(query, r)]
-        if language_of(query) != "zh" and (names := _english_lookup_names(query, self.retriever.document_words(),
-                                                                           self.retriever.terms)):
+        if language_of(query) != "zh" and (names := self.lookup_names(query)):
             # "What does the 2007 paper say about the ABM Treaty?": across languages ¶19, which
-            # prints 《反弹道导弹条约》, reads 0.26, below the gate; the name is the answer's evidence.
+            # prints 《反弹道导弹条约》, reads 0.26, below the gate; the name is the answer's evidence
+            # (not a name most paragraphs print: "States parties" names who speaks).
             printing = [r for r in results if r not in similar and any(name in re.sub(r"\s+", "", r.text) for name in names)]
             similar = [*similar, *printing]
         if similar:
@@ -115,12 +119,17 @@ class SimilarityGate:
 
     def lookup_names(self, query: str) -> list[str]:
         """The names a question only looks up (see `names_looked_up`), wherever the corpus prints them."""
+        lexical = self.retriever.lexical()
+        key = (query, lexical.fingerprint)
+        if (last := self._last_lookup) is not None and last[0] == key:
+            return last[1]
         document_words = self.retriever.document_words()
         names = _topic_lookup_names(query, document_words) + _english_lookup_names(query, document_words, self.retriever.terms)
         # "What did States parties say about nuclear security?": 缔约国, printed in most paragraphs,
         # names who speaks, not the topic looked up (¶25's every sentence prints it).
-        share = self.retriever.lexical().share_printing
-        return [name for name in names if 0 < share(name) <= SPEAKER_SHARE]
+        names = [name for name in names if 0 < lexical.share_printing(name) <= SPEAKER_SHARE]
+        self._last_lookup = (key, names)
+        return names
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
         """Names in a question that the corpus never mentions, even in part: a question about
