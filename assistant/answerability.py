@@ -55,7 +55,7 @@ RELEVANCE_THRESHOLD = {"same": 0.446, "cross": 0.362}
 # corpus's), not a topic a question looks up.
 SPEAKER_SHARE = 0.5
 _NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt", "nrfg"})
-_ASKING = re.compile(r"哪|什么|何|谁|多少|几")
+_ASKING = re.compile(r"^(?:哪|什么|多少|谁|何(?!塞)|几(?!内亚))")  # not 几内亚湾, 何塞
 # What a Chinese topic lookup may hold besides the name and the words naming a document (its
 # year, its title): "documents", and "what do they say about".
 _TOPIC_LOOKUP_FILLER = re.compile(
@@ -73,7 +73,7 @@ class SimilarityGate:
         # One question asks for its lookup names three times (search, gate, sentence choice): the
         # last question's, keyed by the index they were read from. A tuple swapped whole is
         # safe across the server's threads; at worst a thread reads them again.
-        self._last_lookup: tuple[tuple[str, str], list[str]] | None = None
+        self._last_lookup: tuple[tuple[str, str], tuple[str, ...]] | None = None
 
     @staticmethod
     def threshold(query: str, result: SearchResult) -> float:
@@ -122,13 +122,13 @@ class SimilarityGate:
         lexical = self.retriever.lexical()
         key = (query, lexical.fingerprint)
         if (last := self._last_lookup) is not None and last[0] == key:
-            return last[1]
+            return list(last[1])
         document_words = self.retriever.document_words()
         names = _topic_lookup_names(query, document_words) + _english_lookup_names(query, document_words, self.retriever.terms)
         # "What did States parties say about nuclear security?": 缔约国, printed in most paragraphs,
         # names who speaks, not the topic looked up (¶25's every sentence prints it).
         names = [name for name in names if 0 < lexical.share_printing(name) <= SPEAKER_SHARE]
-        self._last_lookup = (key, names)
+        self._last_lookup = (key, tuple(names))
         return names
 
     def unknown_names(self, query: str, turn: str | None = None) -> list[str]:
@@ -541,7 +541,7 @@ def asks_city(question: str) -> bool:
 # where a meeting meets or a body sits, which a place answers. Not any "Where…": "Where did States
 # raise the issue?" is answered by a forum, and cooperation "takes place" in fields.
 _ASKS_VENUE = re.compile(r"\b(held|hosted|located|headquartered|based|convened|seated|situated)\b|"
-                         r"举行|举办|召开|开会|(?:哪里|哪儿|何处)开|位于|设在|坐落|总部", re.IGNORECASE)
+                         r"举行|举办|召开|开会|(?:哪里|哪儿|何处)开(?![展始发放])|位于|设在|坐落|总部", re.IGNORECASE)
 
 
 def asks_venue(question: str) -> bool:

@@ -414,10 +414,10 @@ class Assistant:
         return retrieved
 
     def _printing(self, names: list[str], doc_ids: list[str] | None) -> list[tuple[str, int]]:
-        """The (at most LOOKUP_PARAGRAPHS) paragraphs that print the names most often."""
+        """The paragraphs that print the names most often (at most LOOKUP_PARAGRAPHS)."""
         lexical = self.retriever.lexical()
-        counts = {(row.doc_id, row.number): sum(re.sub(r"\s+", "", row.text).count(name) for name in names)
-                  for row in lexical.rows if not doc_ids or row.doc_id in doc_ids}
+        counts = {(row.doc_id, row.number): sum(text.count(name) for name in names)
+                  for row, text in zip(lexical.rows, lexical.paragraph_texts) if not doc_ids or row.doc_id in doc_ids}
         return sorted((key for key, n in counts.items() if n), key=lambda key: -counts[key])[:LOOKUP_PARAGRAPHS]
 
     def _extractive_into(self, answer: Answer, question: str, standalone: str, relevant: list[SearchResult],

@@ -121,7 +121,7 @@ _ZH_POINTER = re.compile(r"这样|这些|这项|这一|这个|这种|那些|那�
 _EN_POINTER = re.compile(r"\b(?:it|its|he|his|she|her|they|them|their|that|those|these|this)\b|"
                          r"\b(?:which|what) ones?\b(?!\s+of\b)|"
                          r"\bthe (?:reasons?|purpose|cause|rationale|date|year|number|figure|outcome|result)\b"
-                         r"(?!\s+(?:of|for|behind|why|that|in|on)\b)", re.IGNORECASE)
+                         r"(?!\s+(?:of|for|behind|why|that|in|on|documents?)\b|\s+\d)", re.IGNORECASE)
 
 
 # A follow-up that picks from what the last answer quoted ("其中哪个条约在非洲？" after the list of
@@ -218,7 +218,8 @@ class RuleRewriter:
                 # the document of that year, not "the 2007 summary": the summary is 2024's, and a
                 # phrase that names two documents names neither
                 last = named[-1]
-                phrase = f"{year.group('year')}年的文件" if language_of(previous) == "zh" else f"the {year.group('year')} document"
+                the = "the " if last.group(0).lower().startswith("the") else ""  # "the Chair's 2024 summary"
+                phrase = f"{year.group('year')}年的文件" if language_of(previous) == "zh" else f"{the}{year.group('year')} document"
                 return previous[: last.start()] + phrase + previous[last.end():]
             if language_of(previous) == "zh":
                 return f"{year.group('year')}年的文件中，{previous}"

@@ -235,7 +235,9 @@ def speaker_of(text: str) -> str | None:
 # meetings that reads closer (2024 ¶33).
 ORDINAL_EVENT = re.compile(rf"\b(?P<ordinal>{'|'.join(_ORDINALS)})\s+(?:[\w-]+\s+){{0,2}}?"
                            r"(?:meeting|session|conference|summit|test)s?\b|"
-                           r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)", re.IGNORECASE)
+                           # 第一次 is "for the first time" as often: "第一次提出" counts no meeting
+                           r"第(?P<rank>[一二三四五六七八九十]+)(?:次|届)(?=[^，。？?]{0,12}?(?:会|试验|峰会)|"
+                           r"是|在|于|何|什么|哪|呢|[？?，,])", re.IGNORECASE)
 _RANKS = "一二三四五六七八九十"
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -253,7 +255,8 @@ def asked_ordinal(question: str) -> re.Pattern | None:
     at_least = _RANKS.index(rank)
     # 前一届 is "the previous session", never "the first one"; the first is 首次 or 首届 as often
     first = "|首次|首届" if at_least == 0 else ""
-    return re.compile(rf"第{rank}(?:次|届){first}|前[{_RANKS[max(at_least, 1):]}](?:次|届)|\b{_ORDINALS[at_least]}\b|"
+    before = ("两" if at_least <= 1 else "") + _RANKS[max(at_least, 1):]  # 前两届 as often as 前二届
+    return re.compile(rf"第{rank}(?:次|届){first}|前[{before}](?:次|届)|\b{_ORDINALS[at_least]}\b|"
                       rf"\bfirst (?:{'|'.join(_COUNTS[max(at_least, 1):])})\b", re.IGNORECASE)
 
 

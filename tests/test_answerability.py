@@ -441,7 +441,7 @@ def test_which_city_answered_by_passages_that_name_only_regions_is_related(witho
     ("2026年审议大会在哪里举行？", True), ("Where is the CTBTO headquartered?", True),
     ("第二次会议在哪里开的？", True), ("Where will the next meeting be held?", True),
     ("Where did States raise the issue of gender?", False),  # a forum answers, not a city
-    ("在哪些领域开展合作？", False), ("Where should cooperation take place?", False),
+    ("在哪些领域开展合作？", False), ("Where should cooperation take place?", False), ("应该在哪里开展合作？", False),
 ])
 def test_where_a_meeting_meets_or_a_body_sits_asks_for_a_place(question, venue):
     from assistant.answerability import asks_venue

@@ -652,6 +652,8 @@ def test_the_meeting_a_question_counts_by_its_ordinal_is_read_in_either_language
     assert not asked_ordinal("第一届会议在哪里举行？").search("前一届会议")
     assert asked_ordinal("When and where was the first Nuclear Energy Summit held?").search("在布鲁塞尔举行的首次核能峰会")
     assert not asked_ordinal("朝鲜的第六次核试验是哪一年？").search("谴责该国进行的六次核试验")
+    assert asked_ordinal("第二届会议在哪里举行？").search("前两届会议")
+    assert asked_ordinal("缔约国第一次提出这个问题是在哪一年？") is None  # "for the first time"
 
 
 def test_a_meeting_counted_by_its_ordinal_is_answered_by_the_sentence_that_counts_it(assistant):

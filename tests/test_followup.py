@@ -63,6 +63,7 @@ def history(*questions):
     ("2024年的总结对伊朗核问题有什么看法？", "2007年呢？", "2007年的文件对伊朗核问题有什么看法？"),
     ("What do States parties say about Iran?", "What about 2007?", "What do States parties say about Iran in the 2007 document?"),
     ("What does the 2024 summary say about Iran?", "what about 2007?", "What does the 2007 document say about Iran?"),
+    ("What does the Chair's 2024 summary say about Iran?", "What about 2007?", "What does the Chair's 2007 document say about Iran?"),
 ])
 def test_follow_up_becomes_standalone(previous, follow_up, standalone):
     assert RuleRewriter().rewrite(follow_up, history(previous)) == standalone
@@ -133,7 +134,8 @@ def test_a_follow_up_that_points_back_is_told_from_one_that_stands_alone():
         assert points_back(question), question
     for question in ("哪个国家重申了不首先使用核武器的政策？", "Which States criticised the withdrawal?",
                      "Which one of the zone treaties is in Africa?", "What is the reason for the delay?",
-                     "What was the number of zones listed in 2024?",
+                     "What was the number of zones listed in 2024?", "What was agreed in the year 2000?",
+                     "What was the outcome document of the 2010 Review Conference?",
                      "Is there a time limit?", "What did the Director General set out?",
                      "有没有其他国家提到？", "核武器国家应该怎么做？", "因此呼吁了什么？"):
         assert not points_back(question), question

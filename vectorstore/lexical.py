@@ -98,14 +98,15 @@ class LexicalIndex:
         return {}
 
     @functools.cached_property
-    def _paragraph_texts(self) -> list[str]:
+    def paragraph_texts(self) -> list[str]:
+        """Each row's text, whitespace removed, in row order."""
         return self.corpus_text.split("\n") if self.rows else []
 
     def share_printing(self, name: str) -> float:
         """The share of the paragraphs that print `name` (whitespace ignored). Remembered per
         index, so an index replaced after an ingest is not kept alive by the memo."""
         if name not in self._shares:
-            texts = self._paragraph_texts
+            texts = self.paragraph_texts
             self._shares[name] = sum(name in text for text in texts) / len(texts) if texts else 0.0
         return self._shares[name]
 
